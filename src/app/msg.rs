@@ -1,0 +1,87 @@
+use super::action::Action;
+use crate::sources::SourceMsg;
+use std::fmt;
+
+/// Everything the reducer can receive.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    Source(SourceMsg),
+    Action(Action),
+    /// A printable character typed while a prompt is open.
+    Input(char),
+    /// Backspace while a prompt is open.
+    InputBackspace,
+    /// The 1 Hz clock (only armed while something time-derived is on screen).
+    Tick,
+    Resize(u16, u16),
+    /// A request to end the session (signal, `--max-events`, end of replay, fatal error).
+    Shutdown(ExitReason),
+}
+
+/// Why the session ended; the summary's `exit_reason`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExitReason {
+    QuitKey,
+    Interrupt,
+    Terminate,
+    Hangup,
+    MaxEvents,
+    EndOfReplay,
+    CredentialsRefused,
+    FatalError(String),
+    Panic,
+    /// Headless stdout was closed by the reader (e.g. `| head`): a normal end.
+    OutputClosed,
+}
+
+impl ExitReason {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ExitReason::QuitKey => "quit_key",
+            ExitReason::Interrupt => "sigint",
+            ExitReason::Terminate => "sigterm",
+            ExitReason::Hangup => "sighup",
+            ExitReason::MaxEvents => "max_events",
+            ExitReason::EndOfReplay => "end_of_replay",
+            ExitReason::CredentialsRefused => "credentials_refused",
+            ExitReason::FatalError(_) => "fatal_error",
+            ExitReason::Panic => "panic",
+            ExitReason::OutputClosed => "output_closed",
+        }
+    }
+
+    /// The process exit code (DESIGN.md): 0 normal end, 3 credentials refused, 4 other fatal errors.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            ExitReason::CredentialsRefused => 3,
+            ExitReason::FatalError(_) | ExitReason::Panic => 4,
+            _ => 0,
+        }
+    }
+}
+
+impl fmt::Display for ExitReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the runner must do after an update.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Effects {
+    pub redraw: bool,
+    pub bell: bool,
+    pub quit: Option<ExitReason>,
+    pub save_summary: bool,
+}
+
+impl Effects {
+    pub fn merge(&mut self, other: Effects) {
+        self.redraw |= other.redraw;
+        self.bell |= other.bell;
+        self.save_summary |= other.save_summary;
+        if self.quit.is_none() {
+            self.quit = other.quit;
+        }
+    }
+}

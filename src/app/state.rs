@@ -1,0 +1,43 @@
+use super::stats::SessionStats;
+use crate::event::SourceKind;
+use chrono::{DateTime, Utc};
+
+/// A marker dropped by the broadcaster (`m`), listed in the summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Marker {
+    pub at: DateTime<Utc>,
+    pub note: String,
+}
+
+/// The whole app state. One owner: the main task.
+#[derive(Debug, Clone)]
+pub struct State {
+    pub room: String,
+    pub source: SourceKind,
+    pub started_at: DateTime<Utc>,
+    pub stats: SessionStats,
+    /// When the source last delivered a reply (for `STALE`).
+    pub last_reply_at: Option<DateTime<Utc>>,
+    /// The id of the last event processed: the resume cursor.
+    pub last_event_id: Option<String>,
+    pub markers: Vec<Marker>,
+    /// Lines for the status area (refused `nextUrl`, skipped events, …), newest last.
+    pub notices: Vec<String>,
+    pub quit: Option<super::ExitReason>,
+}
+
+impl State {
+    pub fn new(room: impl Into<String>, source: SourceKind, started_at: DateTime<Utc>) -> Self {
+        State {
+            room: room.into(),
+            source,
+            started_at,
+            stats: SessionStats::default(),
+            last_reply_at: None,
+            last_event_id: None,
+            markers: Vec::new(),
+            notices: Vec::new(),
+            quit: None,
+        }
+    }
+}

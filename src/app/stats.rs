@@ -1,0 +1,212 @@
+//! Exact session figures, updated per event. Unbounded by design (per-user ledgers), independent of how much
+//! history the panes keep, so the summary is exact after any length of stream.
+
+use crate::event::{EventBody, EventKind, RoomEvent};
+use crate::sources::ConnStatus;
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Width of the tokens-over-time buckets (the summary's "tokens per 5 minutes").
+pub const BUCKET_SECS: i64 = 300;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TipperTotal {
+    pub tokens: u64,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BiggestTip {
+    /// `None` for an anonymous tip.
+    pub user: Option<String>,
+    pub tokens: u64,
+}
+
+/// An outage: from the first failed request to the next success.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outage {
+    pub started: DateTime<Utc>,
+    pub ended: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SessionStats {
+    pub events_total: u64,
+    pub by_kind: BTreeMap<EventKind, u64>,
+    pub duplicates_dropped: u64,
+    pub skipped_events: u64,
+
+    pub tips_count: u64,
+    pub tips_tokens: u64,
+    pub anon_tips_count: u64,
+    pub anon_tips_tokens: u64,
+    pub biggest_tip: Option<BiggestTip>,
+    /// Named tippers only; anonymous tips never enter the ledger.
+    pub tippers: HashMap<String, TipperTotal>,
+    /// Tokens (tips + media) per [`BUCKET_SECS`] bucket, keyed by bucket start (unix seconds).
+    pub tokens_by_bucket: BTreeMap<i64, u64>,
+
+    pub enters: u64,
+    pub leaves: u64,
+    pub visitors: HashSet<String>,
+    pub in_room: HashSet<String>,
+    pub peak_in_room: u64,
+
+    pub chat_messages: u64,
+    pub private_messages: u64,
+    pub chatters: HashSet<String>,
+
+    pub follows: u64,
+    pub unfollows: u64,
+    pub fanclub_joins: u64,
+    pub media_count: u64,
+    pub media_tokens: u64,
+
+    pub first_event_at: Option<DateTime<Utc>>,
+    pub last_event_at: Option<DateTime<Utc>>,
+
+    /// The source's latest cumulative counters.
+    pub conn: ConnStatus,
+    pub outages: Vec<Outage>,
+}
+
+impl SessionStats {
+    pub fn record(&mut self, ev: &RoomEvent) {
+        self.events_total += 1;
+        *self.by_kind.entry(ev.kind()).or_default() += 1;
+        self.first_event_at.get_or_insert(ev.at);
+        self.last_event_at = Some(ev.at);
+        let user = ev.display_user();
+        match &ev.body {
+            EventBody::Tip {
+                tokens, anonymous, ..
+            } => {
+                self.tips_count += 1;
+                self.tips_tokens += tokens;
+                self.add_bucket(ev.at, *tokens);
+                if *anonymous {
+                    self.anon_tips_count += 1;
+                    self.anon_tips_tokens += tokens;
+                } else if let Some(u) = user {
+                    let t = self.tippers.entry(u.to_string()).or_default();
+                    t.tokens += tokens;
+                    t.count += 1;
+                }
+                if self.biggest_tip.as_ref().is_none_or(|b| *tokens > b.tokens) {
+                    self.biggest_tip = Some(BiggestTip {
+                        user: if *anonymous {
+                            None
+                        } else {
+                            user.map(str::to_string)
+                        },
+                        tokens: *tokens,
+                    });
+                }
+            }
+            EventBody::UserEnter => {
+                self.enters += 1;
+                if let Some(u) = user {
+                    if !self.visitors.contains(u) {
+                        self.visitors.insert(u.to_string());
+                    }
+                    if !self.in_room.contains(u) {
+                        self.in_room.insert(u.to_string());
+                    }
+                    self.peak_in_room = self.peak_in_room.max(self.in_room.len() as u64);
+                }
+            }
+            EventBody::UserLeave => {
+                self.leaves += 1;
+                if let Some(u) = user {
+                    self.in_room.remove(u);
+                }
+            }
+            EventBody::ChatMessage { .. } => {
+                self.chat_messages += 1;
+                self.note_chatter(user);
+            }
+            EventBody::PrivateMessage { .. } => {
+                self.private_messages += 1;
+            }
+            EventBody::Follow => self.follows += 1,
+            EventBody::Unfollow => self.unfollows += 1,
+            EventBody::FanclubJoin => self.fanclub_joins += 1,
+            EventBody::MediaPurchase { tokens, .. } => {
+                self.media_count += 1;
+                self.media_tokens += tokens;
+                self.add_bucket(ev.at, *tokens);
+            }
+            EventBody::RoomSubjectChange { .. }
+            | EventBody::BroadcastStart
+            | EventBody::BroadcastStop
+            | EventBody::Unknown { .. } => {}
+        }
+    }
+
+    fn note_chatter(&mut self, user: Option<&str>) {
+        if let Some(u) = user {
+            if !self.chatters.contains(u) {
+                self.chatters.insert(u.to_string());
+            }
+        }
+    }
+
+    fn add_bucket(&mut self, at: DateTime<Utc>, tokens: u64) {
+        let ts = at.timestamp();
+        let start = ts - ts.rem_euclid(BUCKET_SECS);
+        *self.tokens_by_bucket.entry(start).or_default() += tokens;
+    }
+
+    /// Applies a source status: keeps the counters and tracks outages (first failure → next success).
+    pub fn record_status(&mut self, status: &ConnStatus, now: DateTime<Utc>) {
+        use crate::sources::ConnState;
+        match status.state {
+            ConnState::Retrying { .. } | ConnState::CredentialsRefused => {
+                if self.outages.last().is_none_or(|o| o.ended.is_some()) {
+                    self.outages.push(Outage {
+                        started: status.since.unwrap_or(now),
+                        ended: None,
+                    });
+                }
+            }
+            ConnState::Live => self.end_outage(status.since.unwrap_or(now)),
+            ConnState::Connecting | ConnState::Stopped => {}
+        }
+        self.conn = status.clone();
+    }
+
+    fn end_outage(&mut self, at: DateTime<Utc>) {
+        if let Some(o) = self.outages.last_mut() {
+            if o.ended.is_none() {
+                o.ended = Some(at);
+            }
+        }
+    }
+
+    /// Longest outage in seconds; an outage still open counts up to `now`.
+    pub fn longest_outage_s(&self, now: DateTime<Utc>) -> f64 {
+        self.outages
+            .iter()
+            .map(|o| {
+                (o.ended.unwrap_or(now) - o.started)
+                    .num_milliseconds()
+                    .max(0) as f64
+                    / 1000.0
+            })
+            .fold(0.0, f64::max)
+    }
+
+    /// Top named tippers by tokens (ties: more tips first, then name), at most `n`.
+    pub fn top_tippers(&self, n: usize) -> Vec<(&str, &TipperTotal)> {
+        let mut all: Vec<(&str, &TipperTotal)> =
+            self.tippers.iter().map(|(u, t)| (u.as_str(), t)).collect();
+        all.sort_by(|a, b| {
+            b.1.tokens
+                .cmp(&a.1.tokens)
+                .then(b.1.count.cmp(&a.1.count))
+                .then(a.0.cmp(b.0))
+        });
+        all.truncate(n);
+        all
+    }
+}

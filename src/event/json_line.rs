@@ -1,0 +1,95 @@
+use super::{format_at, EventBody, Media, RoomEvent};
+use serde::Serialize;
+use std::io::{self, Write};
+
+/// The headless JSON line (DESIGN.md "Headless event line"): keys in a fixed order, absent values omitted.
+#[derive(Serialize)]
+struct Line<'a> {
+    source: &'a str,
+    id: &'a str,
+    kind: &'a str,
+    at: String,
+    /// Outer `None`: key omitted; `Some(None)`: `null` (anonymous tips).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<Option<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tokens: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    anonymous: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from_user: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to_user: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    media: Option<&'a Media>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    method: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    raw: Option<&'a serde_json::Value>,
+}
+
+/// Writes one event as a JSON line (with the trailing newline).
+pub fn write_json_line<W: Write>(out: &mut W, ev: &RoomEvent) -> io::Result<()> {
+    let user = ev.user.as_ref().map(|u| u.username.as_str());
+    let mut line = Line {
+        source: ev.source.as_str(),
+        id: &ev.id,
+        kind: ev.kind().as_str(),
+        at: format_at(ev.at),
+        user: user.map(Some),
+        tokens: None,
+        anonymous: None,
+        message: None,
+        from_user: None,
+        to_user: None,
+        media: None,
+        subject: None,
+        method: None,
+        raw: None,
+    };
+    match &ev.body {
+        EventBody::ChatMessage { message } => line.message = Some(message),
+        EventBody::PrivateMessage {
+            message,
+            from_user,
+            to_user,
+        } => {
+            line.message = Some(message);
+            line.from_user = from_user.as_deref();
+            line.to_user = to_user.as_deref();
+        }
+        EventBody::Tip {
+            tokens,
+            anonymous,
+            message,
+        } => {
+            // Anonymous tippers are never named, whatever the payload carried.
+            line.user = Some(if *anonymous { None } else { user });
+            line.tokens = Some(*tokens);
+            line.anonymous = Some(*anonymous);
+            line.message = Some(message);
+        }
+        EventBody::MediaPurchase { tokens, media } => {
+            line.tokens = Some(*tokens);
+            line.media = Some(media);
+        }
+        EventBody::RoomSubjectChange { subject } => line.subject = Some(subject),
+        EventBody::Unknown { method, raw } => {
+            line.method = Some(method);
+            line.raw = Some(raw);
+        }
+        EventBody::UserEnter
+        | EventBody::UserLeave
+        | EventBody::Follow
+        | EventBody::Unfollow
+        | EventBody::FanclubJoin
+        | EventBody::BroadcastStart
+        | EventBody::BroadcastStop => {}
+    }
+    serde_json::to_writer(&mut *out, &line)?;
+    out.write_all(b"\n")
+}

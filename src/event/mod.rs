@@ -1,0 +1,304 @@
+//! The normalized event model shared by every source, the reducer, the views and the headless output.
+
+mod json_line;
+mod time;
+
+pub use json_line::write_json_line;
+pub use time::{event_time, format_at};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Which platform (or stand-in) produced an event. Serialized as in the headless `source` key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    Chaturbate,
+    Simulator,
+    Twitch,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Chaturbate => "chaturbate",
+            SourceKind::Simulator => "simulator",
+            SourceKind::Twitch => "twitch",
+        }
+    }
+}
+
+impl fmt::Display for SourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The kind of an event, as named in the headless `kind` key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    ChatMessage,
+    PrivateMessage,
+    Tip,
+    UserEnter,
+    UserLeave,
+    Follow,
+    Unfollow,
+    FanclubJoin,
+    MediaPurchase,
+    RoomSubjectChange,
+    BroadcastStart,
+    BroadcastStop,
+    Unknown,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 13] = [
+        EventKind::ChatMessage,
+        EventKind::PrivateMessage,
+        EventKind::Tip,
+        EventKind::UserEnter,
+        EventKind::UserLeave,
+        EventKind::Follow,
+        EventKind::Unfollow,
+        EventKind::FanclubJoin,
+        EventKind::MediaPurchase,
+        EventKind::RoomSubjectChange,
+        EventKind::BroadcastStart,
+        EventKind::BroadcastStop,
+        EventKind::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::ChatMessage => "chat_message",
+            EventKind::PrivateMessage => "private_message",
+            EventKind::Tip => "tip",
+            EventKind::UserEnter => "user_enter",
+            EventKind::UserLeave => "user_leave",
+            EventKind::Follow => "follow",
+            EventKind::Unfollow => "unfollow",
+            EventKind::FanclubJoin => "fanclub_join",
+            EventKind::MediaPurchase => "media_purchase",
+            EventKind::RoomSubjectChange => "room_subject_change",
+            EventKind::BroadcastStart => "broadcast_start",
+            EventKind::BroadcastStop => "broadcast_stop",
+            EventKind::Unknown => "unknown",
+        }
+    }
+
+    /// The Chaturbate method name for the kind (`None` for `Unknown`).
+    pub fn chaturbate_method(self) -> Option<&'static str> {
+        Some(match self {
+            EventKind::ChatMessage => "chatMessage",
+            EventKind::PrivateMessage => "privateMessage",
+            EventKind::Tip => "tip",
+            EventKind::UserEnter => "userEnter",
+            EventKind::UserLeave => "userLeave",
+            EventKind::Follow => "follow",
+            EventKind::Unfollow => "unfollow",
+            EventKind::FanclubJoin => "fanclubJoin",
+            EventKind::MediaPurchase => "mediaPurchase",
+            EventKind::RoomSubjectChange => "roomSubjectChange",
+            EventKind::BroadcastStart => "broadcastStart",
+            EventKind::BroadcastStop => "broadcastStop",
+            EventKind::Unknown => return None,
+        })
+    }
+
+    pub fn from_chaturbate_method(method: &str) -> Option<EventKind> {
+        EventKind::ALL
+            .into_iter()
+            .find(|k| k.chaturbate_method() == Some(method))
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The user attached to an event, with the flags the views use for marks and the smart viewer filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserInfo {
+    pub username: String,
+    #[serde(default)]
+    pub is_mod: bool,
+    #[serde(default)]
+    pub in_fanclub: bool,
+    #[serde(default)]
+    pub is_follower: bool,
+    #[serde(default)]
+    pub has_tokens: bool,
+    /// `none` / `few` / `some` / `lots` / `tons` (open set: the platform adds values).
+    #[serde(default)]
+    pub recent_tips: Option<String>,
+    #[serde(default)]
+    pub color_group: Option<String>,
+}
+
+/// A media id is a number in the official docs and a string in some clients; kept as sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum MediaId {
+    Number(i64),
+    Text(String),
+}
+
+impl fmt::Display for MediaId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MediaId::Number(n) => write!(f, "{n}"),
+            MediaId::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Media {
+    pub id: MediaId,
+    pub name: Option<String>,
+    #[serde(rename = "type")]
+    pub media_type: Option<String>,
+}
+
+/// What happened, by kind. Every source maps onto these; anything it cannot map is `Unknown`, kept raw.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventBody {
+    ChatMessage {
+        message: String,
+    },
+    PrivateMessage {
+        message: String,
+        from_user: Option<String>,
+        to_user: Option<String>,
+    },
+    Tip {
+        tokens: u64,
+        anonymous: bool,
+        /// As sent, including the tip-menu encoding (`"selection | text"`, `"| text"`).
+        message: String,
+    },
+    UserEnter,
+    UserLeave,
+    Follow,
+    Unfollow,
+    FanclubJoin,
+    MediaPurchase {
+        tokens: u64,
+        media: Media,
+    },
+    RoomSubjectChange {
+        subject: String,
+    },
+    BroadcastStart,
+    BroadcastStop,
+    Unknown {
+        method: String,
+        raw: serde_json::Value,
+    },
+}
+
+impl EventBody {
+    pub fn kind(&self) -> EventKind {
+        match self {
+            EventBody::ChatMessage { .. } => EventKind::ChatMessage,
+            EventBody::PrivateMessage { .. } => EventKind::PrivateMessage,
+            EventBody::Tip { .. } => EventKind::Tip,
+            EventBody::UserEnter => EventKind::UserEnter,
+            EventBody::UserLeave => EventKind::UserLeave,
+            EventBody::Follow => EventKind::Follow,
+            EventBody::Unfollow => EventKind::Unfollow,
+            EventBody::FanclubJoin => EventKind::FanclubJoin,
+            EventBody::MediaPurchase { .. } => EventKind::MediaPurchase,
+            EventBody::RoomSubjectChange { .. } => EventKind::RoomSubjectChange,
+            EventBody::BroadcastStart => EventKind::BroadcastStart,
+            EventBody::BroadcastStop => EventKind::BroadcastStop,
+            EventBody::Unknown { .. } => EventKind::Unknown,
+        }
+    }
+}
+
+/// One distinct event from any source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoomEvent {
+    pub source: SourceKind,
+    /// The platform's event id (opaque; also the poll cursor).
+    pub id: String,
+    /// Event time: the id's millisecond prefix when plausible, else the receive time.
+    pub at: DateTime<Utc>,
+    /// `None` when the event has no user, and always for anonymous tips (the parser drops the name there).
+    pub user: Option<UserInfo>,
+    pub body: EventBody,
+    /// The platform's original JSON for this event, for the journal only (never shown, never summarized).
+    pub raw: Option<Box<str>>,
+}
+
+impl RoomEvent {
+    pub fn kind(&self) -> EventKind {
+        self.body.kind()
+    }
+
+    pub fn is_anonymous_tip(&self) -> bool {
+        matches!(
+            self.body,
+            EventBody::Tip {
+                anonymous: true,
+                ..
+            }
+        )
+    }
+
+    /// The name to show for this event's user: `None` for anonymous tips (never named downstream).
+    pub fn display_user(&self) -> Option<&str> {
+        if self.is_anonymous_tip() {
+            return None;
+        }
+        self.username()
+    }
+
+    pub fn username(&self) -> Option<&str> {
+        self.user.as_ref().map(|u| u.username.as_str())
+    }
+}
+
+/// Splits a tip message in the tip-menu encoding into (menu selection, free text).
+/// `"selection | text"` → (Some, text); `"| text"` → (None, text); plain text → (None, text).
+pub fn split_tip_message(message: &str) -> (Option<&str>, &str) {
+    match message.split_once('|') {
+        Some((sel, text)) => {
+            let sel = sel.trim();
+            let text = text.trim();
+            ((!sel.is_empty()).then_some(sel), text)
+        }
+        None => (None, message.trim()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_names_round_trip_through_chaturbate_methods() {
+        for kind in EventKind::ALL {
+            match kind.chaturbate_method() {
+                Some(m) => assert_eq!(EventKind::from_chaturbate_method(m), Some(kind)),
+                None => assert_eq!(kind, EventKind::Unknown),
+            }
+        }
+        assert_eq!(EventKind::from_chaturbate_method("tipz"), None);
+    }
+
+    #[test]
+    fn tip_menu_encoding_is_split() {
+        assert_eq!(split_tip_message("| hi"), (None, "hi"));
+        assert_eq!(split_tip_message("Flash | now"), (Some("Flash"), "now"));
+        assert_eq!(split_tip_message("just text"), (None, "just text"));
+        assert_eq!(split_tip_message(""), (None, ""));
+        assert_eq!(split_tip_message("Dance"), (None, "Dance"));
+    }
+}

@@ -1,0 +1,11 @@
+//! roomwatch: a terminal live room monitor for broadcasters.
+//!
+//! Data path: `sources` (network, simulator, replay) → `app` (state and the pure reducer) → `ui` (views);
+//! `effects` (summary, journal) are written by the runner in `run`.
+
+pub mod app;
+pub mod cli;
+pub mod event;
+pub mod mask;
+pub mod run;
+pub mod sources;

@@ -1,0 +1,113 @@
+//! Headless mode: one JSON line per distinct event on stdout, human status lines on stderr.
+
+use super::signals::Signals;
+use crate::app::{update, ExitReason, Msg, State};
+use crate::event::write_json_line;
+use crate::sources::{ConnState, ConnStatus, SourceMsg};
+use chrono::Utc;
+use std::io::{self, Write};
+use tokio::sync::mpsc;
+
+/// Most batches taken from the channel per wake-up.
+const DRAIN: usize = 64;
+
+pub struct HeadlessOptions {
+    pub max_events: Option<u64>,
+}
+
+/// Runs until the source ends, a signal arrives, stdout closes or `max_events` is reached.
+pub async fn run(
+    state: &mut State,
+    rx: &mut mpsc::Receiver<SourceMsg>,
+    signals: &mut Signals,
+    opts: &HeadlessOptions,
+    mut on_batch: impl FnMut(&crate::sources::Batch),
+) -> ExitReason {
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout());
+    let mut buf = Vec::with_capacity(DRAIN);
+    loop {
+        let got = tokio::select! {
+            n = rx.recv_many(&mut buf, DRAIN) => n,
+            reason = signals.recv() => {
+                let _ = out.flush();
+                update(state, Msg::Shutdown(reason.clone()), Utc::now());
+                return reason;
+            }
+        };
+        if got == 0 {
+            let _ = out.flush();
+            return ExitReason::EndOfReplay;
+        }
+        for msg in buf.drain(..) {
+            let msg = match msg {
+                SourceMsg::Batch(mut batch) => {
+                    let mut done = false;
+                    if let Some(max) = opts.max_events {
+                        let left = max.saturating_sub(state.stats.events_total);
+                        if batch.events.len() as u64 >= left {
+                            batch.events.truncate(left as usize);
+                            done = true;
+                        }
+                    }
+                    for ev in &batch.events {
+                        if let Err(e) = write_json_line(&mut out, ev) {
+                            return stdout_failed(e);
+                        }
+                    }
+                    on_batch(&batch);
+                    update(state, Msg::Source(SourceMsg::Batch(batch)), Utc::now());
+                    if done {
+                        if let Err(e) = out.flush() {
+                            return stdout_failed(e);
+                        }
+                        return ExitReason::MaxEvents;
+                    }
+                    continue;
+                }
+                SourceMsg::Status(s) => {
+                    status_line(&s);
+                    SourceMsg::Status(s)
+                }
+                SourceMsg::Notice(text) => {
+                    eprintln!("roomwatch: {}", crate::mask::scrub(&text));
+                    SourceMsg::Notice(text)
+                }
+                other => other,
+            };
+            let fx = update(state, Msg::Source(msg), Utc::now());
+            if let Some(reason) = fx.quit {
+                let _ = out.flush();
+                return reason;
+            }
+        }
+        if let Err(e) = out.flush() {
+            return stdout_failed(e);
+        }
+    }
+}
+
+fn stdout_failed(e: io::Error) -> ExitReason {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        ExitReason::OutputClosed
+    } else {
+        ExitReason::FatalError(format!("cannot write to stdout: {e}"))
+    }
+}
+
+fn status_line(s: &ConnStatus) {
+    let text = match &s.state {
+        ConnState::Connecting => "connecting…".to_string(),
+        ConnState::Live => "live".to_string(),
+        ConnState::Retrying {
+            attempt,
+            next_in,
+            last,
+        } => format!(
+            "retrying: attempt {attempt} · next in {:.1} s · last: {last}",
+            next_in.as_secs_f64()
+        ),
+        ConnState::CredentialsRefused => "credentials refused".to_string(),
+        ConnState::Stopped => "stopped".to_string(),
+    };
+    eprintln!("roomwatch: {text}");
+}
