@@ -5,7 +5,9 @@
 
 pub mod app;
 pub mod cli;
+pub mod effects;
 pub mod event;
 pub mod mask;
+pub mod paths;
 pub mod run;
 pub mod sources;

@@ -3,6 +3,7 @@
 pub mod action;
 pub mod keymap;
 pub mod msg;
+pub mod settings;
 pub mod state;
 pub mod stats;
 pub mod update;
@@ -10,6 +11,7 @@ pub mod update;
 pub use action::Action;
 pub use keymap::{KeyMap, Mode};
 pub use msg::{Effects, ExitReason, Msg};
+pub use settings::Settings;
 pub use state::{Marker, State};
 pub use stats::SessionStats;
 pub use update::update;

@@ -21,7 +21,7 @@ pub async fn run(
     rx: &mut mpsc::Receiver<SourceMsg>,
     signals: &mut Signals,
     opts: &HeadlessOptions,
-    mut on_batch: impl FnMut(&crate::sources::Batch),
+    files: &mut crate::effects::SessionFiles,
 ) -> ExitReason {
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout());
     let mut buf = Vec::with_capacity(DRAIN);
@@ -54,7 +54,7 @@ pub async fn run(
                             return stdout_failed(e);
                         }
                     }
-                    on_batch(&batch);
+                    files.on_batch(&batch);
                     update(state, Msg::Source(SourceMsg::Batch(batch)), Utc::now());
                     if done {
                         if let Err(e) = out.flush() {
@@ -83,6 +83,7 @@ pub async fn run(
         if let Err(e) = out.flush() {
             return stdout_failed(e);
         }
+        files.maybe_autosave(state, Utc::now());
     }
 }
 

@@ -6,6 +6,7 @@ pub mod signals;
 
 use crate::app::{ExitReason, State};
 use crate::cli::{Cli, Command, CommonArgs};
+use crate::effects::{FileOptions, SessionFiles};
 use crate::event::SourceKind;
 use crate::sources::{self, simulator, SourceMsg};
 use chrono::Utc;
@@ -65,11 +66,16 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
         kind,
     } = source;
     let mut state = State::new(room, kind, Utc::now());
+    let mut files = SessionFiles::new(FileOptions {
+        summary_dir: common.summary_dir.clone(),
+        journal: common.journal.clone(),
+        no_journal: common.no_journal,
+    });
     let reason = if common.headless {
         let opts = headless::HeadlessOptions {
             max_events: common.max_events,
         };
-        headless::run(&mut state, &mut rx, &mut signals, &opts, |_| {}).await
+        headless::run(&mut state, &mut rx, &mut signals, &opts, &mut files).await
     } else {
         task.abort();
         return Err(RunError::usage(
@@ -78,6 +84,7 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
     };
     // In-flight requests are cancelled, not awaited.
     task.abort();
+    files.finish(&state, &reason, Utc::now());
     report_end(&reason);
     Ok(reason)
 }
