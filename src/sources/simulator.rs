@@ -5,7 +5,7 @@ use super::{Batch, ConnState, ConnStatus, SourceMsg};
 use crate::event::SourceKind;
 use crate::sources::chaturbate::parse_event;
 use chrono::{DateTime, TimeZone, Utc};
-use serde_json::{json, Value};
+use serde::Serialize;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -92,6 +92,7 @@ pub struct RoomModel {
     room: String,
     seq: u64,
     last_ms: i64,
+    present_count: usize,
 }
 
 impl RoomModel {
@@ -124,25 +125,40 @@ impl RoomModel {
             room: room.to_string(),
             seq: 0,
             last_ms: 0,
+            present_count: 0,
         }
     }
 
-    fn user_json(&self, idx: usize) -> Value {
+    fn user(&self, idx: usize) -> WireUser<'_> {
         let u = &self.users[idx];
-        json!({
-            "username": u.name,
-            "inFanclub": u.in_fanclub,
-            "isMod": u.is_mod,
-            "isFollower": u.is_follower,
-            "hasTokens": true,
-            "recentTips": u.recent_tips,
-            "gender": "m",
-            "subgender": "",
-            "colorGroup": if u.is_mod { "m" } else if u.in_fanclub { "f" } else { "tr" },
-        })
+        WireUser {
+            username: &u.name,
+            in_fanclub: u.in_fanclub,
+            is_mod: u.is_mod,
+            is_follower: u.is_follower,
+            has_tokens: true,
+            recent_tips: u.recent_tips,
+            gender: "m",
+            subgender: "",
+            color_group: if u.is_mod {
+                "m"
+            } else if u.in_fanclub {
+                "f"
+            } else {
+                "tr"
+            },
+            is_owner: false,
+        }
     }
 
     fn pick(&mut self, present: bool) -> usize {
+        // A few random probes find a match almost always; the scan is the rare fallback.
+        for _ in 0..16 {
+            let i = self.rng.usize(0..self.users.len());
+            if self.users[i].present == present {
+                return i;
+            }
+        }
         let candidates: Vec<usize> = (0..self.users.len())
             .filter(|&i| self.users[i].present == present)
             .collect();
@@ -153,126 +169,151 @@ impl RoomModel {
         }
     }
 
-    /// The next event as the platform's JSON, stamped at `at_ms` (milliseconds since the epoch).
-    pub fn next_event(&mut self, at_ms: i64) -> Value {
+    /// The next event as the platform's JSON text, stamped at `at_ms` (milliseconds since the epoch).
+    pub fn next_event(&mut self, at_ms: i64) -> String {
         // Ids are `<ms>-<n>` and must stay unique and increasing even when several share a millisecond.
         let ms = at_ms.max(self.last_ms);
         self.seq = if ms == self.last_ms { self.seq + 1 } else { 0 };
         self.last_ms = ms;
-        let id = format!("{ms}-{}", self.seq);
-        let present = self.users.iter().filter(|u| u.present).count();
+        self.present_count = self.users.iter().filter(|u| u.present).count();
         let roll = self.rng.u32(0..1000);
-        let (method, object) = match roll {
-            _ if present < 8 || (roll < 140 && present < 120) => {
+        let mut obj = WireObject::default();
+        let method;
+        let actor: Option<usize>;
+        match roll {
+            _ if self.present_count < 8 || (roll < 140 && self.present_count < 120) => {
                 let i = self.pick(false);
                 self.users[i].present = true;
-                (
-                    "userEnter",
-                    json!({"broadcaster": self.room, "user": self.user_json(i)}),
-                )
+                method = "userEnter";
+                actor = Some(i);
             }
             0..=239 => {
                 let i = self.pick(true);
                 self.users[i].present = false;
-                (
-                    "userLeave",
-                    json!({"broadcaster": self.room, "user": self.user_json(i)}),
-                )
+                method = "userLeave";
+                actor = Some(i);
             }
             240..=679 => {
-                let i = self.pick(true);
-                let text = self.chat_text();
-                (
-                    "chatMessage",
-                    json!({"broadcaster": self.room, "user": self.user_json(i),
-                    "message": {"message": text, "color": "#494949", "bgColor": null, "font": "default", "orig": null}}),
-                )
+                method = "chatMessage";
+                actor = Some(self.pick(true));
+                obj.message = Some(WireMessage {
+                    message: self.chat_text(),
+                    color: "#494949",
+                    font: "default",
+                    from_user: None,
+                    to_user: None,
+                });
             }
             680..=829 => {
-                let i = self.pick(true);
+                method = "tip";
+                actor = Some(self.pick(true));
                 let tokens = match self.rng.u32(0..100) {
                     0..=59 => self.rng.u64(1..=25),
                     60..=89 => self.rng.u64(26..=99),
                     90..=97 => self.rng.u64(100..=500),
                     _ => self.rng.u64(501..=5000),
                 };
-                let anon = self.rng.u8(0..10) == 0;
-                let note = TIP_NOTES[self.rng.usize(0..TIP_NOTES.len())];
-                (
-                    "tip",
-                    json!({"broadcaster": self.room, "user": self.user_json(i),
-                    "tip": {"tokens": tokens, "isAnon": anon, "message": note}}),
-                )
+                obj.tip = Some(WireTip {
+                    tokens,
+                    is_anon: self.rng.u8(0..10) == 0,
+                    message: TIP_NOTES[self.rng.usize(0..TIP_NOTES.len())],
+                });
             }
             830..=869 => {
+                method = "privateMessage";
                 let i = self.pick(true);
-                (
-                    "privateMessage",
-                    json!({"broadcaster": self.room, "user": self.user_json(i),
-                    "message": {"message": self.chat_text(), "fromUser": self.users[i].name, "toUser": self.room,
-                        "color": "", "bgColor": null, "font": "default"}}),
-                )
+                actor = Some(i);
+                obj.message = Some(WireMessage {
+                    message: self.chat_text(),
+                    color: "",
+                    font: "default",
+                    from_user: Some(i),
+                    to_user: Some(()),
+                });
             }
             870..=914 => {
                 let i = self.pick(true);
                 self.users[i].is_follower = true;
-                (
-                    "follow",
-                    json!({"broadcaster": self.room, "user": self.user_json(i)}),
-                )
+                method = "follow";
+                actor = Some(i);
             }
             915..=929 => {
                 let i = self.pick(true);
                 self.users[i].is_follower = false;
-                (
-                    "unfollow",
-                    json!({"broadcaster": self.room, "user": self.user_json(i)}),
-                )
+                method = "unfollow";
+                actor = Some(i);
             }
             930..=949 => {
                 let i = self.pick(true);
                 self.users[i].in_fanclub = true;
-                (
-                    "fanclubJoin",
-                    json!({"broadcaster": self.room, "user": self.user_json(i)}),
-                )
+                method = "fanclubJoin";
+                actor = Some(i);
             }
             950..=974 => {
-                let i = self.pick(true);
+                method = "mediaPurchase";
+                actor = Some(self.pick(true));
                 let video = self.rng.bool();
-                let mid = self.rng.u32(1..40);
-                (
-                    "mediaPurchase",
-                    json!({"broadcaster": self.room, "user": self.user_json(i),
-                    "media": {"id": mid, "name": format!("{} set {mid}", if video { "video" } else { "photo" }),
-                        "type": if video { "video" } else { "photos" }, "tokens": self.rng.u64(10..=200)}}),
-                )
+                let id = self.rng.u32(1..40);
+                obj.media = Some(WireMedia {
+                    id,
+                    name: format!("{} set {id}", if video { "video" } else { "photo" }),
+                    media_type: if video { "video" } else { "photos" },
+                    tokens: self.rng.u64(10..=200),
+                });
             }
             975..=984 => {
-                let s = SUBJECTS[self.rng.usize(0..SUBJECTS.len())];
-                (
-                    "roomSubjectChange",
-                    json!({"broadcaster": self.room, "subject": s}),
-                )
+                method = "roomSubjectChange";
+                actor = None;
+                obj.subject = Some(SUBJECTS[self.rng.usize(0..SUBJECTS.len())]);
             }
             985..=989 => {
-                let stop = self.rng.bool();
-                let owner = json!({"username": self.room, "isOwner": true, "colorGroup": "o"});
-                (
-                    if stop {
-                        "broadcastStop"
-                    } else {
-                        "broadcastStart"
-                    },
-                    json!({"broadcaster": self.room, "user": owner}),
-                )
+                method = if self.rng.bool() {
+                    "broadcastStop"
+                } else {
+                    "broadcastStart"
+                };
+                actor = None;
+                obj.owner = true;
             }
-            _ => (
-                "roomPasswordChange",
-                json!({"broadcaster": self.room, "hint": "a method this version does not know"}),
-            ),
+            _ => {
+                method = "roomPasswordChange";
+                actor = None;
+                obj.hint = Some("a method this version does not know");
+            }
+        }
+        let owner = WireUser {
+            username: &self.room,
+            color_group: "o",
+            is_owner: true,
+            ..WireUser::default()
         };
-        json!({"method": method, "object": object, "id": id})
+        let user = match actor {
+            Some(i) => Some(self.user(i)),
+            None if obj.owner => Some(owner),
+            None => None,
+        };
+        let message = obj.message.take().map(|m| WireMessageOut {
+            message: m.message,
+            color: m.color,
+            font: m.font,
+            bg_color: None,
+            from_user: m.from_user.map(|i| self.users[i].name.as_str()),
+            to_user: m.to_user.map(|()| self.room.as_str()),
+        });
+        let event = WireEvent {
+            method,
+            object: WireObjectOut {
+                broadcaster: &self.room,
+                user,
+                message,
+                tip: obj.tip,
+                media: obj.media,
+                subject: obj.subject,
+                hint: obj.hint,
+            },
+            id: format!("{ms}-{}", self.seq),
+        };
+        serde_json::to_string(&event).expect("simulated events serialize")
     }
 
     fn chat_text(&mut self) -> String {
@@ -286,6 +327,95 @@ impl RoomModel {
             _ => CHAT[self.rng.usize(0..CHAT.len())].into(),
         }
     }
+}
+
+/// The platform's event shape, written without building a `serde_json::Value` (the simulator can feed the
+/// benchmarks at hundreds of thousands of events per second).
+#[derive(Serialize)]
+struct WireEvent<'a> {
+    method: &'a str,
+    object: WireObjectOut<'a>,
+    id: String,
+}
+
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct WireUser<'a> {
+    username: &'a str,
+    in_fanclub: bool,
+    is_mod: bool,
+    is_follower: bool,
+    has_tokens: bool,
+    recent_tips: &'a str,
+    gender: &'a str,
+    subgender: &'a str,
+    color_group: &'a str,
+    is_owner: bool,
+}
+
+struct WireMessage {
+    message: String,
+    color: &'static str,
+    font: &'static str,
+    from_user: Option<usize>,
+    to_user: Option<()>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireMessageOut<'a> {
+    message: String,
+    color: &'a str,
+    font: &'a str,
+    bg_color: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from_user: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to_user: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireTip {
+    tokens: u64,
+    is_anon: bool,
+    message: &'static str,
+}
+
+#[derive(Serialize)]
+struct WireMedia {
+    id: u32,
+    name: String,
+    #[serde(rename = "type")]
+    media_type: &'static str,
+    tokens: u64,
+}
+
+#[derive(Default)]
+struct WireObject {
+    message: Option<WireMessage>,
+    tip: Option<WireTip>,
+    media: Option<WireMedia>,
+    subject: Option<&'static str>,
+    hint: Option<&'static str>,
+    owner: bool,
+}
+
+#[derive(Serialize)]
+struct WireObjectOut<'a> {
+    broadcaster: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<WireUser<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<WireMessageOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tip: Option<WireTip>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    media: Option<WireMedia>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hint: Option<&'static str>,
 }
 
 /// Runs the simulator until the receiver goes away.
@@ -314,8 +444,8 @@ pub async fn run(cfg: SimConfig, tx: mpsc::Sender<SourceMsg>) {
         let mut events = Vec::new();
         while events.len() < MAX_BATCH && (cfg.rate <= 0.0 || next_at <= now_s) {
             let ms = start_ms + (next_at * 1000.0) as i64;
-            let raw = model.next_event(ms).to_string();
-            let raw = serde_json::value::RawValue::from_string(raw).expect("generated JSON");
+            let raw = serde_json::value::RawValue::from_string(model.next_event(ms))
+                .expect("generated JSON");
             if let Ok(ev) = parse_event(&raw, SourceKind::Simulator, received_at) {
                 events.push(ev);
             }

@@ -265,15 +265,17 @@ fn typed_body(
                 Some(serde_json::Value::String(s)) => MediaId::Text(s),
                 _ => return Err("media.id missing"),
             };
+            let tokens = media.tokens.0.ok_or("media.tokens is not a whole number")?;
             let body = EventBody::MediaPurchase {
-                tokens: media.tokens.0.unwrap_or(0),
+                tokens,
                 media: Media {
                     id,
                     name: media.name.0,
                     media_type: media.media_type.0,
                 },
             };
-            (need_user(user)?, body)
+            // Money is kept even when the payload lost the buyer.
+            (user, body)
         }
         EventKind::RoomSubjectChange => {
             let subject = obj.subject.0.ok_or("subject missing")?;
