@@ -82,7 +82,10 @@ mod tests {
     fn retry_after_seconds_and_http_date() {
         let now = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap();
         assert_eq!(parse_retry_after("1", now), Some(Duration::from_secs(1)));
-        assert_eq!(parse_retry_after(" 120 ", now), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse_retry_after(" 120 ", now),
+            Some(Duration::from_secs(120))
+        );
         assert_eq!(
             parse_retry_after("Mon, 23 Nov 2026 12:00:07 GMT", now),
             Some(Duration::from_secs(7))

@@ -104,7 +104,7 @@ pub fn resolve(
     if let Some(path) = target {
         let question = format!("Save it to {} (readable only by you)?", path.display());
         if prompt.confirm(&question).unwrap_or(false) {
-            match save(&path, &url.configured().expose().to_string()) {
+            match save(&path, url.configured().expose().as_str()) {
                 Ok(()) => prompt.say(&format!("Saved to {}.", path.display())),
                 Err(e) => prompt.say(&format!(
                     "Could not save to {}: {e} (continuing without saving).",

@@ -43,7 +43,13 @@ fn write_mode(path: &Path, text: &str, mode: u32) {
 
 #[test]
 fn env_wins_and_is_validated() {
-    let (u, origin) = resolve(Some(url()), &CredentialOptions::default(), false, &mut no_prompt()).unwrap();
+    let (u, origin) = resolve(
+        Some(url()),
+        &CredentialOptions::default(),
+        false,
+        &mut no_prompt(),
+    )
+    .unwrap();
     assert_eq!(u.room(), "dana");
     assert_eq!(origin, CredentialOrigin::Env);
     let err = resolve(
@@ -107,7 +113,11 @@ fn prompt_validates_retries_and_saves_private_file() {
     };
     assert_eq!(origin, CredentialOrigin::Prompt);
     assert_eq!(u.room(), "dana");
-    assert!(p.said.iter().any(|l| l.contains("host must be")), "{:?}", p.said);
+    assert!(
+        p.said.iter().any(|l| l.contains("host must be")),
+        "{:?}",
+        p.said
+    );
     assert!(p.said.iter().all(|l| !l.contains(TOKEN)));
     let mode = fs::metadata(&save_to).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);

@@ -318,10 +318,7 @@ impl Poller {
             self.notice(text.to_string()).await?;
             self.resuming = false;
             self.last_id = None;
-            self.next = self
-                .cfg
-                .url
-                .poll_url(None, self.cfg.long_poll_timeout_s);
+            self.next = self.cfg.url.poll_url(None, self.cfg.long_poll_timeout_s);
             return Ok(true);
         }
         self.set_state(ConnState::Stopped).await?;
@@ -366,7 +363,11 @@ impl Poller {
     }
 
     /// A parsed reply: de-duplicate, send the batch, pick the next URL.
-    async fn deliver(&mut self, reply: ParsedReply, received_at: chrono::DateTime<Utc>) -> Result<(), Closed> {
+    async fn deliver(
+        &mut self,
+        reply: ParsedReply,
+        received_at: chrono::DateTime<Utc>,
+    ) -> Result<(), Closed> {
         self.failures = 0;
         self.auth_failures = 0;
         self.resuming = false;
@@ -423,10 +424,8 @@ impl Poller {
             },
             NextUrl::Missing => self.rebuilt(),
             NextUrl::Invalid(why) => {
-                self.notice(format!(
-                    "{why}: polling continues from the configured URL"
-                ))
-                .await?;
+                self.notice(format!("{why}: polling continues from the configured URL"))
+                    .await?;
                 self.rebuilt()
             }
         };

@@ -127,13 +127,22 @@ fn query_is_merged_with_cursor_and_timeout() {
 
 #[test]
 fn next_url_same_origin_rule() {
-    let u = EventsUrl::parse(&format!("http://127.0.0.1:4000/events/alice/{TOKEN}/"), false).unwrap();
+    let u = EventsUrl::parse(
+        &format!("http://127.0.0.1:4000/events/alice/{TOKEN}/"),
+        false,
+    )
+    .unwrap();
     let ok = u
-        .resolve_next(&format!("http://127.0.0.1:4000/events/alice/{TOKEN}/?i=2-0&timeout=10"))
+        .resolve_next(&format!(
+            "http://127.0.0.1:4000/events/alice/{TOKEN}/?i=2-0&timeout=10"
+        ))
         .unwrap();
     assert_eq!(ok.cursor().as_deref(), Some("2-0"));
     let rel = u.resolve_next("/events/alice/x/?i=3-0").unwrap();
-    assert_eq!(rel.expose().as_str(), "http://127.0.0.1:4000/events/alice/x/?i=3-0");
+    assert_eq!(
+        rel.expose().as_str(),
+        "http://127.0.0.1:4000/events/alice/x/?i=3-0"
+    );
     let rel2 = u.resolve_next("?i=4-0&timeout=10").unwrap();
     assert_eq!(rel2.cursor().as_deref(), Some("4-0"));
     for bad in [
