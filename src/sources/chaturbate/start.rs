@@ -7,6 +7,9 @@ use crate::run::{RunError, StartedSource};
 use crate::sources::CHANNEL_BATCHES;
 use tokio::sync::mpsc;
 
+/// Replies buffered between the poller and the main task.
+const REPLY_BUFFER: usize = 4;
+
 /// What `roomwatch chaturbate` needs besides the common options.
 #[derive(Debug, Clone, Default)]
 pub struct StartOptions {
@@ -36,7 +39,9 @@ pub fn start(opts: StartOptions) -> Result<StartedSource, RunError> {
     let mut cfg = PollerConfig::new(url);
     cfg.fresh = opts.fresh;
     cfg.start_cursor = opts.start_cursor;
-    let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
+    // A long-poll source needs little buffering: a few replies of up to ~1000 events each keep memory small
+    // when the consumer is slower, and back-pressure simply delays the next poll.
+    let (tx, rx) = mpsc::channel(CHANNEL_BATCHES.min(REPLY_BUFFER));
     let task = poller::spawn(cfg, tx);
     Ok(StartedSource {
         rx,
