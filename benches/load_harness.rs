@@ -78,6 +78,7 @@ fn main() {
 }
 
 /// The helper: reads `URL N` on stdin, runs roomwatch, prints `wall user sys maxrss_kb` of that child alone.
+#[allow(clippy::zombie_processes)] // reaped by wait4 below, which also gives its rusage
 fn launcher() {
     let mut line = String::new();
     std::io::stdin().read_line(&mut line).unwrap();
