@@ -25,6 +25,8 @@ pub async fn run(
 ) -> ExitReason {
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout());
     let mut buf = Vec::with_capacity(DRAIN);
+    // Sources repeat an unchanged state to refresh their counters; print only changes.
+    let mut shown: Option<ConnState> = None;
     loop {
         let got = tokio::select! {
             n = rx.recv_many(&mut buf, DRAIN) => n,
@@ -65,7 +67,10 @@ pub async fn run(
                     continue;
                 }
                 SourceMsg::Status(s) => {
-                    status_line(&s);
+                    if shown.as_ref() != Some(&s.state) {
+                        status_line(&s);
+                        shown = Some(s.state.clone());
+                    }
                     SourceMsg::Status(s)
                 }
                 SourceMsg::Notice(text) => {

@@ -115,9 +115,19 @@ fn start_source(command: Command) -> Result<(StartedSource, CommonArgs), RunErro
                 common,
             ))
         }
-        Command::Chaturbate { .. } => Err(RunError::usage(
-            "the Chaturbate source is not available in this build yet",
-        )),
+        Command::Chaturbate {
+            testbed,
+            fresh,
+            common,
+        } => {
+            // The resume cursor and the config's URL file arrive with the summary and config work.
+            let opts = sources::chaturbate::StartOptions {
+                testbed,
+                fresh,
+                ..Default::default()
+            };
+            Ok((sources::chaturbate::start(opts)?, common))
+        }
         Command::Replay { .. } => Err(RunError::usage("replay is not available in this build yet")),
     }
 }

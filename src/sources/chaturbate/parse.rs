@@ -48,9 +48,74 @@ pub struct SkippedEvent {
 #[derive(Deserialize)]
 struct Envelope<'a> {
     #[serde(borrow, default)]
-    events: Option<&'a RawValue>,
+    events: Option<EventsField<'a>>,
     #[serde(rename = "nextUrl", borrow, default)]
     next_url: Option<&'a RawValue>,
+}
+
+/// The `events` value, split into its items in the same pass as the envelope (no second scan of the body).
+enum EventsField<'a> {
+    List(Vec<&'a RawValue>),
+    Null,
+    NotAList,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for EventsField<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = EventsField<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of events")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).max(16));
+                while let Some(item) = seq.next_element::<&'de RawValue>()? {
+                    items.push(item);
+                }
+                Ok(EventsField::List(items))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(EventsField::Null)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(EventsField::Null)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(EventsField::NotAList)
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(EventsField::NotAList)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(EventsField::NotAList)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(EventsField::NotAList)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(EventsField::NotAList)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(EventsField::NotAList)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// The common case in one pass: a string id and the object parsed in place. Anything else (a numeric or
+/// missing id, an object the loose types cannot take) goes through [`WireEvent`], which defines the rules.
+#[derive(Deserialize)]
+struct FastEvent {
+    #[serde(default)]
+    method: LooseStr,
+    #[serde(default)]
+    id: LooseStr,
+    #[serde(default)]
+    object: LooseObj<WireObject>,
 }
 
 #[derive(Deserialize)]
@@ -138,9 +203,9 @@ pub fn parse_reply(
         },
     };
     let items: Vec<&RawValue> = match env.events {
-        None => Vec::new(),
-        Some(raw) if raw.get() == "null" => Vec::new(),
-        Some(raw) => serde_json::from_str(raw.get()).map_err(|_| EnvelopeError::EventsNotAList)?,
+        None | Some(EventsField::Null) => Vec::new(),
+        Some(EventsField::List(items)) => items,
+        Some(EventsField::NotAList) => return Err(EnvelopeError::EventsNotAList),
     };
     let mut events = Vec::with_capacity(items.len());
     let mut skipped = Vec::new();
@@ -167,6 +232,24 @@ pub fn parse_event(
     if !item.get().starts_with('{') {
         return Err("not a JSON object");
     }
+    if let Ok(FastEvent {
+        method,
+        id: LooseStr(Some(id)),
+        object,
+    }) = serde_json::from_str::<FastEvent>(item.get())
+    {
+        if !id.is_empty() {
+            let object = object.0.unwrap_or_default();
+            return Ok(build(
+                id,
+                method.0.unwrap_or_default(),
+                object,
+                item,
+                source,
+                received_at,
+            ));
+        }
+    }
     let wire: WireEvent = serde_json::from_str(item.get()).map_err(|_| "not a JSON object")?;
     let id = match wire
         .id
@@ -182,6 +265,17 @@ pub fn parse_event(
         .and_then(|o| serde_json::from_str::<LooseObj<WireObject>>(o.get()).ok())
         .and_then(|o| o.0)
         .unwrap_or_default();
+    Ok(build(id, method, object, item, source, received_at))
+}
+
+fn build(
+    id: String,
+    method: String,
+    object: WireObject,
+    item: &RawValue,
+    source: SourceKind,
+    received_at: DateTime<Utc>,
+) -> RoomEvent {
     let (user, body) = match EventKind::from_chaturbate_method(&method) {
         Some(kind) => match typed_body(kind, object) {
             Ok(typed) => typed,
@@ -192,14 +286,14 @@ pub fn parse_event(
         },
         None => unknown(method, item),
     };
-    Ok(RoomEvent {
+    RoomEvent {
         source,
         at: event_time(&id, received_at),
         id,
         user,
         body,
         raw: Some(item.get().into()),
-    })
+    }
 }
 
 fn unknown(method: String, item: &RawValue) -> (Option<UserInfo>, EventBody) {

@@ -1,0 +1,182 @@
+//! Ingest load harness (issue 3 "Performance"): a local mock Events API serving 1000 events per reply,
+//! its own ceiling measured with a minimal client, then the release binary
+//! `roomwatch chaturbate --headless --max-events N > /dev/null` against it: events/s, CPU µs per event
+//! (getrusage of the child), peak RSS.
+//!
+//! Run: `cargo bench --bench load_harness` (env `EVENTS` to change N, default 200000).
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+use support::events;
+use support::mock::{Mock, MockConfig};
+
+const TOKEN: &str = "LoadHarnessToken0123456789";
+
+/// Marks the small helper process that starts roomwatch and reads its resource use.
+const LAUNCHER_ENV: &str = "ROOMWATCH_LOAD_HARNESS_LAUNCHER";
+
+fn main() {
+    if std::env::var_os(LAUNCHER_ENV).is_some() {
+        return launcher();
+    }
+    // Linux carries a process's peak RSS across fork+exec into the child's figure, so roomwatch is started by
+    // a helper forked now, while this process is still small (before 100 MB of events exist).
+    let mut helper = Command::new(std::env::current_exe().unwrap())
+        .env(LAUNCHER_ENV, "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the launcher");
+    // `cargo bench` passes `--bench`; any other filter argument is ignored.
+    let n: u64 = std::env::var("EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
+    let t = Instant::now();
+    let evs = events::many(n);
+    let bytes: usize = evs.iter().map(|e| e.len()).sum();
+    eprintln!(
+        "generated {n} events, {:.0} bytes/event on average, in {:.1} s",
+        bytes as f64 / n as f64,
+        t.elapsed().as_secs_f64()
+    );
+    let mut cfg = MockConfig::new("test_room", TOKEN);
+    cfg.per_reply = 1000;
+    let mock = Mock::start(cfg, evs);
+
+    let (ceiling, served_bytes) = server_ceiling(&mock, n);
+    println!(
+        "server ceiling (minimal keep-alive client, no parsing): {:.0} events/s ({:.0} MB/s)",
+        ceiling,
+        served_bytes as f64 / 1e6 / (n as f64 / ceiling)
+    );
+
+    let stdin = helper.stdin.as_mut().unwrap();
+    writeln!(stdin, "{} {n}", mock.events_url()).unwrap();
+    let mut out = String::new();
+    helper
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert!(helper.wait().unwrap().success(), "launcher failed");
+    let f: Vec<f64> = out.split_whitespace().map(|v| v.parse().unwrap()).collect();
+    let (wall, user, sys, rss_kb) = (f[0], f[1], f[2], f[3]);
+    println!(
+        "roomwatch chaturbate --headless --max-events {n} > /dev/null: {:.0} events/s, {:.2} µs CPU/event \
+         (user {user:.2} s + sys {sys:.2} s), peak RSS {:.1} MB, wall {wall:.2} s",
+        n as f64 / wall,
+        (user + sys) * 1e6 / n as f64,
+        rss_kb / 1024.0,
+    );
+}
+
+/// The helper: reads `URL N` on stdin, runs roomwatch, prints `wall user sys maxrss_kb` of that child alone.
+#[allow(clippy::zombie_processes)] // reaped by wait4 below, which also gives its rusage
+fn launcher() {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).unwrap();
+    let mut parts = line.split_whitespace();
+    let (url, n) = (parts.next().unwrap(), parts.next().unwrap());
+    let summary = tempfile::tempdir().unwrap();
+    let t = Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_roomwatch"))
+        .args([
+            "chaturbate",
+            "--headless",
+            "--no-journal",
+            "--max-events",
+            n,
+        ])
+        .arg("--summary-dir")
+        .arg(summary.path())
+        .env("CB_EVENTS_URL", url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("run roomwatch");
+    let (status, ru) = wait4(child.id() as libc::pid_t);
+    let wall = t.elapsed().as_secs_f64();
+    assert!(status == 0, "roomwatch failed: wait status {status}");
+    println!(
+        "{wall} {} {} {}",
+        tv(ru.ru_utime),
+        tv(ru.ru_stime),
+        ru.ru_maxrss
+    );
+}
+
+/// Fetches the whole chain with a bare HTTP/1.1 keep-alive client that only finds `nextUrl`: what the mock
+/// can serve at most on this machine, so the client figure can be read against it.
+fn server_ceiling(mock: &Mock, n: u64) -> (f64, usize) {
+    let mut stream = TcpStream::connect(("127.0.0.1", mock.port())).unwrap();
+    stream.set_nodelay(true).unwrap();
+    let mut target = format!("/events/test_room/{TOKEN}/?timeout=30");
+    let mut got = 0u64;
+    let mut total = 0usize;
+    let t = Instant::now();
+    let mut buf = Vec::new();
+    while got < n {
+        write!(stream, "GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+        buf.clear();
+        let body = read_reply(&mut stream, &mut buf);
+        total += body.len();
+        // The mock sends exactly `per_reply` events while it has them; only the tail is searched for speed.
+        got += 1000.min(n - got);
+        let key = b"\"nextUrl\":\"";
+        let tail = body.len().saturating_sub(512);
+        let at = tail + find(&body[tail..], key).expect("nextUrl") + key.len();
+        let end = at + body[at..].iter().position(|&b| b == b'"').unwrap();
+        let next = std::str::from_utf8(&body[at..end]).unwrap();
+        target = next[next.find("/events/").unwrap()..].to_string();
+    }
+    (got as f64 / t.elapsed().as_secs_f64(), total)
+}
+
+fn read_reply<'a>(s: &mut TcpStream, buf: &'a mut Vec<u8>) -> &'a [u8] {
+    let mut chunk = vec![0u8; 1 << 16];
+    let head_end = loop {
+        if let Some(p) = find(&buf[..buf.len().min(4096)], b"\r\n\r\n") {
+            break p + 4;
+        }
+        let k = s.read(&mut chunk).unwrap();
+        assert!(k > 0, "server closed");
+        buf.extend_from_slice(&chunk[..k]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .map(|v| v.trim().parse().unwrap())
+        .expect("content-length");
+    while buf.len() < head_end + len {
+        let k = s.read(&mut chunk).unwrap();
+        assert!(k > 0, "server closed");
+        buf.extend_from_slice(&chunk[..k]);
+    }
+    &buf[head_end..head_end + len]
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn wait4(pid: libc::pid_t) -> (i32, libc::rusage) {
+    // SAFETY: wait4 reaps our own child and fills the status and rusage it is given.
+    unsafe {
+        let mut ru: libc::rusage = std::mem::zeroed();
+        let mut status = 0;
+        assert_eq!(libc::wait4(pid, &mut status, 0, &mut ru), pid);
+        (status, ru)
+    }
+}
+
+fn tv(t: libc::timeval) -> f64 {
+    t.tv_sec as f64 + t.tv_usec as f64 / 1e6
+}

@@ -1,0 +1,469 @@
+//! The long-poll task: one GET at a time, one [`SourceMsg::Batch`] per reply, status changes as they happen.
+//! Failures re-request the same URL (no cursor is lost); only a parsed reply advances.
+
+use super::backoff::{parse_retry_after, Backoff};
+use super::dedup::{Dedup, DEFAULT_CAPACITY};
+use super::parse::{parse_reply, NextUrl, ParsedReply};
+use super::rate_limit::TokenBucket;
+use super::url::{EventsUrl, HostKind, SecretUrl, TOKEN_PAGE};
+use crate::event::SourceKind;
+use crate::sources::{Batch, ConnState, ConnStatus, ErrorClass, SourceError, SourceMsg};
+use chrono::Utc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// How the task polls. [`PollerConfig::new`] gives the production defaults; tests shorten the waits.
+#[derive(Debug, Clone)]
+pub struct PollerConfig {
+    pub url: EventsUrl,
+    /// The id of the last event processed in an earlier session: polling resumes after it (unless `fresh`).
+    pub start_cursor: Option<String>,
+    /// `--fresh`: ignore the saved cursor and discard the first reply (the server's backlog).
+    pub fresh: bool,
+    /// The `timeout` roomwatch asks the server for, unless the configured URL names its own.
+    pub long_poll_timeout_s: u64,
+    pub connect_timeout: Option<Duration>,
+    /// Added to the fetched URL's own `timeout` to give the whole request's deadline. `None`: no deadline
+    /// (only for tests on paused time, where a pending deadline would fire while real I/O is under way).
+    pub read_margin: Option<Duration>,
+    pub backoff: Backoff,
+    /// Wait before the one confirmation retry after a 401/403.
+    pub auth_confirm_delay: Duration,
+    /// Requests allowed per `rate_period`, with bursts (token bucket).
+    pub rate_requests: u32,
+    pub rate_period: Duration,
+    pub dedup_capacity: usize,
+    /// Seed of the backoff jitter (`None`: random).
+    pub jitter_seed: Option<u64>,
+    /// While live, a status with fresh counters at most this often (it also carries `requests`).
+    pub status_refresh: Duration,
+}
+
+impl PollerConfig {
+    pub fn new(url: EventsUrl) -> Self {
+        PollerConfig {
+            url,
+            start_cursor: None,
+            fresh: false,
+            long_poll_timeout_s: 30,
+            connect_timeout: Some(Duration::from_secs(10)),
+            read_margin: Some(Duration::from_secs(15)),
+            backoff: Backoff::default(),
+            auth_confirm_delay: Duration::from_secs(1),
+            rate_requests: 2000,
+            rate_period: Duration::from_secs(60),
+            dedup_capacity: DEFAULT_CAPACITY,
+            jitter_seed: None,
+            status_refresh: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Builds the HTTP client the task uses: rustls, gzip, no redirects (a redirect could carry the token
+/// elsewhere), connect timeout, no proxy for loopback targets.
+pub fn http_client(cfg: &PollerConfig) -> reqwest::Result<reqwest::Client> {
+    let mut b = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .gzip(true)
+        .user_agent(concat!("roomwatch/", env!("CARGO_PKG_VERSION")))
+        .pool_max_idle_per_host(2);
+    if let Some(t) = cfg.connect_timeout {
+        b = b.connect_timeout(t);
+    }
+    if cfg.read_margin.is_none() {
+        b = b.pool_idle_timeout(None);
+    }
+    if cfg.url.host_kind() == HostKind::Loopback {
+        b = b.no_proxy();
+    }
+    b.build()
+}
+
+/// Spawns the task on the current runtime.
+pub fn spawn(cfg: PollerConfig, tx: mpsc::Sender<SourceMsg>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(run(cfg, tx))
+}
+
+/// Runs until the receiver is dropped, the credentials are refused or a fatal reply arrives. Cancel it by
+/// aborting its task: an in-flight request is simply dropped.
+pub async fn run(cfg: PollerConfig, tx: mpsc::Sender<SourceMsg>) {
+    let client = match http_client(&cfg) {
+        Ok(c) => c,
+        Err(e) => {
+            let text = format!("cannot start the HTTP client: {}", e.without_url());
+            let _ = tx.send(SourceMsg::Fatal(SourceError::Fatal(text))).await;
+            return;
+        }
+    };
+    let mut poller = Poller::new(cfg, client, tx);
+    let _ = poller.run().await;
+}
+
+/// The receiver is gone: nothing more to do.
+struct Closed;
+
+/// An HTTP exchange that produced a status line.
+struct Reply {
+    status: u16,
+    retry_after: Option<String>,
+    /// Read for 200 and 400 only; other statuses are decided by their code.
+    body: Option<Vec<u8>>,
+}
+
+struct Poller {
+    cfg: PollerConfig,
+    client: reqwest::Client,
+    tx: mpsc::Sender<SourceMsg>,
+    next: SecretUrl,
+    last_id: Option<String>,
+    dedup: Dedup,
+    bucket: TokenBucket,
+    rng: fastrand::Rng,
+    status: ConnStatus,
+    last_status_sent: Option<Instant>,
+    /// Consecutive failures: the backoff attempt number.
+    failures: u32,
+    /// Consecutive 401/403 replies.
+    auth_failures: u32,
+    /// `--fresh`: the next successful reply is the backlog, dropped.
+    discard_next: bool,
+    /// The first poll resumes a saved cursor; a refusal means the cursor is stale.
+    resuming: bool,
+}
+
+impl Poller {
+    fn new(cfg: PollerConfig, client: reqwest::Client, tx: mpsc::Sender<SourceMsg>) -> Self {
+        let cursor = if cfg.fresh {
+            None
+        } else {
+            cfg.start_cursor.clone()
+        };
+        let next = cfg.url.poll_url(cursor.as_deref(), cfg.long_poll_timeout_s);
+        let rng = match cfg.jitter_seed {
+            Some(s) => fastrand::Rng::with_seed(s),
+            None => fastrand::Rng::new(),
+        };
+        Poller {
+            dedup: Dedup::new(cfg.dedup_capacity),
+            bucket: TokenBucket::new(cfg.rate_requests, cfg.rate_period, Instant::now()),
+            discard_next: cfg.fresh,
+            resuming: cursor.is_some(),
+            last_id: cursor,
+            next,
+            rng,
+            status: ConnStatus::default(),
+            last_status_sent: None,
+            failures: 0,
+            auth_failures: 0,
+            cfg,
+            client,
+            tx,
+        }
+    }
+
+    async fn send(&self, msg: SourceMsg) -> Result<(), Closed> {
+        self.tx.send(msg).await.map_err(|_| Closed)
+    }
+
+    async fn set_state(&mut self, state: ConnState) -> Result<(), Closed> {
+        self.status.state = state;
+        self.status.since = Some(Utc::now());
+        self.last_status_sent = Some(Instant::now());
+        self.send(SourceMsg::Status(self.status.clone())).await
+    }
+
+    async fn notice(&self, text: String) -> Result<(), Closed> {
+        let text = crate::mask::scrub(&text).into_owned();
+        tracing::warn!("{text}");
+        self.send(SourceMsg::Notice(text)).await
+    }
+
+    async fn run(&mut self) -> Result<(), Closed> {
+        self.set_state(ConnState::Connecting).await?;
+        loop {
+            self.bucket.take().await;
+            self.status.requests += 1;
+            let url = self.next.clone();
+            match self.fetch(&url).await {
+                Err((class, detail)) => self.retry(class, &detail, None).await?,
+                Ok(reply) => {
+                    if !self.handle(&url, reply).await? {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
+    /// One GET. `Err` for failures below HTTP (connect, timeout, reset, a body cut short).
+    async fn fetch(&self, url: &SecretUrl) -> Result<Reply, (ErrorClass, String)> {
+        let mut req = self.client.get(url.expose().clone());
+        if let Some(margin) = self.cfg.read_margin {
+            req = req.timeout(Duration::from_secs(url.long_poll_timeout_s()) + margin);
+        }
+        let resp = req.send().await.map_err(|e| transport_error(e, false))?;
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = if status == 200 || status == 400 {
+            let bytes = resp.bytes().await.map_err(|e| transport_error(e, true))?;
+            Some(Vec::from(bytes))
+        } else {
+            None
+        };
+        Ok(Reply {
+            status,
+            retry_after,
+            body,
+        })
+    }
+
+    /// Acts on one HTTP reply. `Ok(false)`: the task must stop.
+    async fn handle(&mut self, url: &SecretUrl, reply: Reply) -> Result<bool, Closed> {
+        let received_at = Utc::now();
+        let status = reply.status;
+        match status {
+            200 | 400 => {
+                let body = reply.body.unwrap_or_default();
+                match parse_reply(&body, SourceKind::Chaturbate, received_at) {
+                    Ok(parsed) if status == 200 => self.deliver(parsed, received_at).await?,
+                    Ok(parsed) if self.valid_next(&parsed.next_url) => {
+                        // The long-poll "waited too long" continuation (chaturbate.md §3.2).
+                        self.deliver(parsed, received_at).await?
+                    }
+                    Err(e) if status == 200 => {
+                        self.retry(ErrorClass::InvalidReply, &e.to_string(), None)
+                            .await?
+                    }
+                    _ => return self.bad_request(url).await,
+                }
+            }
+            401 | 403 => {
+                self.count_error(ErrorClass::Status(status));
+                self.auth_failures += 1;
+                if self.auth_failures >= 2 {
+                    self.set_state(ConnState::CredentialsRefused).await?;
+                    self.send(SourceMsg::Fatal(SourceError::CredentialsRefused { status }))
+                        .await?;
+                    return Ok(false);
+                }
+                // A lone 401/403 can be an edge hiccup: confirm once before giving up.
+                self.status.retries += 1;
+                let wait = self.cfg.auth_confirm_delay;
+                self.set_state(ConnState::Retrying {
+                    attempt: 1,
+                    next_in: wait,
+                    last: ErrorClass::Status(status),
+                })
+                .await?;
+                tokio::time::sleep(wait).await;
+            }
+            404 => {
+                self.count_error(ErrorClass::Status(404));
+                self.set_state(ConnState::Stopped).await?;
+                let text = format!(
+                    "the Events API answered 404 Not Found: check the user name in the URL, or copy the URL \
+                     again from {TOKEN_PAGE}"
+                );
+                self.send(SourceMsg::Fatal(SourceError::Fatal(text)))
+                    .await?;
+                return Ok(false);
+            }
+            429 => {
+                let wait = reply
+                    .retry_after
+                    .as_deref()
+                    .and_then(|v| parse_retry_after(v, received_at));
+                self.retry(ErrorClass::Status(429), "rate limited", wait)
+                    .await?
+            }
+            300..=399 | 408 | 425 | 500..=599 => {
+                self.retry(ErrorClass::Status(status), "server error", None)
+                    .await?
+            }
+            _ => {
+                self.count_error(ErrorClass::Status(status));
+                self.set_state(ConnState::Stopped).await?;
+                let text = format!(
+                    "the Events API answered HTTP {status}, which retrying cannot fix: check the URL \
+                     (copy it again from {TOKEN_PAGE})"
+                );
+                self.send(SourceMsg::Fatal(SourceError::Fatal(text)))
+                    .await?;
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    fn valid_next(&self, next: &NextUrl) -> bool {
+        matches!(next, NextUrl::Given(s) if self.cfg.url.resolve_next(s).is_ok())
+    }
+
+    /// A 400 without a usable `nextUrl`. With a cursor in the URL the position is what the server refused:
+    /// say so and start over from the configured URL. Without one, nothing would change: fatal.
+    async fn bad_request(&mut self, url: &SecretUrl) -> Result<bool, Closed> {
+        self.count_error(ErrorClass::Status(400));
+        if url.cursor().is_some() {
+            let text = if self.resuming {
+                "the server refused the saved position (HTTP 400): starting fresh from the server's recent \
+                 events"
+            } else {
+                "the server refused the current position (HTTP 400): starting over from the configured URL"
+            };
+            self.notice(text.to_string()).await?;
+            self.resuming = false;
+            self.last_id = None;
+            self.next = self.cfg.url.poll_url(None, self.cfg.long_poll_timeout_s);
+            return Ok(true);
+        }
+        self.set_state(ConnState::Stopped).await?;
+        let text = format!(
+            "the Events API refused the request (HTTP 400): check the URL (copy it again from {TOKEN_PAGE})"
+        );
+        self.send(SourceMsg::Fatal(SourceError::Fatal(text)))
+            .await?;
+        Ok(false)
+    }
+
+    fn count_error(&mut self, class: ErrorClass) {
+        *self.status.errors_by_class.entry(class.key()).or_default() += 1;
+    }
+
+    /// A retryable failure: count it, report it, wait (backoff or `Retry-After`). The URL stays the same.
+    async fn retry(
+        &mut self,
+        class: ErrorClass,
+        detail: &str,
+        wait: Option<Duration>,
+    ) -> Result<(), Closed> {
+        self.count_error(class);
+        self.status.retries += 1;
+        self.failures = self.failures.saturating_add(1);
+        let wait = wait.unwrap_or_else(|| self.cfg.backoff.delay(self.failures, self.rng.f64()));
+        tracing::info!(
+            attempt = self.failures,
+            class = %class,
+            wait_ms = wait.as_millis() as u64,
+            "request failed: {}",
+            crate::mask::scrub(detail)
+        );
+        self.set_state(ConnState::Retrying {
+            attempt: self.failures,
+            next_in: wait,
+            last: class,
+        })
+        .await?;
+        tokio::time::sleep(wait).await;
+        Ok(())
+    }
+
+    /// A parsed reply: de-duplicate, send the batch, pick the next URL.
+    async fn deliver(
+        &mut self,
+        reply: ParsedReply,
+        received_at: chrono::DateTime<Utc>,
+    ) -> Result<(), Closed> {
+        self.failures = 0;
+        self.auth_failures = 0;
+        self.resuming = false;
+        let refresh_due = self
+            .last_status_sent
+            .is_none_or(|t| t.elapsed() >= self.cfg.status_refresh);
+        if self.status.state != ConnState::Live || refresh_due {
+            self.set_state(ConnState::Live).await?;
+        }
+        let ParsedReply {
+            events,
+            next_url,
+            skipped,
+        } = reply;
+        if !skipped.is_empty() {
+            for s in &skipped {
+                tracing::warn!(index = s.index, reason = s.reason, "event skipped");
+            }
+        }
+        let total = events.len();
+        let mut duplicates = 0u32;
+        let mut kept = Vec::with_capacity(total);
+        for ev in events {
+            if self.dedup.first_time(&ev.id) {
+                kept.push(ev);
+            } else {
+                duplicates += 1;
+            }
+        }
+        if let Some(last) = kept.last() {
+            self.last_id = Some(last.id.clone());
+        }
+        if self.discard_next {
+            self.discard_next = false;
+            if !kept.is_empty() {
+                self.notice(format!(
+                    "--fresh: skipped {} earlier event(s) from the server's backlog",
+                    kept.len()
+                ))
+                .await?;
+            }
+            kept.clear();
+        }
+        self.next = match next_url {
+            NextUrl::Given(s) => match self.cfg.url.resolve_next(&s) {
+                Ok(u) => u,
+                Err(why) => {
+                    self.notice(format!(
+                        "{why}: not followed; polling continues from the configured URL"
+                    ))
+                    .await?;
+                    self.rebuilt()
+                }
+            },
+            NextUrl::Missing => self.rebuilt(),
+            NextUrl::Invalid(why) => {
+                self.notice(format!("{why}: polling continues from the configured URL"))
+                    .await?;
+                self.rebuilt()
+            }
+        };
+        let batch = Batch {
+            received_at,
+            events: kept,
+            skipped: skipped.len() as u32,
+            duplicates_dropped: duplicates,
+        };
+        self.send(SourceMsg::Batch(batch)).await
+    }
+
+    /// The configured URL with the last seen id, as after a null `nextUrl`.
+    fn rebuilt(&self) -> SecretUrl {
+        self.cfg
+            .url
+            .poll_url(self.last_id.as_deref(), self.cfg.long_poll_timeout_s)
+    }
+}
+
+/// Classifies a reqwest failure; the text never carries the URL.
+fn transport_error(e: reqwest::Error, reading_body: bool) -> (ErrorClass, String) {
+    let class = if e.is_timeout() {
+        ErrorClass::Timeout
+    } else if e.is_connect() {
+        ErrorClass::Connect
+    } else if reading_body || e.is_body() || e.is_decode() {
+        ErrorClass::InvalidReply
+    } else {
+        ErrorClass::Network
+    };
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    (class, crate::mask::scrub(&text).into_owned())
+}

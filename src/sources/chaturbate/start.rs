@@ -1,0 +1,52 @@
+//! Starting the Chaturbate source from the command line: credentials, then the poller task.
+
+use super::credentials::{self, CredentialOptions};
+use super::poller::{self, PollerConfig};
+use crate::event::SourceKind;
+use crate::run::{RunError, StartedSource};
+use crate::sources::CHANNEL_BATCHES;
+use tokio::sync::mpsc;
+
+/// Replies buffered between the poller and the main task.
+const REPLY_BUFFER: usize = 4;
+
+/// What `roomwatch chaturbate` needs besides the common options.
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// `--testbed`.
+    pub testbed: bool,
+    /// `--fresh`.
+    pub fresh: bool,
+    /// The saved resume cursor (id of the last event processed in an earlier session), if any.
+    pub start_cursor: Option<String>,
+    /// The URL file named in the config, if any (`None`: the default file in the config dir, when present).
+    pub credentials_file: Option<std::path::PathBuf>,
+    /// Where the prompt offers to save the URL (`None`: the default file in the config dir).
+    pub save_to: Option<std::path::PathBuf>,
+}
+
+/// Reads the credentials and spawns the poller. Errors are usage/config errors (exit 2).
+/// Must be called inside the tokio runtime.
+pub fn start(opts: StartOptions) -> Result<StartedSource, RunError> {
+    let cred = CredentialOptions {
+        testbed: opts.testbed,
+        file: opts.credentials_file,
+        save_to: opts.save_to,
+    };
+    let (url, origin) = credentials::load(&cred).map_err(|e| RunError::usage(e.0))?;
+    tracing::info!(room = url.room(), ?origin, "Events API URL loaded");
+    let room = url.room().to_string();
+    let mut cfg = PollerConfig::new(url);
+    cfg.fresh = opts.fresh;
+    cfg.start_cursor = opts.start_cursor;
+    // A long-poll source needs little buffering: a few replies of up to ~1000 events each keep memory small
+    // when the consumer is slower, and back-pressure simply delays the next poll.
+    let (tx, rx) = mpsc::channel(CHANNEL_BATCHES.min(REPLY_BUFFER));
+    let task = poller::spawn(cfg, tx);
+    Ok(StartedSource {
+        rx,
+        task,
+        room,
+        kind: SourceKind::Chaturbate,
+    })
+}

@@ -1,0 +1,199 @@
+//! The binary in headless mode against the mock Events API: stdout lines, stderr, exit codes 0/2/3/4.
+
+mod support;
+
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use support::events;
+use support::mock::{Fault, Mock, MockConfig};
+
+const TOKEN: &str = "CliChaturbateToken0123456789";
+
+/// Runs `roomwatch chaturbate --headless …` with `CB_EVENTS_URL` (when given), no stdin terminal, and a
+/// private HOME so no real config or saved URL is picked up.
+fn run(url: Option<&str>, args: &[&str]) -> Output {
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_roomwatch"));
+    cmd.arg("chaturbate")
+        .arg("--headless")
+        .arg("--no-journal")
+        .arg("--summary-dir")
+        .arg(home.path().join("sessions"))
+        .args(args)
+        .env_remove("CB_EVENTS_URL")
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("XDG_STATE_HOME", home.path().join("state"))
+        .stdin(Stdio::null());
+    if let Some(u) = url {
+        cmd.env("CB_EVENTS_URL", u);
+    }
+    cmd.output().expect("run roomwatch")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn assert_no_token(out: &Output) {
+    assert!(!text(&out.stdout).contains(TOKEN), "token on stdout");
+    assert!(!text(&out.stderr).contains(TOKEN), "token on stderr");
+}
+
+fn line_ids(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+            assert_eq!(v["source"], "chaturbate");
+            v["id"].as_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn max_events_prints_exactly_those_lines_and_exits_0() {
+    let mut cfg = MockConfig::new("alice", TOKEN);
+    cfg.gzip = true;
+    let mock = Mock::start(cfg, events::many(500));
+    let out = run(Some(&mock.events_url()), &["--max-events", "250"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let want: Vec<String> = (0..250).map(events::id).collect();
+    assert_eq!(line_ids(&stdout), want);
+    // Anonymous tips are never named; the typed kinds come through.
+    for l in stdout.lines() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        if v["kind"] == "tip" && v["anonymous"] == true {
+            assert!(v["user"].is_null(), "{l}");
+        }
+    }
+    assert!(stdout.contains("\"kind\":\"media_purchase\""));
+    assert_no_token(&out);
+}
+
+/// The "Done when" fault pattern (every 7th request 502, every 11th 429 + Retry-After: 1, every 13th
+/// body truncated), with fewer events than the hand run so `cargo test` stays quick.
+#[test]
+fn the_done_when_fault_pattern_delivers_every_event_once_in_order() {
+    done_when(600, 25);
+}
+
+/// The full "Done when" run: 20000 events (about two minutes of real backoff waits).
+/// `cargo test --release --test cli_chaturbate -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn the_done_when_scenario_with_20000_events() {
+    let t = std::time::Instant::now();
+    let requests = done_when(20_000, 100);
+    eprintln!(
+        "20000 events over {requests} requests, every one once and in order, exit 0, in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+}
+
+/// Returns the number of requests the mock saw.
+fn done_when(total: u64, per_reply: usize) -> usize {
+    let mut cfg = MockConfig::new("alice", TOKEN);
+    cfg.per_reply = per_reply;
+    cfg.faults = Arc::new(|n| {
+        if n % 7 == 0 {
+            Some(Fault::status(502))
+        } else if n % 11 == 0 {
+            Some(Fault::retry_after("1"))
+        } else if n % 13 == 0 {
+            Some(Fault::TruncateBody)
+        } else {
+            None
+        }
+    });
+    let mock = Mock::start(cfg, events::many(total));
+    let out = run(
+        Some(&mock.events_url()),
+        &["--max-events", &total.to_string()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let want: Vec<String> = (0..total).map(events::id).collect();
+    assert_eq!(line_ids(&text(&out.stdout)), want);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("retrying"), "{stderr}");
+    let seen = mock.seen();
+    let successes = (total as usize).div_ceil(per_reply);
+    assert!(
+        seen.len() > successes + successes / 7,
+        "faults were hit: {} requests",
+        seen.len()
+    );
+    assert_no_token(&out);
+    seen.len()
+}
+
+#[test]
+fn wrong_token_exits_3_with_the_token_page_and_without_the_token() {
+    let mock = Mock::start(
+        MockConfig::new("alice", "the-real-token-0000000000"),
+        vec![],
+    );
+    let url = format!("{}/events/alice/{TOKEN}/", mock.base());
+    let out = run(Some(&url), &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("statsapi/authtoken"), "{stderr}");
+    assert!(text(&out.stdout).is_empty());
+    assert_eq!(mock.seen().len(), 2);
+    assert_no_token(&out);
+}
+
+#[test]
+fn unknown_user_exits_4() {
+    let mock = Mock::start(MockConfig::new("alice", TOKEN), vec![]);
+    let url = format!("{}/events/nobody/{TOKEN}/", mock.base());
+    let out = run(Some(&url), &[]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("404"));
+    assert_no_token(&out);
+}
+
+#[test]
+fn bad_urls_exit_2_with_one_line_saying_what_to_do() {
+    let cases = [
+        (
+            format!("http://eventsapi.chaturbate.com/events/alice/{TOKEN}/"),
+            "https",
+        ),
+        (format!("https://example.com/events/alice/{TOKEN}/"), "host"),
+        (
+            "https://eventsapi.chaturbate.com/events/alice/".into(),
+            "no token",
+        ),
+        (
+            format!("https://eventsapi.chaturbate.com/events/alice/{TOKEN}/x"),
+            "extra path",
+        ),
+    ];
+    for (url, hint) in cases {
+        let out = run(Some(&url), &[]);
+        assert_eq!(out.status.code(), Some(2), "{url}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("CB_EVENTS_URL"), "{stderr}");
+        assert!(stderr.contains(hint), "{hint}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert_no_token(&out);
+    }
+    let out = run(
+        Some(&format!(
+            "https://eventsapi.chaturbate.com/events/alice/{TOKEN}/"
+        )),
+        &["--testbed"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--testbed"));
+}
+
+#[test]
+fn no_credentials_and_no_terminal_exits_2_naming_the_variable() {
+    let out = run(None, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("set CB_EVENTS_URL"));
+}
