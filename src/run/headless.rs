@@ -26,8 +26,14 @@ pub async fn run(
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout());
     let mut buf = Vec::with_capacity(DRAIN);
     loop {
+        // A quiet room still gets its autosave.
+        let autosave = tokio::time::sleep(files.autosave_in(Utc::now()));
         let got = tokio::select! {
             n = rx.recv_many(&mut buf, DRAIN) => n,
+            _ = autosave => {
+                files.maybe_autosave(state, Utc::now());
+                continue;
+            }
             reason = signals.recv() => {
                 let _ = out.flush();
                 update(state, Msg::Shutdown(reason.clone()), Utc::now());
