@@ -306,7 +306,11 @@ impl SessionFiles {
         };
         let md_path = dir.join(format!("{stem}.md"));
         atomic::write(&md_path, md.as_bytes(), Place::Replace, Durability::Synced)?;
-        self.written = vec![dir.join(format!("{stem}.json")), md_path];
+        let json_path = dir.join(format!("{stem}.json"));
+        self.written = [json_path, md_path]
+            .into_iter()
+            .map(|p| std::path::absolute(&p).unwrap_or(p))
+            .collect();
         Ok(())
     }
 }

@@ -231,12 +231,12 @@ fn tokens_chart(md: &mut String, buckets: &[Bucket]) {
         } else {
             t.format("%Y-%m-%d %H:%M").to_string()
         };
-        let _ = writeln!(
-            md,
+        let row = format!(
             "{label}  {:>width$}  {}",
             thousands(tokens),
             bar(tokens, max)
         );
+        let _ = writeln!(md, "{}", row.trim_end());
     }
     let _ = writeln!(
         md,
