@@ -165,13 +165,14 @@ impl SessionFiles {
         if now < due {
             return;
         }
-        self.next_autosave = Some(now + self.options.autosave_every);
         self.sync_journal();
         self.store_cursor(now, Durability::Synced);
         let meta = self.meta(None, now);
         if let Err(e) = self.write_summary(&summary::build(state, &meta)) {
             self.problem(format!("cannot autosave the summary: {e}"));
         }
+        // Counted from the end of the write (fsyncs can be slow), so the runner always gets time in between.
+        self.next_autosave = Some(now.max(Utc::now()) + self.options.autosave_every);
     }
 
     /// How long until the next autosave is due (for runners that arm a timer while idle).
