@@ -208,7 +208,7 @@ fn bar(tokens: u64, max: u64) -> String {
     }
     let eighths = ((tokens as u128 * (BAR_WIDTH as u128 * 8)).div_ceil(max as u128)) as usize;
     let mut s = "█".repeat(eighths / 8);
-    if eighths % 8 > 0 {
+    if !eighths.is_multiple_of(8) {
         s.push(PARTS[eighths % 8 - 1]);
     }
     s
