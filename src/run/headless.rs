@@ -75,7 +75,7 @@ pub async fn run(
                     SourceMsg::Status(s)
                 }
                 SourceMsg::Notice(text) => {
-                    eprintln!("roomwatch: {}", crate::mask::scrub(&text));
+                    super::exit::say(&format!("roomwatch: {}", crate::mask::scrub(&text)));
                     SourceMsg::Notice(text)
                 }
                 other => other,
@@ -116,5 +116,5 @@ fn status_line(s: &ConnStatus) {
         ConnState::CredentialsRefused => "credentials refused".to_string(),
         ConnState::Stopped => "stopped".to_string(),
     };
-    eprintln!("roomwatch: {text}");
+    super::exit::say(&format!("roomwatch: {text}"));
 }
