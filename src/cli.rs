@@ -45,6 +45,7 @@ pub enum Command {
     /// Play a recorded journal through the same pipeline.
     Replay {
         /// The journal file (JSON Lines written by an earlier session).
+        #[arg(id = "journal_file", value_name = "JOURNAL")]
         journal: PathBuf,
         /// Playback speed relative to the recording (2 = twice as fast).
         #[arg(long, value_name = "X", conflicts_with = "instant")]

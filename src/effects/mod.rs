@@ -1,43 +1,337 @@
 //! Effects with files: the journal, the session summary (autosaved and final), the resume cursor.
-//! The runners (headless and TUI) call [`SessionFiles`] at fixed points so every exit path is covered.
+//! The runners (headless and TUI) call [`SessionFiles`] at fixed points so every exit path is covered:
+//! [`SessionFiles::on_batch`] before each batch reaches the reducer, [`SessionFiles::maybe_autosave`] on every
+//! wake-up, and `run/mod.rs` calls [`SessionFiles::finish`] once, however the runner ended (panics included).
+
+pub mod atomic;
+pub mod cursor;
+pub mod journal;
+pub mod names;
+pub mod summary;
+pub mod summary_md;
 
 use crate::app::{ExitReason, State};
 use crate::sources::Batch;
+use atomic::{Durability, Place};
 use chrono::{DateTime, Utc};
-use std::path::PathBuf;
+use cursor::CursorStore;
+use journal::Journal;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use summary::{Summary, SummaryMeta};
+
+/// Default autosave interval (DESIGN: "every few minutes"; `Settings::autosave_every` after the TUI merge).
+pub const DEFAULT_AUTOSAVE: Duration = Duration::from_secs(300);
 
 /// Where the session's files go, resolved from the command line and the config.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct FileOptions {
     pub summary_dir: Option<PathBuf>,
     pub journal: Option<PathBuf>,
     pub no_journal: bool,
+    pub autosave_every: Duration,
+    /// Keep the room's resume cursor (the Chaturbate source; not the simulator or a replay).
+    pub save_cursor: bool,
+    /// Overrides `<state dir>/cursors`.
+    pub cursor_dir: Option<PathBuf>,
+    /// The journal being played, when the session is a replay.
+    pub replay_of: Option<PathBuf>,
+    /// Fault injection for the exit-path tests: panic once this many events went through `on_batch`.
+    /// Only set from the environment in debug builds.
+    pub panic_after_events: Option<u64>,
+}
+
+impl Default for FileOptions {
+    fn default() -> Self {
+        FileOptions {
+            summary_dir: None,
+            journal: None,
+            no_journal: false,
+            autosave_every: DEFAULT_AUTOSAVE,
+            save_cursor: false,
+            cursor_dir: None,
+            replay_of: None,
+            panic_after_events: None,
+        }
+    }
 }
 
 /// The session's file effects. Owned by the main task next to the state.
 #[derive(Debug, Default)]
 pub struct SessionFiles {
     pub options: FileOptions,
+    room: String,
+    started_at: Option<DateTime<Utc>>,
+    journal: Option<Journal>,
+    cursor: Option<CursorStore>,
+    /// The newest id handed to `on_batch` and whether the store has it yet.
+    cursor_id: Option<String>,
+    next_autosave: Option<DateTime<Utc>>,
+    /// `(dir, stem)` of the summary files once the name is claimed; later writes replace them.
+    summary_name: Option<(PathBuf, String)>,
+    events_seen: u64,
+    /// Problems to report at the end (each once).
+    problems: Vec<String>,
+    written: Vec<PathBuf>,
+    last_summary: Option<Summary>,
 }
 
 impl SessionFiles {
     pub fn new(options: FileOptions) -> Self {
-        SessionFiles { options }
+        SessionFiles {
+            options,
+            ..SessionFiles::default()
+        }
+    }
+
+    /// Starts the session's files for `state` (room, start time): opens the journal and the cursor store and
+    /// arms the autosave. Errors are for the user (a journal that cannot be created ends the start-up).
+    pub fn open(&mut self, state: &State) -> Result<(), String> {
+        self.room = state.room.clone();
+        self.started_at = Some(state.started_at);
+        self.next_autosave = Some(state.started_at + self.options.autosave_every);
+        if !self.options.no_journal {
+            let header = journal::Header {
+                room: state.room.clone(),
+                source: state.source,
+                started_at: state.started_at,
+            };
+            let opened = match &self.options.journal {
+                Some(path) => Journal::open(path, false, &header).map_err(|e| (path.clone(), e)),
+                None => {
+                    let dir = crate::paths::data_dir()
+                        .map(|d| d.join("journals"))
+                        .ok_or_else(|| {
+                            "no data directory for the journal; pass --journal FILE or --no-journal"
+                                .to_string()
+                        })?;
+                    Journal::create_in(&dir, &state.room, &header).map_err(|e| (dir, e))
+                }
+            };
+            let j = opened.map_err(|(path, e)| {
+                format!(
+                    "cannot write the journal {}: {e} (use --journal FILE or --no-journal)",
+                    path.display()
+                )
+            })?;
+            self.journal = Some(j);
+        }
+        if self.options.save_cursor {
+            self.cursor = match &self.options.cursor_dir {
+                Some(dir) => Some(CursorStore::new(dir)),
+                None => CursorStore::default_store(),
+            };
+            if self.cursor.is_none() {
+                self.problem("no state directory: the resume cursor is not kept".into());
+            }
+        }
+        Ok(())
     }
 
     /// Called once per batch, before the batch reaches the reducer (journal append).
-    pub fn on_batch(&mut self, _batch: &Batch) {}
+    pub fn on_batch(&mut self, batch: &Batch) {
+        if let Some(n) = self.options.panic_after_events {
+            if self.events_seen >= n {
+                panic!("fault injection: {n} events reached");
+            }
+        }
+        self.events_seen += batch.events.len() as u64;
+        if let Some(j) = &mut self.journal {
+            if let Err(e) = j.append_batch(batch) {
+                let path = j.path().display().to_string();
+                self.journal = None;
+                self.problem(format!(
+                    "cannot append to the journal {path}: {e}; journaling stopped"
+                ));
+            }
+        }
+        if let Some(last) = batch.events.last() {
+            self.cursor_id = Some(last.id.clone());
+            // Per batch without fsync: survives a crash of roomwatch; exits and autosaves also fsync it.
+            self.store_cursor(batch.received_at, Durability::ProcessCrash);
+        }
+    }
 
     /// Called on every wake-up of the runner; writes the autosave when it is due.
-    pub fn maybe_autosave(&mut self, _state: &State, _now: DateTime<Utc>) {}
+    pub fn maybe_autosave(&mut self, state: &State, now: DateTime<Utc>) {
+        let due = match self.next_autosave {
+            Some(t) => t,
+            None => {
+                self.next_autosave = Some(state.started_at + self.options.autosave_every);
+                return;
+            }
+        };
+        if now < due {
+            return;
+        }
+        self.sync_journal();
+        self.store_cursor(now, Durability::Synced);
+        let meta = self.meta(None, now);
+        if let Err(e) = self.write_summary(&summary::build(state, &meta)) {
+            self.problem(format!("cannot autosave the summary: {e}"));
+        }
+        // Counted from the end of the write (fsyncs can be slow), so the runner always gets time in between.
+        self.next_autosave = Some(now.max(Utc::now()) + self.options.autosave_every);
+    }
+
+    /// How long until the next autosave is due (for runners that arm a timer while idle).
+    pub fn autosave_in(&self, now: DateTime<Utc>) -> Duration {
+        self.next_autosave.map_or(self.options.autosave_every, |t| {
+            (t - now).to_std().unwrap_or(Duration::ZERO)
+        })
+    }
 
     /// Called exactly once at the end, after the terminal is restored; returns the files written.
     pub fn finish(
         &mut self,
-        _state: &State,
-        _reason: &ExitReason,
-        _now: DateTime<Utc>,
+        state: &State,
+        reason: &ExitReason,
+        now: DateTime<Utc>,
     ) -> Vec<PathBuf> {
-        Vec::new()
+        self.sync_journal();
+        self.store_cursor(now, Durability::Synced);
+        let meta = self.meta(Some(reason), now);
+        let summary = summary::build(state, &meta);
+        if let Err(e) = self.write_summary(&summary) {
+            let first = self.summary_name.as_ref().map_or_else(
+                || self.summary_dir().display().to_string(),
+                |(d, _)| d.display().to_string(),
+            );
+            self.problem(format!("cannot write the summary in {first}: {e}"));
+            // The numbers matter more than the place: fall back to the temp dir.
+            self.summary_name = None;
+            self.options.summary_dir = Some(std::env::temp_dir());
+            if let Err(e) = self.write_summary(&summary) {
+                self.problem(format!(
+                    "cannot write the summary in the temp dir either: {e}"
+                ));
+            }
+        }
+        self.last_summary = Some(summary);
+        self.written.clone()
+    }
+
+    /// The lines printed on stderr after the end: file paths, problems, and the five-line text summary.
+    pub fn end_report(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        match self.written.as_slice() {
+            [json, md] => lines.push(format!(
+                "roomwatch: session summary: {} and {}",
+                json.display(),
+                md.display()
+            )),
+            _ => lines.push("roomwatch: no session summary file could be written".into()),
+        }
+        if let Some(j) = &self.journal {
+            lines.push(format!("roomwatch: journal: {}", j.path().display()));
+        }
+        for p in &self.problems {
+            lines.push(format!("roomwatch: warning: {}", crate::mask::scrub(p)));
+        }
+        if let Some(s) = &self.last_summary {
+            lines.extend(summary::text_lines(s).into_iter().map(|l| format!("  {l}")));
+        }
+        lines
+    }
+
+    pub fn journal_path(&self) -> Option<&Path> {
+        self.journal.as_ref().map(Journal::path)
+    }
+
+    /// The summary of the last `finish`.
+    pub fn last_summary(&self) -> Option<&Summary> {
+        self.last_summary.as_ref()
+    }
+
+    fn meta<'a>(&'a self, exit: Option<&'a ExitReason>, now: DateTime<Utc>) -> SummaryMeta<'a> {
+        SummaryMeta {
+            exit,
+            ended_at: now,
+            replay_of: self.options.replay_of.as_deref().and_then(Path::to_str),
+        }
+    }
+
+    fn problem(&mut self, text: String) {
+        tracing::warn!("{text}");
+        if !self.problems.contains(&text) {
+            self.problems.push(text);
+        }
+    }
+
+    fn sync_journal(&mut self) {
+        if let Some(j) = &mut self.journal {
+            if let Err(e) = j.sync() {
+                let path = j.path().display().to_string();
+                self.problem(format!("cannot flush the journal {path}: {e}"));
+            }
+        }
+    }
+
+    fn store_cursor(&mut self, now: DateTime<Utc>, durability: Durability) {
+        let (Some(store), Some(id)) = (&self.cursor, &self.cursor_id) else {
+            return;
+        };
+        if let Err(e) = store.save(&self.room, id, now, durability) {
+            let path = store.path(&self.room).display().to_string();
+            self.problem(format!("cannot save the resume cursor {path}: {e}"));
+        }
+    }
+
+    fn summary_dir(&self) -> PathBuf {
+        self.options
+            .summary_dir
+            .clone()
+            .or_else(|| crate::paths::data_dir().map(|d| d.join("sessions")))
+            .unwrap_or_else(std::env::temp_dir)
+    }
+
+    /// Writes both files atomically: the first time under a freshly claimed name, then over it.
+    fn write_summary(&mut self, s: &Summary) -> io::Result<()> {
+        let json = summary::to_json(s);
+        let md = summary_md::render(s);
+        let (dir, stem) = match &self.summary_name {
+            Some((dir, stem)) => {
+                let json_path = dir.join(format!("{stem}.json"));
+                atomic::write(&json_path, &json, Place::Replace, Durability::Synced)?;
+                (dir.clone(), stem.clone())
+            }
+            None => {
+                let dir = self.summary_dir();
+                atomic::ensure_dir(&dir)?;
+                let started = self.started_at.unwrap_or_else(Utc::now);
+                let stem = claim_name(&dir, &self.room, started, &json)?;
+                self.summary_name = Some((dir.clone(), stem.clone()));
+                (dir, stem)
+            }
+        };
+        let md_path = dir.join(format!("{stem}.md"));
+        atomic::write(&md_path, md.as_bytes(), Place::Replace, Durability::Synced)?;
+        let json_path = dir.join(format!("{stem}.json"));
+        self.written = [json_path, md_path]
+            .into_iter()
+            .map(|p| std::path::absolute(&p).unwrap_or(p))
+            .collect();
+        Ok(())
     }
 }
+
+/// Claims the first free `roomwatch-<room>-<stamp>[-n]` in `dir` by creating its `.json` (no-clobber).
+fn claim_name(dir: &Path, room: &str, started: DateTime<Utc>, json: &[u8]) -> io::Result<String> {
+    for attempt in 1..1000 {
+        let stem = names::session_stem(room, started, attempt);
+        if dir.join(format!("{stem}.md")).exists() {
+            continue;
+        }
+        let path = dir.join(format!("{stem}.json"));
+        match atomic::write(&path, json, Place::CreateNew, Durability::Synced) {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+            Ok(()) => return Ok(stem),
+        }
+    }
+    Err(io::Error::other("no free summary file name"))
+}
+
+#[cfg(test)]
+mod tests;

@@ -28,8 +28,14 @@ pub async fn run(
     // Sources repeat an unchanged state to refresh their counters; print only changes.
     let mut shown: Option<ConnState> = None;
     loop {
+        // A quiet room still gets its autosave.
+        let autosave = tokio::time::sleep(files.autosave_in(Utc::now()));
         let got = tokio::select! {
             n = rx.recv_many(&mut buf, DRAIN) => n,
+            _ = autosave => {
+                files.maybe_autosave(state, Utc::now());
+                continue;
+            }
             reason = signals.recv() => {
                 let _ = out.flush();
                 update(state, Msg::Shutdown(reason.clone()), Utc::now());
@@ -74,7 +80,7 @@ pub async fn run(
                     SourceMsg::Status(s)
                 }
                 SourceMsg::Notice(text) => {
-                    eprintln!("roomwatch: {}", crate::mask::scrub(&text));
+                    super::exit::say(&format!("roomwatch: {}", crate::mask::scrub(&text)));
                     SourceMsg::Notice(text)
                 }
                 other => other,
@@ -115,5 +121,5 @@ fn status_line(s: &ConnStatus) {
         ConnState::CredentialsRefused => "credentials refused".to_string(),
         ConnState::Stopped => "stopped".to_string(),
     };
-    eprintln!("roomwatch: {text}");
+    super::exit::say(&format!("roomwatch: {text}"));
 }

@@ -1,16 +1,18 @@
 //! Wiring: builds the source, the state and the runner (headless or TUI) from the command line, and maps
 //! the way the session ended to an exit code.
 
+pub mod exit;
 pub mod headless;
 pub mod signals;
 
 use crate::app::{ExitReason, State};
 use crate::cli::{Cli, Command, CommonArgs};
-use crate::effects::{FileOptions, SessionFiles};
+use crate::effects::SessionFiles;
 use crate::event::SourceKind;
-use crate::sources::{self, simulator, SourceMsg};
+use crate::sources::{self, replay, simulator, SourceMsg};
 use chrono::Utc;
 use signals::Signals;
+use std::path::PathBuf;
 use tokio::sync::mpsc;
 
 /// A setup error: one clear line on stderr and an exit code (2 usage/config, 3 credentials, 4 other).
@@ -42,14 +44,19 @@ pub struct StartedSource {
     pub task: tokio::task::JoinHandle<()>,
     pub room: String,
     pub kind: SourceKind,
+    /// The journal being played (replay only).
+    pub replay_of: Option<PathBuf>,
+    /// Keep the room's resume cursor (the Chaturbate source only).
+    pub save_cursor: bool,
 }
 
 /// Runs the whole program for a parsed command line; returns the exit code.
 pub async fn run(cli: Cli) -> i32 {
+    exit::install_panic_hook();
     match run_inner(cli).await {
         Ok(reason) => reason.exit_code(),
         Err(e) => {
-            eprintln!("roomwatch: {}", crate::mask::scrub(&e.message));
+            exit::say(&format!("roomwatch: {}", crate::mask::scrub(&e.message)));
             e.code
         }
     }
@@ -64,27 +71,32 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
         task,
         room,
         kind,
+        replay_of,
+        save_cursor,
     } = source;
-    let mut state = State::new(room, kind, Utc::now());
-    let mut files = SessionFiles::new(FileOptions {
-        summary_dir: common.summary_dir.clone(),
-        journal: common.journal.clone(),
-        no_journal: common.no_journal,
-    });
-    let reason = if common.headless {
-        let opts = headless::HeadlessOptions {
-            max_events: common.max_events,
-        };
-        headless::run(&mut state, &mut rx, &mut signals, &opts, &mut files).await
-    } else {
+    if !common.headless {
         task.abort();
         return Err(RunError::usage(
             "the TUI is not available in this build yet; use --headless",
         ));
+    }
+    let mut state = State::new(room, kind, Utc::now());
+    let mut files = SessionFiles::new(exit::file_options(&common, replay_of, save_cursor));
+    if let Err(e) = files.open(&state) {
+        task.abort();
+        return Err(RunError::fatal(e));
+    }
+    let runner = async {
+        let opts = headless::HeadlessOptions {
+            max_events: common.max_events,
+        };
+        headless::run(&mut state, &mut rx, &mut signals, &opts, &mut files).await
     };
+    // A panic anywhere in the runner still ends here, with the state it left, so the summary is written.
+    let reason = exit::catch_panic(runner).await.unwrap_or(ExitReason::Panic);
     // In-flight requests are cancelled, not awaited.
     task.abort();
-    files.finish(&state, &reason, Utc::now());
+    exit::finish_session(&mut files, &mut state, &reason);
     report_end(&reason);
     Ok(reason)
 }
@@ -104,13 +116,15 @@ fn start_source(command: Command) -> Result<(StartedSource, CommonArgs), RunErro
                 ..simulator::SimConfig::default()
             };
             let room = cfg.room.clone();
-            let task = tokio::spawn(simulator::run(cfg, tx));
+            let task = exit::spawn_source(simulator::run(cfg, tx.clone()), tx);
             Ok((
                 StartedSource {
                     rx,
                     task,
                     room,
                     kind: SourceKind::Simulator,
+                    replay_of: None,
+                    save_cursor: false,
                 },
                 common,
             ))
@@ -120,27 +134,66 @@ fn start_source(command: Command) -> Result<(StartedSource, CommonArgs), RunErro
             fresh,
             common,
         } => {
-            // The resume cursor and the config's URL file arrive with the summary and config work.
             let opts = sources::chaturbate::StartOptions {
                 testbed,
                 fresh,
+                resume: true,
                 ..Default::default()
             };
             Ok((sources::chaturbate::start(opts)?, common))
         }
-        Command::Replay { .. } => Err(RunError::usage("replay is not available in this build yet")),
+        Command::Replay {
+            journal,
+            speed,
+            instant,
+            common,
+        } => {
+            let pacing = match (instant, speed) {
+                (true, _) => replay::Pacing::Instant,
+                (false, Some(x)) if x.is_finite() && x > 0.0 => {
+                    replay::Pacing::Recorded { speed: x }
+                }
+                (false, Some(x)) => {
+                    return Err(RunError::usage(format!(
+                        "--speed must be a number greater than 0, got {x}"
+                    )))
+                }
+                // Headless output carries no timing: play at once unless a speed is asked for.
+                (false, None) if common.headless => replay::Pacing::Instant,
+                (false, None) => replay::Pacing::Recorded { speed: 1.0 },
+            };
+            let opened = replay::Replay::open(&journal).map_err(RunError::usage)?;
+            let room = opened.room.clone();
+            let kind = opened.source;
+            let task = exit::spawn_source(replay::run(opened, pacing, tx.clone()), tx);
+            Ok((
+                StartedSource {
+                    rx,
+                    task,
+                    room,
+                    kind,
+                    replay_of: Some(journal),
+                    save_cursor: false,
+                },
+                common,
+            ))
+        }
     }
 }
 
 fn report_end(reason: &ExitReason) {
     match reason {
         ExitReason::FatalError(text) => {
-            eprintln!("roomwatch: {}", crate::mask::scrub(text));
+            exit::say(&format!("roomwatch: {}", crate::mask::scrub(text)));
         }
-        ExitReason::CredentialsRefused => eprintln!(
+        ExitReason::CredentialsRefused => exit::say(
             "roomwatch: the platform refused the credentials (HTTP 401/403). Create a new token with the \
-             \"Events API\" scope at https://chaturbate.com/statsapi/authtoken/ and set CB_EVENTS_URL to its URL."
+             \"Events API\" scope at https://chaturbate.com/statsapi/authtoken/ and set CB_EVENTS_URL to its URL.",
         ),
+        ExitReason::Panic => exit::say(&format!(
+            "roomwatch: internal error ({}). The session summary was written; please report this bug.",
+            exit::last_panic().unwrap_or_else(|| "panic".into())
+        )),
         _ => {}
     }
 }

@@ -2,6 +2,7 @@
 //! [`SourceMsg::Batch`] per reply plus status changes through a bounded channel.
 
 pub mod chaturbate;
+pub mod replay;
 pub mod simulator;
 
 use crate::event::RoomEvent;

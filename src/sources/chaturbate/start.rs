@@ -17,8 +17,8 @@ pub struct StartOptions {
     pub testbed: bool,
     /// `--fresh`.
     pub fresh: bool,
-    /// The saved resume cursor (id of the last event processed in an earlier session), if any.
-    pub start_cursor: Option<String>,
+    /// Resume from the room's saved cursor (id of the last event processed in an earlier session), if any.
+    pub resume: bool,
     /// The URL file named in the config, if any (`None`: the default file in the config dir, when present).
     pub credentials_file: Option<std::path::PathBuf>,
     /// Where the prompt offers to save the URL (`None`: the default file in the config dir).
@@ -38,7 +38,15 @@ pub fn start(opts: StartOptions) -> Result<StartedSource, RunError> {
     let room = url.room().to_string();
     let mut cfg = PollerConfig::new(url);
     cfg.fresh = opts.fresh;
-    cfg.start_cursor = opts.start_cursor;
+    // The room is only known once the URL is read, so the saved cursor is looked up here.
+    cfg.start_cursor = if opts.fresh || !opts.resume {
+        None
+    } else {
+        crate::effects::cursor::load(&room)
+    };
+    if let Some(cursor) = &cfg.start_cursor {
+        tracing::info!(room = %room, cursor = %cursor, "resuming from the saved cursor");
+    }
     // A long-poll source needs little buffering: a few replies of up to ~1000 events each keep memory small
     // when the consumer is slower, and back-pressure simply delays the next poll.
     let (tx, rx) = mpsc::channel(CHANNEL_BATCHES.min(REPLY_BUFFER));
@@ -48,5 +56,7 @@ pub fn start(opts: StartOptions) -> Result<StartedSource, RunError> {
         task,
         room,
         kind: SourceKind::Chaturbate,
+        replay_of: None,
+        save_cursor: true,
     })
 }

@@ -1,0 +1,363 @@
+//! The session summary as data: a pure function of the state (no I/O, no clock), serialized as the JSON
+//! file and rendered as Markdown by [`super::summary_md`]. Keys follow DESIGN.md "Session summary".
+
+use crate::app::{ExitReason, State};
+use crate::event::{format_at, EventKind};
+use chrono::{DateTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Named tippers listed in `tips.top`.
+pub const TOP_TIPPERS: usize = 10;
+
+/// `exit_reason` of an autosave: the session was still running when it was written.
+pub const RUNNING: &str = "running";
+
+/// What the summary needs besides the state.
+#[derive(Debug, Clone)]
+pub struct SummaryMeta<'a> {
+    /// `None` for an autosave.
+    pub exit: Option<&'a ExitReason>,
+    pub ended_at: DateTime<Utc>,
+    /// The journal played, when the session is a replay.
+    pub replay_of: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub room: String,
+    pub source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay_of: Option<String>,
+    pub started_at: String,
+    pub ended_at: String,
+    pub duration_s: f64,
+    pub exit_reason: String,
+    /// The fatal error's text (masked), when the session ended on one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_detail: Option<String>,
+    pub first_event_at: Option<String>,
+    pub last_event_at: Option<String>,
+    pub events: Events,
+    /// Tips plus media purchases.
+    pub tokens_total: u64,
+    pub tips: Tips,
+    pub viewers: Viewers,
+    pub chat: Chat,
+    pub follows: u64,
+    pub unfollows: u64,
+    pub fanclub_joins: u64,
+    pub media_purchases: Media,
+    /// Tokens (tips + media) per 5 minutes of event time; only buckets that saw tokens.
+    pub tokens_per_5min: Vec<Bucket>,
+    pub markers: Vec<MarkerOut>,
+    pub connection: Connection,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Events {
+    pub total: u64,
+    /// Every kind, zero included.
+    pub by_kind: BTreeMap<String, u64>,
+    pub duplicates_dropped: u64,
+    /// Items the source could not use (no id, not an object, unreadable journal lines).
+    pub skipped: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tips {
+    pub count: u64,
+    pub tokens: u64,
+    /// `null` when there was no tip.
+    pub biggest: Option<Biggest>,
+    pub anonymous: Amount,
+    pub top: Vec<Tipper>,
+}
+
+/// The biggest tip. `user` is `null` for an anonymous tipper (never named), and `anonymous` says so.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Biggest {
+    pub user: Option<String>,
+    pub anonymous: bool,
+    pub tokens: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Amount {
+    pub count: u64,
+    pub tokens: u64,
+}
+
+pub type Media = Amount;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tipper {
+    pub user: String,
+    pub tokens: u64,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Viewers {
+    pub enters: u64,
+    pub leaves: u64,
+    pub unique: u64,
+    pub peak_in_room: u64,
+    pub in_room_at_end: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Chat {
+    pub messages: u64,
+    pub private_messages: u64,
+    pub unique_chatters: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bucket {
+    pub start: String,
+    pub tokens: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MarkerOut {
+    pub at: String,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Connection {
+    pub requests: u64,
+    pub retries: u64,
+    pub errors_by_class: BTreeMap<String, u64>,
+    pub longest_outage_s: f64,
+    pub outages: Vec<OutageOut>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutageOut {
+    pub started_at: String,
+    /// `null` while the outage was still going on when the summary was written.
+    pub ended_at: Option<String>,
+    pub length_s: f64,
+}
+
+/// Seconds with millisecond precision.
+fn secs(ms: i64) -> f64 {
+    ms.max(0) as f64 / 1000.0
+}
+
+/// Builds the summary. Pure: the end time comes in through `meta`.
+pub fn build(state: &State, meta: &SummaryMeta) -> Summary {
+    let s = &state.stats;
+    let ended_at = meta.ended_at;
+    let by_kind = EventKind::ALL
+        .iter()
+        .map(|k| {
+            (
+                k.as_str().to_string(),
+                s.by_kind.get(k).copied().unwrap_or(0),
+            )
+        })
+        .collect();
+    let biggest = s.biggest_tip.as_ref().map(|b| Biggest {
+        user: b.user.clone(),
+        anonymous: b.user.is_none(),
+        tokens: b.tokens,
+    });
+    let top = s
+        .top_tippers(TOP_TIPPERS)
+        .into_iter()
+        .map(|(user, t)| Tipper {
+            user: user.to_string(),
+            tokens: t.tokens,
+            count: t.count,
+        })
+        .collect();
+    let tokens_per_5min = s
+        .tokens_by_bucket
+        .iter()
+        .map(|(start, tokens)| Bucket {
+            start: Utc
+                .timestamp_opt(*start, 0)
+                .single()
+                .map(format_at)
+                .unwrap_or_default(),
+            tokens: *tokens,
+        })
+        .collect();
+    let outages = s
+        .outages
+        .iter()
+        .map(|o| OutageOut {
+            started_at: format_at(o.started),
+            ended_at: o.ended.map(format_at),
+            length_s: secs((o.ended.unwrap_or(ended_at) - o.started).num_milliseconds()),
+        })
+        .collect();
+    let exit_detail = match meta.exit {
+        Some(ExitReason::FatalError(text)) => Some(crate::mask::scrub(text).into_owned()),
+        _ => None,
+    };
+    Summary {
+        room: state.room.clone(),
+        source: state.source.as_str().to_string(),
+        replay_of: meta.replay_of.map(str::to_string),
+        started_at: format_at(state.started_at),
+        ended_at: format_at(ended_at),
+        duration_s: secs((ended_at - state.started_at).num_milliseconds()),
+        exit_reason: meta.exit.map_or(RUNNING, ExitReason::as_str).to_string(),
+        exit_detail,
+        first_event_at: s.first_event_at.map(format_at),
+        last_event_at: s.last_event_at.map(format_at),
+        events: Events {
+            total: s.events_total,
+            by_kind,
+            duplicates_dropped: s.duplicates_dropped,
+            skipped: s.skipped_events,
+        },
+        tokens_total: s.tips_tokens + s.media_tokens,
+        tips: Tips {
+            count: s.tips_count,
+            tokens: s.tips_tokens,
+            biggest,
+            anonymous: Amount {
+                count: s.anon_tips_count,
+                tokens: s.anon_tips_tokens,
+            },
+            top,
+        },
+        viewers: Viewers {
+            enters: s.enters,
+            leaves: s.leaves,
+            unique: s.visitors.len() as u64,
+            peak_in_room: s.peak_in_room,
+            in_room_at_end: s.in_room.len() as u64,
+        },
+        chat: Chat {
+            messages: s.chat_messages,
+            private_messages: s.private_messages,
+            unique_chatters: s.chatters.len() as u64,
+        },
+        follows: s.follows,
+        unfollows: s.unfollows,
+        fanclub_joins: s.fanclub_joins,
+        media_purchases: Amount {
+            count: s.media_count,
+            tokens: s.media_tokens,
+        },
+        tokens_per_5min,
+        markers: state
+            .markers
+            .iter()
+            .map(|m| MarkerOut {
+                at: format_at(m.at),
+                note: m.note.clone(),
+            })
+            .collect(),
+        connection: Connection {
+            requests: s.conn.requests,
+            retries: s.conn.retries,
+            errors_by_class: s.conn.errors_by_class.clone(),
+            longest_outage_s: s.longest_outage_s(ended_at),
+            outages,
+        },
+    }
+}
+
+/// Serializes the summary as pretty JSON with a trailing newline.
+pub fn to_json(summary: &Summary) -> Vec<u8> {
+    let mut out = serde_json::to_vec_pretty(summary).expect("a summary always serializes");
+    out.push(b'\n');
+    out
+}
+
+/// `1:02:03` / `12:03`.
+pub fn format_duration(secs: f64) -> String {
+    let total = secs.max(0.0) as u64;
+    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+/// `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The name shown for the biggest tip's tipper.
+pub fn biggest_label(b: &Biggest) -> &str {
+    b.user.as_deref().unwrap_or("anonymous")
+}
+
+/// The five lines printed on stderr at the end (after the file paths).
+pub fn text_lines(s: &Summary) -> [String; 5] {
+    let biggest = s.tips.biggest.as_ref().map_or(String::new(), |b| {
+        format!(" · biggest {} by {}", thousands(b.tokens), biggest_label(b))
+    });
+    [
+        format!(
+            "{} · {} · {} events · ended: {}",
+            s.room,
+            format_duration(s.duration_s),
+            thousands(s.events.total),
+            s.exit_reason
+        ),
+        format!(
+            "tokens {} · {} tips for {}{} · {} media for {}",
+            thousands(s.tokens_total),
+            thousands(s.tips.count),
+            thousands(s.tips.tokens),
+            biggest,
+            thousands(s.media_purchases.count),
+            thousands(s.media_purchases.tokens)
+        ),
+        format!(
+            "chat {} messages from {} chatters · {} private",
+            thousands(s.chat.messages),
+            thousands(s.chat.unique_chatters),
+            thousands(s.chat.private_messages)
+        ),
+        format!(
+            "viewers {} entered ({} unique) · peak {} in room · {} follows, {} unfollows, {} fan-club joins",
+            thousands(s.viewers.enters),
+            thousands(s.viewers.unique),
+            thousands(s.viewers.peak_in_room),
+            thousands(s.follows),
+            thousands(s.unfollows),
+            thousands(s.fanclub_joins)
+        ),
+        format!(
+            "connection {} requests · {} retries · longest outage {:.1} s",
+            thousands(s.connection.requests),
+            thousands(s.connection.retries),
+            s.connection.longest_outage_s
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_durations_read_well() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(format_duration(59.9), "0:59");
+        assert_eq!(format_duration(3723.0), "1:02:03");
+    }
+}
