@@ -3,6 +3,7 @@
 
 pub mod headless;
 pub mod signals;
+pub mod tui;
 
 use crate::app::{ExitReason, State};
 use crate::cli::{Cli, Command, CommonArgs};
@@ -77,10 +78,7 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
         };
         headless::run(&mut state, &mut rx, &mut signals, &opts, &mut files).await
     } else {
-        task.abort();
-        return Err(RunError::usage(
-            "the TUI is not available in this build yet; use --headless",
-        ));
+        tui::run(&mut state, &mut rx, &mut signals, &mut files, common.max_events).await
     };
     // In-flight requests are cancelled, not awaited.
     task.abort();
