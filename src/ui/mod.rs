@@ -83,8 +83,8 @@ fn draw_pane(frame: &mut Frame, rect: Rect, state: &State, pane: Pane, theme: &T
         },
         Pane::Viewers => PaneView {
             pane,
-            header: totals::viewers(state, theme),
-            header_max: 1,
+            header: totals::viewers(state, theme, inner_w),
+            header_max: 2,
             build: lines::viewer,
             extra_title: state.live.smart_viewers.then(|| "smart".to_string()),
             theme,

@@ -92,16 +92,27 @@ pub fn tips(state: &State, theme: &Theme, width_cols: u16) -> Vec<Line<'static>>
     out
 }
 
-pub fn viewers(state: &State, theme: &Theme) -> Vec<Line<'static>> {
+pub fn viewers(state: &State, theme: &Theme, width_cols: u16) -> Vec<Line<'static>> {
     let s = &state.stats;
-    vec![Line::from(vec![
+    let here = vec![
         Span::raw("in room "),
         Span::styled(thousands(s.in_room.len() as u64), theme.enter()),
+    ];
+    let rest = vec![
         Span::styled(" · peak ", theme.dim()),
         Span::raw(thousands(s.peak_in_room)),
         Span::styled(" · unique ", theme.dim()),
         Span::raw(thousands(s.visitors.len() as u64)),
-    ])]
+    ];
+    let w: usize = here.iter().chain(&rest).map(|s| width(&s.content)).sum();
+    if w <= width_cols as usize {
+        vec![Line::from([here, rest].concat())]
+    } else {
+        // Narrow pane: two lines rather than a cut-off number.
+        let mut second = rest;
+        second[0] = Span::styled("peak ", theme.dim());
+        vec![Line::from(here), Line::from(second)]
+    }
 }
 
 #[cfg(test)]
