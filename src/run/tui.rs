@@ -188,7 +188,10 @@ fn draw(term: &mut Term, state: &State, clear: bool) -> Result<(), ExitReason> {
     let result = catch_unwind(AssertUnwindSafe(|| -> io::Result<()> {
         queue!(term.backend_mut(), BeginSynchronizedUpdate)?;
         if clear {
-            term.clear()?;
+            // `Terminal::clear` would query the cursor position, racing the input stream for stdin;
+            // `resize` clears the screen and forgets the previous frame without asking the terminal.
+            let size = term.size()?;
+            term.resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))?;
         }
         term.draw(|f| crate::ui::view(state, f))?;
         execute!(term.backend_mut(), EndSynchronizedUpdate)?;

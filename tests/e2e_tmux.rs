@@ -1,0 +1,185 @@
+//! End to end in a real terminal: the built binary runs `demo` inside a detached tmux session; keys go in with
+//! `send-keys`, the screen comes back with `capture-pane`. Polls with deadlines, never fixed sleeps.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn available() -> bool {
+        Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+
+    fn start(name: &str, shell_cmd: &str, w: u16, h: u16) -> Tmux {
+        let socket = format!("roomwatch-e2e-{}-{name}", std::process::id());
+        let t = Tmux { socket };
+        let out = t.run(&[
+            "new-session",
+            "-d",
+            "-x",
+            &w.to_string(),
+            "-y",
+            &h.to_string(),
+            "sh",
+            "-c",
+            shell_cmd,
+        ]);
+        assert!(out.status.success(), "tmux new-session failed: {out:?}");
+        // Keep the pane (and its last screen) after the command exits.
+        t.run(&["set-option", "-g", "remain-on-exit", "on"]);
+        t
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .args(["-L", &self.socket, "-f", "/dev/null"])
+            .args(args)
+            .env_remove("TMUX")
+            .output()
+            .expect("tmux runs")
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "0"];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "0"]).stdout).into_owned()
+    }
+
+    fn alternate_on(&self) -> bool {
+        let out = self.run(&["display-message", "-p", "-t", "0", "#{alternate_on}"]);
+        String::from_utf8_lossy(&out.stdout).trim() == "1"
+    }
+
+    /// Waits until the screen satisfies `pred` (30 s deadline), returning it; panics with the last screen.
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.run(&["kill-server"]);
+    }
+}
+
+fn demo_cmd(dir: &Path, extra: &str) -> String {
+    format!(
+        "cd '{}' && '{}' demo --no-journal --summary-dir '{}' {extra}; echo EXITED:$?; sleep 30",
+        dir.display(),
+        env!("CARGO_BIN_EXE_roomwatch"),
+        dir.display()
+    )
+}
+
+#[test]
+fn demo_in_tmux_panes_pause_help_and_clean_quit() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (CI installs it; apt-get install tmux)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let t = Tmux::start("main", &demo_cmd(dir.path(), "--rate 20"), 120, 40);
+    let s = t.wait_for("all three panes with events", |s| {
+        s.contains("Chat") && s.contains("Tips") && s.contains("Viewers") && s.contains(" tk ·")
+    });
+    assert!(s.contains("LIVE"), "{s}");
+    assert!(t.alternate_on());
+
+    t.keys(&["p"]);
+    let s = t.wait_for("the pause banner with a backlog", |s| {
+        s.contains("PAUSED · ") && !s.contains("PAUSED · 0 new")
+    });
+    assert!(s.contains("p resume"), "footer follows the state: {s}");
+    t.keys(&["p"]);
+    t.wait_for("the banner gone after resume", |s| !s.contains("PAUSED"));
+
+    t.keys(&["?"]);
+    t.wait_for("the help overlay", |s| {
+        s.contains("Help") && s.contains("pause / resume the panes") && s.contains("subject / broadcast")
+    });
+    t.keys(&["Escape"]);
+    t.wait_for("help closed", |s| !s.contains("pause / resume the panes"));
+
+    t.keys(&["/", "h", "i"]);
+    t.wait_for("the live text filter in the titles", |s| s.contains("“hi”"));
+    t.keys(&["Escape"]);
+    t.wait_for("filter cancelled", |s| !s.contains("“hi”"));
+
+    t.keys(&["q"]);
+    let s = t.wait_for("the shell line after quit", |s| s.contains("EXITED:0"));
+    assert!(!t.alternate_on(), "alternate screen left on");
+    assert!(
+        !s.contains("Chat") && !s.contains("┏"),
+        "TUI leftovers on the normal screen:\n{s}"
+    );
+}
+
+#[test]
+fn sigterm_restores_the_terminal_and_exits_zero() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (CI installs it; apt-get install tmux)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("pid");
+    // The inner shell records its pid, then becomes roomwatch (exec), in the foreground of the pane.
+    let cmd = format!(
+        "sh -c 'echo $$ > {}; exec {} demo --no-journal --summary-dir {} --rate 5'; echo EXITED:$?; sleep 30",
+        pidfile.display(),
+        env!("CARGO_BIN_EXE_roomwatch"),
+        dir.path().display()
+    );
+    let t = Tmux::start("term", &cmd, 80, 24);
+    t.wait_for("the live screen", |s| s.contains("Chat") && s.contains("LIVE"));
+    let pid = std::fs::read_to_string(&pidfile).unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", pid.trim()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let s = t.wait_for("the shell line after SIGTERM", |s| s.contains("EXITED:0"));
+    assert!(!t.alternate_on());
+    assert!(!s.contains("┏"), "{s}");
+}
+
+#[test]
+fn small_window_and_resize_redraw() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (CI installs it; apt-get install tmux)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let t = Tmux::start("small", &demo_cmd(dir.path(), "--rate 5"), 80, 24);
+    t.wait_for("stacked panes at 80×24", |s| {
+        s.contains("Chat") && s.contains("Tips") && s.contains("Viewers")
+    });
+    t.run(&["resize-window", "-t", "0", "-x", "30", "-y", "8"]);
+    t.wait_for("the too-small message", |s| s.contains("too small"));
+    t.run(&["resize-window", "-t", "0", "-x", "120", "-y", "40"]);
+    t.wait_for("three columns again", |s| {
+        s.lines().any(|l| l.contains("Chat") && l.contains("Tips") && l.contains("Viewers"))
+    });
+    t.keys(&["q"]);
+    t.wait_for("a clean exit", |s| s.contains("EXITED:0"));
+}
