@@ -116,7 +116,9 @@ fn demo_in_tmux_panes_pause_help_and_clean_quit() {
 
     t.keys(&["?"]);
     t.wait_for("the help overlay", |s| {
-        s.contains("Help") && s.contains("pause / resume the panes") && s.contains("subject / broadcast")
+        s.contains("Help")
+            && s.contains("pause / resume the panes")
+            && s.contains("subject / broadcast")
     });
     t.keys(&["Escape"]);
     t.wait_for("help closed", |s| !s.contains("pause / resume the panes"));
@@ -151,7 +153,9 @@ fn sigterm_restores_the_terminal_and_exits_zero() {
         dir.path().display()
     );
     let t = Tmux::start("term", &cmd, 80, 24);
-    t.wait_for("the live screen", |s| s.contains("Chat") && s.contains("LIVE"));
+    t.wait_for("the live screen", |s| {
+        s.contains("Chat") && s.contains("LIVE")
+    });
     let pid = std::fs::read_to_string(&pidfile).unwrap();
     let status = Command::new("kill")
         .args(["-TERM", pid.trim()])
@@ -178,7 +182,8 @@ fn small_window_and_resize_redraw() {
     t.wait_for("the too-small message", |s| s.contains("too small"));
     t.run(&["resize-window", "-t", "0", "-x", "120", "-y", "40"]);
     t.wait_for("three columns again", |s| {
-        s.lines().any(|l| l.contains("Chat") && l.contains("Tips") && l.contains("Viewers"))
+        s.lines()
+            .any(|l| l.contains("Chat") && l.contains("Tips") && l.contains("Viewers"))
     });
     t.keys(&["q"]);
     t.wait_for("a clean exit", |s| s.contains("EXITED:0"));

@@ -36,7 +36,10 @@ fn totals_top_tippers_and_anonymous_tips() {
     feed(&mut s, evs, at(5));
     assert_eq!(s.stats.tips_tokens, 1000);
     assert_eq!(s.stats.tips_count, 5);
-    assert_eq!((s.stats.anon_tips_count, s.stats.anon_tips_tokens), (1, 500));
+    assert_eq!(
+        (s.stats.anon_tips_count, s.stats.anon_tips_tokens),
+        (1, 500)
+    );
     let top: Vec<(&str, u64, u64)> = s
         .live
         .top
@@ -45,7 +48,10 @@ fn totals_top_tippers_and_anonymous_tips() {
         .map(|(u, t)| (u.as_str(), t.tokens, t.count))
         .collect();
     // Ties on tokens: more tips first.
-    assert_eq!(top, vec![("bob", 200, 1), ("alice", 150, 2), ("carol", 150, 1)]);
+    assert_eq!(
+        top,
+        vec![("bob", 200, 1), ("alice", 150, 2), ("carol", 150, 1)]
+    );
     let b = s.stats.biggest_tip.clone().unwrap();
     assert_eq!((b.user, b.tokens), (None, 500));
     let anon = s
@@ -103,7 +109,11 @@ fn smart_viewers_show_only_notable_enters_and_decide_when_drawn() {
     let mut s = state();
     let mut modu = enter("mod_guy", at(1));
     modu.user.as_mut().unwrap().is_mod = true;
-    feed(&mut s, vec![enter("lurker", at(1)), modu, enter("talker", at(2))], at(2));
+    feed(
+        &mut s,
+        vec![enter("lurker", at(1)), modu, enter("talker", at(2))],
+        at(2),
+    );
     assert!(s.live.smart_viewers, "smart mode is on by default");
     assert_eq!(s.shown_items(Pane::Viewers).count(), 1);
     // Once "talker" chats, the earlier enter line shows too: history is filtered, not dropped.
@@ -116,7 +126,11 @@ fn smart_viewers_show_only_notable_enters_and_decide_when_drawn() {
 #[test]
 fn pause_freezes_panes_counts_backlog_and_keeps_totals_live() {
     let mut s = state();
-    feed(&mut s, vec![chat("a", "one", at(1)), tip(Some("b"), 5, at(1))], at(1));
+    feed(
+        &mut s,
+        vec![chat("a", "one", at(1)), tip(Some("b"), 5, at(1))],
+        at(1),
+    );
     act(&mut s, Action::TogglePause);
     assert!(s.live.paused);
     let before = shown(&s, Pane::Chat);
@@ -139,14 +153,20 @@ fn pause_freezes_panes_counts_backlog_and_keeps_totals_live() {
     act(&mut s, Action::TogglePause);
     assert!(!s.live.any_frozen());
     assert_eq!(s.live.backlog(), (0, 0));
-    assert_eq!(s.shown_items(Pane::Chat).count(), 4, "nothing lost on resume");
+    assert_eq!(
+        s.shown_items(Pane::Chat).count(),
+        4,
+        "nothing lost on resume"
+    );
     assert_eq!(s.shown_items(Pane::Tips).count(), 3);
 }
 
 #[test]
 fn scrolling_up_pauses_only_that_pane_and_end_resumes() {
     let mut s = state();
-    let chats: Vec<_> = (0..10).map(|i| chat("a", &format!("m{i}"), at(i))).collect();
+    let chats: Vec<_> = (0..10)
+        .map(|i| chat("a", &format!("m{i}"), at(i)))
+        .collect();
     feed(&mut s, chats, at(10));
     act(&mut s, Action::ScrollUp);
     act(&mut s, Action::ScrollUp);
@@ -155,8 +175,16 @@ fn scrolling_up_pauses_only_that_pane_and_end_resumes() {
     assert!(chat_pane.frozen_at.is_some());
     assert!(s.live.pane(Pane::Tips).frozen_at.is_none());
     assert!(!s.live.paused);
-    feed(&mut s, vec![chat("a", "new", at(11)), tip(Some("x"), 1, at(11))], at(11));
-    assert_eq!(s.live.backlog(), (1, 0), "only the frozen pane's backlog counts");
+    feed(
+        &mut s,
+        vec![chat("a", "new", at(11)), tip(Some("x"), 1, at(11))],
+        at(11),
+    );
+    assert_eq!(
+        s.live.backlog(),
+        (1, 0),
+        "only the frozen pane's backlog counts"
+    );
     // Scroll is clamped to what exists.
     for _ in 0..50 {
         act(&mut s, Action::ScrollUp);
@@ -176,7 +204,11 @@ fn scrolling_up_pauses_only_that_pane_and_end_resumes() {
 #[test]
 fn focus_moves_scroll_to_another_pane() {
     let mut s = state();
-    feed(&mut s, vec![tip(Some("a"), 1, at(1)), tip(Some("b"), 2, at(2))], at(2));
+    feed(
+        &mut s,
+        vec![tip(Some("a"), 1, at(1)), tip(Some("b"), 2, at(2))],
+        at(2),
+    );
     act(&mut s, Action::FocusNext);
     assert_eq!(s.live.focus, Pane::Tips);
     act(&mut s, Action::ScrollUp);
@@ -281,7 +313,11 @@ fn minimum_tip_accepts_digits_only() {
     act(&mut s, Action::Confirm);
     assert_eq!(s.live.filters.min_tip, Some(300));
     assert_eq!(s.shown_items(Pane::Tips).count(), 2);
-    assert_eq!(s.shown_items(Pane::Chat).count(), 4, "other kinds are not affected");
+    assert_eq!(
+        s.shown_items(Pane::Chat).count(),
+        4,
+        "other kinds are not affected"
+    );
     act(&mut s, Action::MinTip);
     for _ in 0..3 {
         update(&mut s, Msg::InputBackspace, at(0));
@@ -361,7 +397,9 @@ fn help_toggles_and_quit_ends() {
 
 #[test]
 fn the_tui_holds_the_screen_when_the_source_fails_headless_does_not() {
-    let refused = Msg::Source(SourceMsg::Fatal(SourceError::CredentialsRefused { status: 401 }));
+    let refused = Msg::Source(SourceMsg::Fatal(SourceError::CredentialsRefused {
+        status: 401,
+    }));
     let mut headless = state();
     assert_eq!(
         update(&mut headless, refused.clone(), at(1)).quit,
@@ -393,9 +431,15 @@ fn status_shows_retry_countdown_and_stale() {
         })),
         at(10),
     );
-    assert_eq!(connection(&s).0, "RETRYING attempt 3 · next in 8 s · last: 503");
+    assert_eq!(
+        connection(&s).0,
+        "RETRYING attempt 3 · next in 8 s · last: 503"
+    );
     update(&mut s, Msg::Tick, at(13));
-    assert_eq!(connection(&s).0, "RETRYING attempt 3 · next in 5 s · last: 503");
+    assert_eq!(
+        connection(&s).0,
+        "RETRYING attempt 3 · next in 5 s · last: 503"
+    );
 
     let mut cb = State::with_settings(
         "room",
@@ -429,8 +473,16 @@ fn notices_are_kept_and_stamped() {
 #[test]
 fn rates_follow_arrival_time() {
     let mut s = state();
-    feed(&mut s, (0..30).map(|i| chat("a", "x", at(i))).collect(), at(30));
-    feed(&mut s, vec![tip(Some("a"), 1, at(31)), tip(Some("b"), 1, at(31))], at(31));
+    feed(
+        &mut s,
+        (0..30).map(|i| chat("a", "x", at(i))).collect(),
+        at(30),
+    );
+    feed(
+        &mut s,
+        vec![tip(Some("a"), 1, at(31)), tip(Some("b"), 1, at(31))],
+        at(31),
+    );
     assert_eq!(s.live.rates.events_per_min(at(31)), 32);
     assert_eq!(s.live.rates.tips_per_min(at(31)), 2);
     assert_eq!(s.live.rates.events_per_min(at(95)), 0);

@@ -140,7 +140,9 @@ fn credentials_refused() {
     let now = s.live.now;
     update(
         &mut s,
-        Msg::Source(SourceMsg::Fatal(SourceError::CredentialsRefused { status: 401 })),
+        Msg::Source(SourceMsg::Fatal(SourceError::CredentialsRefused {
+            status: 401,
+        })),
         now,
     );
     assert!(render(&s, 80, 24).contains("CREDENTIALS REFUSED"));
@@ -164,7 +166,10 @@ fn single_pane_follows_focus_when_small() {
     let mut s = lively();
     act(&mut s, Action::FocusNext);
     let screen = render(&s, 50, 12);
-    assert!(screen.contains("Tips") && !screen.contains("Viewers"), "{screen}");
+    assert!(
+        screen.contains("Tips") && !screen.contains("Viewers"),
+        "{screen}"
+    );
     insta::assert_snapshot!("tips_focused_50x12", screen);
 }
 
@@ -223,7 +228,13 @@ fn hostile_chat_never_reaches_the_terminal_raw() {
     assert!(text.contains("look"), "the line was drawn");
     assert!(text.contains("desrever"));
     for bad in [
-        "\u{1b}]", "\u{7}", "\u{1b}[2J", "\u{1b}[31m", "\u{9b}", "\u{202e}", "\u{1b}[5m",
+        "\u{1b}]",
+        "\u{7}",
+        "\u{1b}[2J",
+        "\u{1b}[31m",
+        "\u{9b}",
+        "\u{202e}",
+        "\u{1b}[5m",
     ] {
         assert!(!text.contains(bad), "{bad:?} reached the terminal");
     }

@@ -144,7 +144,8 @@ fn confirm_prompt(state: &mut State, fx: &mut Effects) {
             apply_text(state, &text);
         }
         PromptKind::User => {
-            state.live.filters.user = (!text.is_empty()).then(|| text.trim_start_matches('@').to_string());
+            state.live.filters.user =
+                (!text.is_empty()).then(|| text.trim_start_matches('@').to_string());
         }
         PromptKind::MinTip => {
             state.live.filters.min_tip = text.parse::<u64>().ok().filter(|m| *m > 0);

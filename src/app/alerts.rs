@@ -26,7 +26,12 @@ pub struct Alert {
 }
 
 impl Alerts {
-    pub fn check(&mut self, ev: &RoomEvent, settings: &Settings, now: DateTime<Utc>) -> Option<Alert> {
+    pub fn check(
+        &mut self,
+        ev: &RoomEvent,
+        settings: &Settings,
+        now: DateTime<Utc>,
+    ) -> Option<Alert> {
         let pane = match &ev.body {
             EventBody::Tip { tokens, .. } if *tokens >= settings.tip_alert_min => Pane::Tips,
             EventBody::PrivateMessage { .. } if settings.pm_alert => Pane::Chat,

@@ -45,10 +45,7 @@ enum Matcher {
 
 impl TextFilter {
     pub fn parse(pattern: &str) -> Result<TextFilter, String> {
-        let matcher = match pattern
-            .strip_prefix('/')
-            .and_then(|p| p.strip_suffix('/'))
-        {
+        let matcher = match pattern.strip_prefix('/').and_then(|p| p.strip_suffix('/')) {
             Some(re) if !re.is_empty() => RegexBuilder::new(re)
                 .case_insensitive(true)
                 .size_limit(1 << 20)
@@ -179,7 +176,10 @@ impl FilterSet {
 }
 
 fn involves_user(ev: &RoomEvent, user: &str) -> bool {
-    if ev.display_user().is_some_and(|u| u.eq_ignore_ascii_case(user)) {
+    if ev
+        .display_user()
+        .is_some_and(|u| u.eq_ignore_ascii_case(user))
+    {
         return true;
     }
     match &ev.body {
@@ -225,7 +225,9 @@ mod tests {
         let r = TextFilter::parse("/^h(i|ey)\\b/").unwrap();
         assert!(r.is_match("Hey you"));
         assert!(!r.is_match("oh hi"));
-        assert!(TextFilter::parse("/(/").unwrap_err().starts_with("bad regex"));
+        assert!(TextFilter::parse("/(/")
+            .unwrap_err()
+            .starts_with("bad regex"));
         let u = TextFilter::parse("ПРИВЕТ").unwrap();
         assert!(u.is_match("привет всем"));
     }

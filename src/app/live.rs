@@ -136,11 +136,7 @@ impl State {
     pub fn wants_tick(&self) -> bool {
         let (w, h) = self.live.viewport;
         !crate::ui::layout::too_small(w, h)
-            || self
-                .live
-                .panes
-                .iter()
-                .any(|p| p.is_flashing(self.live.now))
+            || self.live.panes.iter().any(|p| p.is_flashing(self.live.now))
     }
 }
 

@@ -18,8 +18,8 @@ pub mod update;
 
 pub use action::Action;
 pub use feed::Pane;
-pub use live::Live;
 pub use keymap::{KeyMap, Mode};
+pub use live::Live;
 pub use msg::{Effects, ExitReason, Msg};
 pub use settings::Settings;
 pub use state::{Marker, State};

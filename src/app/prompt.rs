@@ -10,7 +10,9 @@ pub enum PromptKind {
     User,
     MinTip,
     /// `m`: the marker's time is taken when the key is pressed, the note is optional.
-    Marker { at: DateTime<Utc> },
+    Marker {
+        at: DateTime<Utc>,
+    },
 }
 
 #[derive(Debug, Clone)]

@@ -44,7 +44,11 @@ impl State {
         settings: Settings,
     ) -> Self {
         State {
-            live: Live::new(settings.history_per_pane, settings.smart_viewers, started_at),
+            live: Live::new(
+                settings.history_per_pane,
+                settings.smart_viewers,
+                started_at,
+            ),
             settings,
             room: room.into(),
             source,

@@ -78,7 +78,14 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
         };
         headless::run(&mut state, &mut rx, &mut signals, &opts, &mut files).await
     } else {
-        tui::run(&mut state, &mut rx, &mut signals, &mut files, common.max_events).await
+        tui::run(
+            &mut state,
+            &mut rx,
+            &mut signals,
+            &mut files,
+            common.max_events,
+        )
+        .await
     };
     // In-flight requests are cancelled, not awaited.
     task.abort();

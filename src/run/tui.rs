@@ -60,8 +60,11 @@ impl Drop for TermOut {
     fn drop(&mut self) {
         if DISCARD_OUTPUT.load(Ordering::Relaxed) {
             // Forget the buffered bytes instead of flushing them onto the normal screen.
-            let _ = std::mem::replace(&mut self.inner, io::BufWriter::with_capacity(0, io::stdout()))
-                .into_parts();
+            let _ = std::mem::replace(
+                &mut self.inner,
+                io::BufWriter::with_capacity(0, io::stdout()),
+            )
+            .into_parts();
         }
     }
 }

@@ -12,7 +12,11 @@ pub fn hints(state: &State) -> Vec<(String, String)> {
     let one = |a: Action, label: &str| km.hint(mode, a).map(|k| (k, label.to_string()));
     let list: Vec<Option<(String, String)>> = match mode {
         Mode::Normal => {
-            let pause = if state.live.any_frozen() { "resume" } else { "pause" };
+            let pause = if state.live.any_frozen() {
+                "resume"
+            } else {
+                "pause"
+            };
             let kinds = match (
                 km.hint(mode, Action::ToggleKind(1)),
                 km.hint(mode, Action::ToggleKind(9)),
@@ -40,10 +44,7 @@ pub fn hints(state: &State) -> Vec<(String, String)> {
             one(Action::Confirm, "accept"),
             one(Action::Cancel, "cancel"),
         ],
-        Mode::Help => vec![
-            one(Action::Cancel, "close"),
-            one(Action::Quit, "quit"),
-        ],
+        Mode::Help => vec![one(Action::Cancel, "close"), one(Action::Quit, "quit")],
     };
     list.into_iter().flatten().collect()
 }

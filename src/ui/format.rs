@@ -9,7 +9,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -112,7 +112,12 @@ pub fn wrap(spans: Vec<Span<'static>>, width: usize, indent: usize) -> Vec<Line<
     lines
 }
 
-fn flush(lines: &mut Vec<Line<'static>>, cur: &mut Vec<Span<'static>>, indent: usize, col: &mut usize) {
+fn flush(
+    lines: &mut Vec<Line<'static>>,
+    cur: &mut Vec<Span<'static>>,
+    indent: usize,
+    col: &mut usize,
+) {
     lines.push(Line::from(std::mem::take(cur)));
     if indent > 0 {
         cur.push(Span::raw(" ".repeat(indent)));
@@ -168,7 +173,10 @@ mod tests {
     #[test]
     fn wraps_words_with_indent_and_breaks_long_words() {
         let l = wrap(vec![Span::raw("12:00 hello there world")], 12, 6);
-        assert_eq!(texts(&l), vec!["12:00 hello ", "      there ", "      world"]);
+        assert_eq!(
+            texts(&l),
+            vec!["12:00 hello ", "      there ", "      world"]
+        );
         let l = wrap(vec![Span::raw("ab abcdefghij")], 5, 0);
         assert_eq!(texts(&l), vec!["ab ab", "cdefg", "hij"]);
         // Wide characters count double.

@@ -13,7 +13,10 @@ pub fn rows(state: &State) -> Vec<(String, String)> {
     let km = &state.settings.keymap;
     let mut out = Vec::new();
     for action in Action::all() {
-        if matches!(action, Action::ToggleKind(_) | Action::Confirm | Action::Cancel) {
+        if matches!(
+            action,
+            Action::ToggleKind(_) | Action::Confirm | Action::Cancel
+        ) {
             continue;
         }
         let keys: Vec<String> = km

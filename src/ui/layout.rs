@@ -86,7 +86,13 @@ pub fn areas(state: &State, area: Rect, banner: bool, notice: bool) -> Areas {
             let tips_w = (body.width - chat_w) / 2;
             let viewers_w = body.width - chat_w - tips_w;
             vec![
-                (Pane::Chat, Rect { width: chat_w, ..body }),
+                (
+                    Pane::Chat,
+                    Rect {
+                        width: chat_w,
+                        ..body
+                    },
+                ),
                 (
                     Pane::Tips,
                     Rect {

@@ -58,7 +58,14 @@ pub fn view(state: &State, frame: &mut Frame) {
     }
 }
 
-fn draw_pane(frame: &mut Frame, rect: Rect, state: &State, pane: Pane, theme: &Theme, shape: Shape) {
+fn draw_pane(
+    frame: &mut Frame,
+    rect: Rect,
+    state: &State,
+    pane: Pane,
+    theme: &Theme,
+    shape: Shape,
+) {
     let inner_w = rect.width.saturating_sub(2);
     let view = match pane {
         Pane::Chat => PaneView {

@@ -84,10 +84,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, v: PaneView) {
         } else {
             hint
         };
-        frame.render_widget(
-            Paragraph::new(Line::styled(hint, v.theme.dim())),
-            feed_area,
-        );
+        frame.render_widget(Paragraph::new(Line::styled(hint, v.theme.dim())), feed_area);
         return;
     }
     frame.render_widget(Paragraph::new(lines), feed_area);
@@ -113,7 +110,10 @@ fn title(state: &State, v: &PaneView, max: usize) -> Line<'static> {
         });
     }
     if !tags.is_empty() {
-        let text = format::truncate(&format!(" {} ", tags.join(" · ")), max.saturating_sub(v.pane.title().len() + 2));
+        let text = format::truncate(
+            &format!(" {} ", tags.join(" · ")),
+            max.saturating_sub(v.pane.title().len() + 2),
+        );
         let style = if ps.frozen_at.is_some() {
             v.theme.warn()
         } else {

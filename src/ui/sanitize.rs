@@ -98,7 +98,8 @@ mod tests {
 
     #[test]
     fn strips_sequences_controls_and_bidi() {
-        let hostile = "look \u{1b}]52;c;cm0gLXJmIH4=\u{7} \u{1b}[2J\u{1b}[31mred\u{1b}[0m \u{202e}desrever";
+        let hostile =
+            "look \u{1b}]52;c;cm0gLXJmIH4=\u{7} \u{1b}[2J\u{1b}[31mred\u{1b}[0m \u{202e}desrever";
         assert_eq!(clean(hostile), "look  red desrever");
         assert_eq!(clean("a\u{1b}]0;title\u{1b}\\b"), "ab");
         assert_eq!(clean("a\u{9b}31mb\u{9d}2;x\u{9c}c"), "abc");

@@ -33,7 +33,10 @@ pub fn connection(state: &State) -> (String, Level) {
         ConnState::Live => {
             // Only network sources can go quiet without replying; the simulator just has no events.
             let network = state.source != SourceKind::Simulator;
-            let last = state.last_reply_at.or(conn.since).unwrap_or(state.started_at);
+            let last = state
+                .last_reply_at
+                .or(conn.since)
+                .unwrap_or(state.started_at);
             let quiet = secs_since(state, last);
             if network && quiet > state.settings.stale_after.as_secs() as i64 {
                 (format!("STALE · no response for {quiet} s"), Level::Warn)
@@ -65,7 +68,10 @@ pub fn status_line(state: &State, theme: &Theme, width_cols: u16) -> Line<'stati
     let (label, level) = connection(state);
     let s = &state.stats;
     let mut segs: Vec<(u8, Vec<Span<'static>>)> = vec![
-        (0, vec![Span::styled(format!(" {label} "), theme.level(level))]),
+        (
+            0,
+            vec![Span::styled(format!(" {label} "), theme.level(level))],
+        ),
         (
             3,
             vec![Span::styled(
@@ -73,7 +79,10 @@ pub fn status_line(state: &State, theme: &Theme, width_cols: u16) -> Line<'stati
                 theme.title(false),
             )],
         ),
-        (6, vec![Span::styled(format!("{} ", state.source), theme.dim())]),
+        (
+            6,
+            vec![Span::styled(format!("{} ", state.source), theme.dim())],
+        ),
         (
             4,
             vec![Span::raw(format!(
@@ -99,7 +108,10 @@ pub fn status_line(state: &State, theme: &Theme, width_cols: u16) -> Line<'stati
             1,
             vec![
                 Span::raw("│ "),
-                Span::styled(format!("{} tk", thousands(s.tips_tokens + s.media_tokens)), theme.tokens()),
+                Span::styled(
+                    format!("{} tk", thousands(s.tips_tokens + s.media_tokens)),
+                    theme.tokens(),
+                ),
                 Span::raw(" "),
             ],
         ),
@@ -107,7 +119,10 @@ pub fn status_line(state: &State, theme: &Theme, width_cols: u16) -> Line<'stati
     if !state.notices.is_empty() {
         segs.push((
             7,
-            vec![Span::styled(format!("│ ⚠ {} ", state.notices.len()), theme.warn())],
+            vec![Span::styled(
+                format!("│ ⚠ {} ", state.notices.len()),
+                theme.warn(),
+            )],
         ));
     }
     let w = width_cols as usize;
@@ -129,7 +144,10 @@ pub fn status_line(state: &State, theme: &Theme, width_cols: u16) -> Line<'stati
             spans.extend(seg);
         } else if i == 0 {
             // The state always shows, cut if it must.
-            spans.push(Span::styled(truncate(&format!(" {label}"), w), theme.level(level)));
+            spans.push(Span::styled(
+                truncate(&format!(" {label}"), w),
+                theme.level(level),
+            ));
         }
     }
     Line::from(spans)

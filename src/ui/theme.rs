@@ -72,14 +72,14 @@ impl Theme {
 
     /// A stable colour per user name (FNV-1a), so a regular is recognisable at a glance.
     pub fn user(&self, name: &str) -> Style {
-        let h = name
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-                (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-            });
+        let h = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
         let style = match self.name {
             ThemeName::Mono => Style::default(),
-            ThemeName::Dark => Style::default().fg(DARK_USERS[(h % DARK_USERS.len() as u64) as usize]),
+            ThemeName::Dark => {
+                Style::default().fg(DARK_USERS[(h % DARK_USERS.len() as u64) as usize])
+            }
             ThemeName::Light => {
                 Style::default().fg(LIGHT_USERS[(h % LIGHT_USERS.len() as u64) as usize])
             }
@@ -92,7 +92,8 @@ impl Theme {
     }
 
     pub fn tokens(&self) -> Style {
-        self.fg(Color::Yellow, Color::Red).add_modifier(Modifier::BOLD)
+        self.fg(Color::Yellow, Color::Red)
+            .add_modifier(Modifier::BOLD)
     }
 
     /// A tip at or above the alert threshold.
@@ -101,7 +102,8 @@ impl Theme {
     }
 
     pub fn system(&self) -> Style {
-        self.fg(Color::Blue, Color::Blue).add_modifier(Modifier::ITALIC)
+        self.fg(Color::Blue, Color::Blue)
+            .add_modifier(Modifier::ITALIC)
     }
 
     pub fn pm_tag(&self) -> Style {
@@ -114,7 +116,8 @@ impl Theme {
     }
 
     pub fn fan_mark(&self) -> Style {
-        self.fg(Color::Green, Color::Green).add_modifier(Modifier::BOLD)
+        self.fg(Color::Green, Color::Green)
+            .add_modifier(Modifier::BOLD)
     }
 
     pub fn tier_mark(&self) -> Style {
@@ -175,11 +178,19 @@ impl Theme {
             (_, Level::Warn) => Style::default().fg(Color::Black).bg(Color::Yellow),
             (_, Level::Bad) => Style::default().fg(Color::White).bg(Color::Red),
         };
-        base.add_modifier(Modifier::BOLD | if self.mono() { Modifier::REVERSED } else { Modifier::empty() })
+        base.add_modifier(
+            Modifier::BOLD
+                | if self.mono() {
+                    Modifier::REVERSED
+                } else {
+                    Modifier::empty()
+                },
+        )
     }
 
     pub fn warn(&self) -> Style {
-        self.fg(Color::Yellow, Color::Red).add_modifier(Modifier::BOLD)
+        self.fg(Color::Yellow, Color::Red)
+            .add_modifier(Modifier::BOLD)
     }
 
     pub fn error(&self) -> Style {
@@ -187,6 +198,7 @@ impl Theme {
     }
 
     pub fn key(&self) -> Style {
-        self.fg(Color::Cyan, Color::Blue).add_modifier(Modifier::BOLD)
+        self.fg(Color::Cyan, Color::Blue)
+            .add_modifier(Modifier::BOLD)
     }
 }

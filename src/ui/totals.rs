@@ -35,7 +35,11 @@ pub fn tips(state: &State, theme: &Theme, width_cols: u16) -> Vec<Line<'static>>
     let avg = s.tips_tokens.checked_div(s.tips_count).unwrap_or(0);
     out.push(Line::from(vec![
         Span::styled(format!("{} tk", thousands(s.tips_tokens)), theme.tokens()),
-        Span::raw(format!(" · {} tips · avg {}", thousands(s.tips_count), thousands(avg))),
+        Span::raw(format!(
+            " · {} tips · avg {}",
+            thousands(s.tips_count),
+            thousands(avg)
+        )),
         Span::styled(money(state, s.tips_tokens).unwrap_or_default(), theme.dim()),
     ]));
     let rate = state.live.rates.tips_per_min(state.live.now);
@@ -49,7 +53,12 @@ pub fn tips(state: &State, theme: &Theme, width_cols: u16) -> Vec<Line<'static>>
     if let Some(goal) = &state.settings.tip_goal {
         let target = goal.tokens.max(1);
         let pct = (s.tips_tokens.saturating_mul(100) / target).min(999);
-        let head = format!("goal {} {}/{} ", super::sanitize::clean(&goal.label), thousands(s.tips_tokens.min(target)), thousands(target));
+        let head = format!(
+            "goal {} {}/{} ",
+            super::sanitize::clean(&goal.label),
+            thousands(s.tips_tokens.min(target)),
+            thousands(target)
+        );
         let tail = format!(" {pct}%");
         let bar_w = w.saturating_sub(width(&head) + width(&tail)).min(30);
         let filled = (bar_w as u64 * pct.min(100) / 100) as usize;
@@ -67,7 +76,10 @@ pub fn tips(state: &State, theme: &Theme, width_cols: u16) -> Vec<Line<'static>>
             Span::raw(" "),
         ];
         match &b.user {
-            Some(u) => spans.push(Span::styled(super::sanitize::clean(u).into_owned(), theme.user(u))),
+            Some(u) => spans.push(Span::styled(
+                super::sanitize::clean(u).into_owned(),
+                theme.user(u),
+            )),
             None => spans.push(Span::styled("anonymous", theme.anonymous())),
         }
         out.push(Line::from(spans));
