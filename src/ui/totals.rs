@@ -33,15 +33,24 @@ pub fn tips(state: &State, theme: &Theme, width_cols: u16) -> Vec<Line<'static>>
     let w = width_cols as usize;
     let mut out = Vec::new();
     let avg = s.tips_tokens.checked_div(s.tips_count).unwrap_or(0);
-    out.push(Line::from(vec![
+    let head = vec![
         Span::styled(format!("{} tk", thousands(s.tips_tokens)), theme.tokens()),
-        Span::raw(format!(
-            " · {} tips · avg {}",
-            thousands(s.tips_count),
-            thousands(avg)
-        )),
+        Span::raw(format!(" · {} tips", thousands(s.tips_count))),
+    ];
+    let tail = vec![
+        Span::raw(format!(" · avg {}", thousands(avg))),
         Span::styled(money(state, s.tips_tokens).unwrap_or_default(), theme.dim()),
-    ]));
+    ];
+    let full: usize = head.iter().chain(&tail).map(|s| width(&s.content)).sum();
+    if full <= w {
+        out.push(Line::from([head, tail].concat()));
+    } else {
+        // Narrow column: the average gets its own line instead of being cut.
+        out.push(Line::from(head));
+        let mut tail = tail;
+        tail[0] = Span::raw(format!("avg {}", thousands(avg)));
+        out.push(Line::from(tail));
+    }
     let rate = state.live.rates.tips_per_min(state.live.now);
     let label = format!("tips/min {rate:<3} ");
     let spark_w = w.saturating_sub(width(&label)).min(60);
