@@ -188,3 +188,75 @@ fn small_window_and_resize_redraw() {
     t.keys(&["q"]);
     t.wait_for("a clean exit", |s| s.contains("EXITED:0"));
 }
+
+#[test]
+fn max_events_ends_cleanly() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (CI installs it; apt-get install tmux)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let t = Tmux::start(
+        "max",
+        &demo_cmd(dir.path(), "--rate 200 --max-events 300"),
+        100,
+        30,
+    );
+    let s = t.wait_for("the end after 300 events", |s| s.contains("EXITED:"));
+    assert!(s.contains("EXITED:0"), "{s}");
+    assert!(!t.alternate_on());
+}
+
+/// Parameters of every SGR sequence (`ESC [ … m`) in a `capture-pane -e` dump.
+fn sgr_params(dump: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    for part in dump.split("\u{1b}[").skip(1) {
+        if let Some(end) = part.find('m') {
+            let body = &part[..end];
+            if body.chars().all(|c| c.is_ascii_digit() || c == ';') {
+                out.extend(body.split(';').filter_map(|p| p.parse::<u32>().ok()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn no_color_means_no_colours() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (CI installs it; apt-get install tmux)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let colour = |p: &u32| matches!(p, 30..=38 | 40..=48 | 90..=97 | 100..=107);
+    for (name, env, expect_colour) in [("mono", "export NO_COLOR=1; ", false), ("colour", "", true)] {
+        let cmd = format!("{env}{}", demo_cmd(dir.path(), "--rate 20"));
+        let t = Tmux::start(name, &cmd, 120, 40);
+        t.wait_for("the live screen", |s| s.contains("Chat") && s.contains(" tk ·"));
+        let out = t.run(&["capture-pane", "-p", "-e", "-t", "0"]);
+        let dump = String::from_utf8_lossy(&out.stdout).into_owned();
+        let params = sgr_params(&dump);
+        assert!(!params.is_empty(), "styles are still used (bold, reverse)");
+        assert_eq!(params.iter().any(colour), expect_colour, "{name}: {params:?}");
+        t.keys(&["q"]);
+        t.wait_for("a clean exit", |s| s.contains("EXITED:0"));
+    }
+}
+
+#[test]
+fn ctrl_c_key_quits_cleanly() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (CI installs it; apt-get install tmux)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let t = Tmux::start("ctrlc", &demo_cmd(dir.path(), "--rate 20"), 80, 24);
+    t.wait_for("the live screen", |s| s.contains("Chat") && s.contains("LIVE"));
+    // Also from inside a prompt: Ctrl+C is bound to quit in every mode.
+    t.keys(&["/"]);
+    t.wait_for("the prompt", |s| s.contains("filter (text or /regex/)"));
+    t.keys(&["C-c"]);
+    let s = t.wait_for("the shell line", |s| s.contains("EXITED:"));
+    assert!(s.contains("EXITED:0"), "{s}");
+    assert!(!t.alternate_on());
+}

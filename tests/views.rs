@@ -243,3 +243,30 @@ fn hostile_chat_never_reaches_the_terminal_raw() {
         assert_eq!(&text[i + 1..i + 2], "[", "non-CSI escape at byte {i}");
     }
 }
+
+#[test]
+fn goal_and_currency_show_in_the_totals() {
+    use roomwatch::app::settings::{Currency, TipGoal};
+    let mut s = state_with(roomwatch::app::Settings {
+        tip_goal: Some(TipGoal {
+            tokens: 500,
+            label: "dance".into(),
+        }),
+        currency: Some(Currency {
+            per_token: 0.05,
+            symbol: "$".into(),
+        }),
+        ..roomwatch::app::Settings::default()
+    });
+    live(&mut s, t0());
+    feed(
+        &mut s,
+        vec![tip(Some("alice"), 100, at(1)), tip(None, 150, at(2))],
+        at(2),
+    );
+    let screen = render(&s, 200, 50);
+    assert!(screen.contains("250 tk · 2 tips · avg 125 ≈ $12.50"), "{screen}");
+    assert!(screen.contains("goal dance 250/500"), "{screen}");
+    assert!(screen.contains("50%"), "{screen}");
+    assert!(screen.contains("anonymous"), "{screen}");
+}
