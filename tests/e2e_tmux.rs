@@ -229,15 +229,22 @@ fn no_color_means_no_colours() {
     }
     let dir = tempfile::tempdir().unwrap();
     let colour = |p: &u32| matches!(p, 30..=38 | 40..=48 | 90..=97 | 100..=107);
-    for (name, env, expect_colour) in [("mono", "export NO_COLOR=1; ", false), ("colour", "", true)] {
+    for (name, env, expect_colour) in [("mono", "export NO_COLOR=1; ", false), ("colour", "", true)]
+    {
         let cmd = format!("{env}{}", demo_cmd(dir.path(), "--rate 20"));
         let t = Tmux::start(name, &cmd, 120, 40);
-        t.wait_for("the live screen", |s| s.contains("Chat") && s.contains(" tk ·"));
+        t.wait_for("the live screen", |s| {
+            s.contains("Chat") && s.contains(" tk ·")
+        });
         let out = t.run(&["capture-pane", "-p", "-e", "-t", "0"]);
         let dump = String::from_utf8_lossy(&out.stdout).into_owned();
         let params = sgr_params(&dump);
         assert!(!params.is_empty(), "styles are still used (bold, reverse)");
-        assert_eq!(params.iter().any(colour), expect_colour, "{name}: {params:?}");
+        assert_eq!(
+            params.iter().any(colour),
+            expect_colour,
+            "{name}: {params:?}"
+        );
         t.keys(&["q"]);
         t.wait_for("a clean exit", |s| s.contains("EXITED:0"));
     }
@@ -251,7 +258,9 @@ fn ctrl_c_key_quits_cleanly() {
     }
     let dir = tempfile::tempdir().unwrap();
     let t = Tmux::start("ctrlc", &demo_cmd(dir.path(), "--rate 20"), 80, 24);
-    t.wait_for("the live screen", |s| s.contains("Chat") && s.contains("LIVE"));
+    t.wait_for("the live screen", |s| {
+        s.contains("Chat") && s.contains("LIVE")
+    });
     // Also from inside a prompt: Ctrl+C is bound to quit in every mode.
     t.keys(&["/"]);
     t.wait_for("the prompt", |s| s.contains("filter (text or /regex/)"));

@@ -265,7 +265,10 @@ fn goal_and_currency_show_in_the_totals() {
         at(2),
     );
     let screen = render(&s, 200, 50);
-    assert!(screen.contains("250 tk · 2 tips · avg 125 ≈ $12.50"), "{screen}");
+    assert!(
+        screen.contains("250 tk · 2 tips · avg 125 ≈ $12.50"),
+        "{screen}"
+    );
     assert!(screen.contains("goal dance 250/500"), "{screen}");
     assert!(screen.contains("50%"), "{screen}");
     assert!(screen.contains("anonymous"), "{screen}");

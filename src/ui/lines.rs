@@ -11,6 +11,11 @@ use std::fmt::Write;
 /// The event time in the configured format and offset (a bad format falls back to `%H:%M:%S`).
 pub fn time(state: &State, ev: &RoomEvent) -> String {
     let t = ev.at.with_timezone(&state.live.utc_offset);
+    if state.settings.timestamp_format == "%H:%M:%S" {
+        // The default, without chrono's format-string interpreter (this runs for every visible line).
+        use chrono::Timelike;
+        return format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second());
+    }
     let mut out = String::new();
     if write!(out, "{}", t.format(&state.settings.timestamp_format)).is_err() {
         out.clear();
