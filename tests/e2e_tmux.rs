@@ -269,3 +269,45 @@ fn ctrl_c_key_quits_cleanly() {
     assert!(s.contains("EXITED:0"), "{s}");
     assert!(!t.alternate_on());
 }
+
+#[test]
+fn closing_the_terminal_ends_the_process() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (CI installs it; apt-get install tmux)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("pid");
+    let cmd = format!(
+        "sh -c 'echo $$ > {}; exec {} demo --no-journal --summary-dir {} --rate 5'",
+        pidfile.display(),
+        env!("CARGO_BIN_EXE_roomwatch"),
+        dir.path().display()
+    );
+    let t = Tmux::start("hup", &cmd, 80, 24);
+    t.wait_for("the live screen", |s| {
+        s.contains("Chat") && s.contains("LIVE")
+    });
+    let pid = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .to_string();
+    // Like an SSH connection dropping: the pane's terminal goes away and the process gets SIGHUP.
+    t.run(&["kill-server"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let proc_dir = format!("/proc/{pid}");
+    // A zombie (state Z) has exited already; only its parent has not reaped it yet.
+    while Path::new(&proc_dir).exists()
+        && !std::fs::read_to_string(format!("{proc_dir}/stat")).is_ok_and(|s| {
+            s.rsplit(')')
+                .next()
+                .is_some_and(|r| r.trim_start().starts_with('Z'))
+        })
+    {
+        assert!(
+            Instant::now() < deadline,
+            "roomwatch still running after SIGHUP"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
