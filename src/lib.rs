@@ -11,3 +11,4 @@ pub mod mask;
 pub mod paths;
 pub mod run;
 pub mod sources;
+pub mod ui;

@@ -1,15 +1,25 @@
 //! App state and the pure reducer: `update(&mut State, Msg, now) -> Effects`. No I/O, no clock reads.
 
 pub mod action;
+mod actions;
+pub mod alerts;
+pub mod feed;
+pub mod filter;
 pub mod keymap;
+pub mod live;
 pub mod msg;
+pub mod presence;
+pub mod prompt;
+pub mod rates;
 pub mod settings;
 pub mod state;
 pub mod stats;
 pub mod update;
 
 pub use action::Action;
+pub use feed::Pane;
 pub use keymap::{KeyMap, Mode};
+pub use live::Live;
 pub use msg::{Effects, ExitReason, Msg};
 pub use settings::Settings;
 pub use state::{Marker, State};

@@ -1,3 +1,5 @@
+use super::live::Live;
+use super::settings::Settings;
 use super::stats::SessionStats;
 use crate::event::SourceKind;
 use chrono::{DateTime, Utc};
@@ -24,11 +26,30 @@ pub struct State {
     /// Lines for the status area (refused `nextUrl`, skipped events, …), newest last.
     pub notices: Vec<String>,
     pub quit: Option<super::ExitReason>,
+    /// What the config tunes (alert threshold, history, theme, keys, …).
+    pub settings: Settings,
+    /// The live screen: panes, pause, filters, prompt, alerts.
+    pub live: Live,
 }
 
 impl State {
     pub fn new(room: impl Into<String>, source: SourceKind, started_at: DateTime<Utc>) -> Self {
+        Self::with_settings(room, source, started_at, Settings::default())
+    }
+
+    pub fn with_settings(
+        room: impl Into<String>,
+        source: SourceKind,
+        started_at: DateTime<Utc>,
+        settings: Settings,
+    ) -> Self {
         State {
+            live: Live::new(
+                settings.history_per_pane,
+                settings.smart_viewers,
+                started_at,
+            ),
+            settings,
             room: room.into(),
             source,
             started_at,

@@ -1,6 +1,6 @@
 use super::msg::{Effects, ExitReason, Msg};
 use super::state::State;
-use super::Action;
+use super::{actions, live, Action};
 use crate::sources::{SourceError, SourceMsg};
 use chrono::{DateTime, Utc};
 
@@ -10,18 +10,20 @@ const MAX_NOTICES: usize = 50;
 /// The reducer. Pure: everything it needs, including the time, comes in as arguments.
 pub fn update(state: &mut State, msg: Msg, now: DateTime<Utc>) -> Effects {
     let mut fx = Effects::default();
+    state.live.now = now;
     match msg {
         Msg::Source(SourceMsg::Batch(batch)) => {
             state.last_reply_at = Some(batch.received_at);
             state.stats.duplicates_dropped += u64::from(batch.duplicates_dropped);
             state.stats.skipped_events += u64::from(batch.skipped);
-            for ev in &batch.events {
-                state.stats.record(ev);
-            }
             if let Some(last) = batch.events.last() {
                 state.last_event_id = Some(last.id.clone());
             }
             fx.redraw = !batch.events.is_empty();
+            for ev in batch.events {
+                state.stats.record(&ev);
+                live::ingest(state, ev, now, &mut fx);
+            }
         }
         Msg::Source(SourceMsg::Status(status)) => {
             state.stats.record_status(&status, now);
@@ -32,18 +34,27 @@ pub fn update(state: &mut State, msg: Msg, now: DateTime<Utc>) -> Effects {
             if state.notices.len() > MAX_NOTICES {
                 state.notices.remove(0);
             }
+            state.live.notice_at = Some(now);
             fx.redraw = true;
         }
-        Msg::Source(SourceMsg::Ended) => fx.quit = Some(ExitReason::EndOfReplay),
+        Msg::Source(SourceMsg::Ended) => end(state, ExitReason::EndOfReplay, &mut fx),
         Msg::Source(SourceMsg::Fatal(err)) => {
-            fx.quit = Some(match err {
+            let reason = match err {
                 SourceError::CredentialsRefused { .. } => ExitReason::CredentialsRefused,
                 SourceError::Fatal(text) => ExitReason::FatalError(text),
-            });
+            };
+            end(state, reason, &mut fx);
         }
-        Msg::Action(Action::Quit) => fx.quit = Some(ExitReason::QuitKey),
+        Msg::Action(Action::Quit) if state.live.ended.is_none() => {
+            fx.quit = Some(ExitReason::QuitKey)
+        }
+        Msg::Action(action) => fx = actions::apply(state, action, now),
+        Msg::Input(c) => fx = actions::input(state, Some(c)),
+        Msg::InputBackspace => fx = actions::input(state, None),
         Msg::Shutdown(reason) => fx.quit = Some(reason),
-        Msg::Action(_) | Msg::Input(_) | Msg::InputBackspace | Msg::Tick | Msg::Resize(..) => {
+        Msg::Tick => fx.redraw = state.wants_tick(),
+        Msg::Resize(w, h) => {
+            state.live.viewport = (w, h);
             fx.redraw = true;
         }
     }
@@ -51,4 +62,14 @@ pub fn update(state: &mut State, msg: Msg, now: DateTime<Utc>) -> Effects {
         state.quit.get_or_insert_with(|| reason.clone());
     }
     fx
+}
+
+/// The source stopped: headless ends now; the TUI keeps the screen (and the reason) until the user quits.
+fn end(state: &mut State, reason: ExitReason, fx: &mut Effects) {
+    if state.live.hold_on_end {
+        state.live.ended.get_or_insert(reason);
+        fx.redraw = true;
+    } else {
+        fx.quit = Some(reason);
+    }
 }

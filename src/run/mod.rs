@@ -4,6 +4,7 @@
 pub mod exit;
 pub mod headless;
 pub mod signals;
+pub mod tui;
 
 use crate::app::{ExitReason, State};
 use crate::cli::{Cli, Command, CommonArgs};
@@ -74,12 +75,6 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
         replay_of,
         save_cursor,
     } = source;
-    if !common.headless {
-        task.abort();
-        return Err(RunError::usage(
-            "the TUI is not available in this build yet; use --headless",
-        ));
-    }
     let mut state = State::new(room, kind, Utc::now());
     let mut files = SessionFiles::new(exit::file_options(&common, replay_of, save_cursor));
     if let Err(e) = files.open(&state) {
@@ -87,10 +82,21 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
         return Err(RunError::fatal(e));
     }
     let runner = async {
-        let opts = headless::HeadlessOptions {
-            max_events: common.max_events,
-        };
-        headless::run(&mut state, &mut rx, &mut signals, &opts, &mut files).await
+        if common.headless {
+            let opts = headless::HeadlessOptions {
+                max_events: common.max_events,
+            };
+            headless::run(&mut state, &mut rx, &mut signals, &opts, &mut files).await
+        } else {
+            tui::run(
+                &mut state,
+                &mut rx,
+                &mut signals,
+                &mut files,
+                common.max_events,
+            )
+            .await
+        }
     };
     // A panic anywhere in the runner still ends here, with the state it left, so the summary is written.
     let reason = exit::catch_panic(runner).await.unwrap_or(ExitReason::Panic);

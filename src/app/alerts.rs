@@ -1,0 +1,51 @@
+//! Alert rules: big tips and private messages ring the terminal bell (with a cooldown, so a tip train does not
+//! become a siren) and flash the pane border (always, the bell's visual twin).
+
+use super::feed::Pane;
+use super::settings::Settings;
+use crate::event::{EventBody, RoomEvent};
+use chrono::{DateTime, Duration, Utc};
+
+/// How long a pane border flashes after an alert.
+pub const FLASH: Duration = Duration::seconds(2);
+
+#[derive(Debug, Clone, Default)]
+pub struct Alerts {
+    pub last_bell: Option<DateTime<Utc>>,
+    /// Alerts raised (bell or not), for tests and the log.
+    pub raised: u64,
+    /// Bells actually rung.
+    pub rung: u64,
+}
+
+/// What an event triggers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Alert {
+    pub pane: Pane,
+    pub bell: bool,
+}
+
+impl Alerts {
+    pub fn check(
+        &mut self,
+        ev: &RoomEvent,
+        settings: &Settings,
+        now: DateTime<Utc>,
+    ) -> Option<Alert> {
+        let pane = match &ev.body {
+            EventBody::Tip { tokens, .. } if *tokens >= settings.tip_alert_min => Pane::Tips,
+            EventBody::PrivateMessage { .. } if settings.pm_alert => Pane::Chat,
+            _ => return None,
+        };
+        self.raised += 1;
+        let cooled = self.last_bell.is_none_or(|t| {
+            now.signed_duration_since(t).to_std().unwrap_or_default() >= settings.alert_cooldown
+        });
+        let bell = settings.bell && cooled;
+        if bell {
+            self.last_bell = Some(now);
+            self.rung += 1;
+        }
+        Some(Alert { pane, bell })
+    }
+}

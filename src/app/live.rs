@@ -1,0 +1,170 @@
+//! The live screen's state: panes, focus, pause, filters, prompt, help, alerts and rates. Lives in
+//! `State::live`; changed only by the reducer.
+
+use super::alerts::{Alerts, FLASH};
+use super::feed::{Item, Pane, PaneState};
+use super::filter::FilterSet;
+use super::keymap::Mode;
+use super::msg::{Effects, ExitReason};
+use super::presence;
+use super::prompt::Prompt;
+use super::rates::{Rates, TopTippers};
+use super::state::State;
+use crate::event::{EventKind, RoomEvent};
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone)]
+pub struct Live {
+    /// The last `seq` handed out.
+    pub seq: u64,
+    pub panes: [PaneState; 3],
+    pub focus: Pane,
+    /// Paused with the pause key (all panes frozen); scrolling freezes single panes without this.
+    pub paused: bool,
+    pub filters: FilterSet,
+    pub prompt: Option<Prompt>,
+    pub help: bool,
+    pub smart_viewers: bool,
+    pub alerts: Alerts,
+    pub rates: Rates,
+    pub top: TopTippers,
+    /// The latest time the reducer was given; the views derive clocks and countdowns from it.
+    pub now: DateTime<Utc>,
+    /// Offset for times shown on screen (the runner sets the local one; tests keep UTC).
+    pub utc_offset: chrono::FixedOffset,
+    /// Terminal size in cells (from `Msg::Resize`), for paging.
+    pub viewport: (u16, u16),
+    /// When the last event arrived (for "last 3 s ago").
+    pub last_event_seen: Option<DateTime<Utc>>,
+    /// When the newest notice arrived.
+    pub notice_at: Option<DateTime<Utc>>,
+    /// The TUI keeps showing the screen after the source ends or fails, until the user quits;
+    /// headless ends at once (`false`).
+    pub hold_on_end: bool,
+    /// Why the source stopped, while held on screen; the quit key then ends with this reason.
+    pub ended: Option<ExitReason>,
+}
+
+impl Live {
+    pub fn new(history_per_pane: usize, smart_viewers: bool, now: DateTime<Utc>) -> Self {
+        Live {
+            seq: 0,
+            panes: std::array::from_fn(|_| PaneState::new(history_per_pane)),
+            focus: Pane::Chat,
+            paused: false,
+            filters: FilterSet::default(),
+            prompt: None,
+            help: false,
+            smart_viewers,
+            alerts: Alerts::default(),
+            rates: Rates::default(),
+            top: TopTippers::default(),
+            now,
+            utc_offset: chrono::FixedOffset::east_opt(0).expect("zero offset"),
+            viewport: (0, 0),
+            last_event_seen: None,
+            notice_at: None,
+            hold_on_end: false,
+            ended: None,
+        }
+    }
+
+    pub fn pane(&self, p: Pane) -> &PaneState {
+        &self.panes[p.index()]
+    }
+
+    pub fn pane_mut(&mut self, p: Pane) -> &mut PaneState {
+        &mut self.panes[p.index()]
+    }
+
+    /// The key map table in effect.
+    pub fn mode(&self) -> Mode {
+        if self.prompt.is_some() {
+            Mode::Input
+        } else if self.help {
+            Mode::Help
+        } else {
+            Mode::Normal
+        }
+    }
+
+    pub fn any_frozen(&self) -> bool {
+        self.panes.iter().any(|p| p.frozen_at.is_some())
+    }
+
+    /// (new events, new tips) held back by frozen panes, for the banner.
+    pub fn backlog(&self) -> (u64, u64) {
+        self.panes
+            .iter()
+            .filter(|p| p.frozen_at.is_some())
+            .fold((0, 0), |(n, t), p| (n + p.backlog, t + p.backlog_tips))
+    }
+
+    pub fn freeze_all(&mut self) {
+        let seq = self.seq;
+        for p in &mut self.panes {
+            p.freeze(seq);
+        }
+    }
+
+    pub fn resume_all(&mut self) {
+        self.paused = false;
+        for p in &mut self.panes {
+            p.resume();
+        }
+    }
+}
+
+impl State {
+    /// Whether a pane shows this event (filters, and smart mode for the viewers pane).
+    pub fn pane_shows(&self, pane: Pane, ev: &RoomEvent) -> bool {
+        self.live.filters.shows(ev)
+            && (pane != Pane::Viewers
+                || !self.live.smart_viewers
+                || presence::is_notable(ev, &self.stats))
+    }
+
+    /// The items a pane shows, oldest first (frozen panes stop at their `seq`).
+    pub fn shown_items(&self, pane: Pane) -> impl DoubleEndedIterator<Item = &Item> + '_ {
+        let ps = self.live.pane(pane);
+        ps.feed
+            .upto(ps.frozen_at)
+            .filter(move |i| self.pane_shows(pane, &i.ev))
+    }
+
+    /// Something time-derived (session clock, countdown, "last event 3 s ago", a flash) is on screen.
+    pub fn wants_tick(&self) -> bool {
+        let (w, h) = self.live.viewport;
+        !crate::ui::layout::too_small(w, h)
+            || self.live.panes.iter().any(|p| p.is_flashing(self.live.now))
+    }
+}
+
+/// Stores one event in its pane, counts it for rates, the banner and alerts. The ledger has already seen it.
+pub(super) fn ingest(state: &mut State, mut ev: RoomEvent, now: DateTime<Utc>, fx: &mut Effects) {
+    ev.raw = None;
+    let live = &mut state.live;
+    live.seq += 1;
+    let seq = live.seq;
+    let kind = ev.kind();
+    let is_tip = kind == EventKind::Tip;
+    if is_tip {
+        if let Some(user) = ev.display_user() {
+            if let Some(total) = state.stats.tippers.get(user) {
+                live.top.on_tip(user, total);
+            }
+        }
+    }
+    live.rates.record(now, 1, u64::from(is_tip));
+    live.last_event_seen = Some(now);
+    if let Some(alert) = live.alerts.check(&ev, &state.settings, now) {
+        fx.bell |= alert.bell;
+        live.pane_mut(alert.pane).flash_until = Some(now + FLASH);
+    }
+    let ps = live.pane_mut(Pane::for_kind(kind));
+    if ps.frozen_at.is_some() {
+        ps.backlog += 1;
+        ps.backlog_tips += u64::from(is_tip);
+    }
+    ps.feed.push(Item { seq, ev });
+}

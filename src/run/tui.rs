@@ -1,0 +1,326 @@
+//! The TUI runner: terminal lifecycle (restored on every exit path, panics included) and the event loop that
+//! feeds keys, source batches, signals and the 1 Hz clock into the reducer and draws on change, capped.
+
+use super::signals::Signals;
+use crate::app::settings::ThemeName;
+use crate::app::{update, Effects, ExitReason, Mode, Msg, State};
+use crate::effects::SessionFiles;
+use crate::sources::SourceMsg;
+use chrono::Utc;
+use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::terminal::{
+    disable_raw_mode, enable_raw_mode, BeginSynchronizedUpdate, EndSynchronizedUpdate,
+    EnterAlternateScreen, LeaveAlternateScreen,
+};
+use crossterm::{cursor, execute, queue};
+use futures_util::StreamExt;
+use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
+use std::io::{self, IsTerminal, Write};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::{interval, sleep_until, Instant, MissedTickBehavior};
+
+/// Most batches taken from the channel per wake-up.
+const DRAIN: usize = 64;
+
+/// Set by the panic hook: bytes of a half-built frame must not land on the restored screen.
+static DISCARD_OUTPUT: AtomicBool = AtomicBool::new(false);
+/// Frames drawn and bytes written to the terminal in this process (logged at the end; read by tests).
+pub static FRAMES: AtomicU64 = AtomicU64::new(0);
+pub static BYTES: AtomicU64 = AtomicU64::new(0);
+
+/// Buffered stdout that counts what it writes and goes silent after a panic.
+struct TermOut {
+    inner: io::BufWriter<io::Stdout>,
+}
+
+impl Write for TermOut {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if DISCARD_OUTPUT.load(Ordering::Relaxed) {
+            return Ok(buf.len());
+        }
+        let n = self.inner.write(buf)?;
+        BYTES.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if DISCARD_OUTPUT.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        self.inner.flush()
+    }
+}
+
+impl Drop for TermOut {
+    fn drop(&mut self) {
+        if DISCARD_OUTPUT.load(Ordering::Relaxed) {
+            // Forget the buffered bytes instead of flushing them onto the normal screen.
+            let _ = std::mem::replace(
+                &mut self.inner,
+                io::BufWriter::with_capacity(0, io::stdout()),
+            )
+            .into_parts();
+        }
+    }
+}
+
+type Term = Terminal<CrosstermBackend<TermOut>>;
+type Hook = Arc<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>;
+
+/// Leaves raw mode and the alternate screen. Safe to call more than once and when the terminal is gone.
+fn restore_terminal() {
+    let mut out = io::stdout();
+    let _ = execute!(
+        out,
+        EndSynchronizedUpdate,
+        LeaveAlternateScreen,
+        cursor::Show
+    );
+    let _ = disable_raw_mode();
+}
+
+/// Owns the terminal modes: entering installs a panic hook that restores first, dropping restores.
+struct TerminalGuard {
+    previous_hook: Hook,
+}
+
+impl TerminalGuard {
+    fn enter() -> io::Result<(TerminalGuard, Term)> {
+        let previous_hook: Hook = Arc::from(std::panic::take_hook());
+        let chained = previous_hook.clone();
+        DISCARD_OUTPUT.store(false, Ordering::Relaxed);
+        std::panic::set_hook(Box::new(move |info| {
+            DISCARD_OUTPUT.store(true, Ordering::Relaxed);
+            restore_terminal();
+            chained(info);
+        }));
+        let guard = TerminalGuard { previous_hook };
+        enable_raw_mode()?;
+        execute!(io::stdout(), EnterAlternateScreen, cursor::Hide)?;
+        let out = TermOut {
+            inner: io::BufWriter::with_capacity(1 << 16, io::stdout()),
+        };
+        let term = Terminal::new(CrosstermBackend::new(out))?;
+        Ok((guard, term))
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+        let prev = self.previous_hook.clone();
+        std::panic::set_hook(Box::new(move |info| prev(info)));
+    }
+}
+
+/// `NO_COLOR` set to anything non-empty turns colour off (no-color.org).
+fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
+/// Runs the live screen until quit, a signal, the end of `max_events`, or a fatal error; the terminal is
+/// restored before this returns. The source ending or failing keeps the screen up until the user quits.
+pub async fn run(
+    state: &mut State,
+    rx: &mut mpsc::Receiver<SourceMsg>,
+    signals: &mut Signals,
+    files: &mut SessionFiles,
+    max_events: Option<u64>,
+) -> ExitReason {
+    if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
+        return ExitReason::FatalError(
+            "the live screen needs a terminal; use --headless for JSON lines".into(),
+        );
+    }
+    if no_color() {
+        state.settings.theme = ThemeName::Mono;
+    }
+    state.live.hold_on_end = true;
+    state.live.utc_offset = *chrono::Local::now().offset();
+    let (guard, mut term) = match TerminalGuard::enter() {
+        Ok(t) => t,
+        Err(e) => {
+            restore_terminal();
+            return ExitReason::FatalError(format!("cannot set up the terminal: {e}"));
+        }
+    };
+    let reason = event_loop(state, rx, signals, files, max_events, &mut term).await;
+    let _ = term.flush();
+    drop(term);
+    drop(guard);
+    tracing::info!(
+        frames = FRAMES.load(Ordering::Relaxed),
+        bytes = BYTES.load(Ordering::Relaxed),
+        "live screen closed"
+    );
+    reason
+}
+
+/// The reducer behind a panic guard: a panic becomes an exit reason, so the summary is still written.
+fn step(state: &mut State, msg: Msg) -> Result<Effects, ExitReason> {
+    catch_unwind(AssertUnwindSafe(|| update(state, msg, Utc::now()))).map_err(|_| ExitReason::Panic)
+}
+
+fn key_msg(state: &State, key: &KeyEvent) -> Option<Msg> {
+    let mode = state.live.mode();
+    if let Some(action) = state.settings.keymap.lookup(mode, key) {
+        return Some(Msg::Action(action));
+    }
+    if mode != Mode::Input {
+        return None;
+    }
+    match key.code {
+        KeyCode::Char(c)
+            if !key
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+        {
+            Some(Msg::Input(c))
+        }
+        KeyCode::Backspace => Some(Msg::InputBackspace),
+        _ => None,
+    }
+}
+
+fn draw(term: &mut Term, state: &State, clear: bool) -> Result<(), ExitReason> {
+    let result = catch_unwind(AssertUnwindSafe(|| -> io::Result<()> {
+        queue!(term.backend_mut(), BeginSynchronizedUpdate)?;
+        if clear {
+            // `Terminal::clear` would query the cursor position, racing the input stream for stdin;
+            // `resize` clears the screen and forgets the previous frame without asking the terminal.
+            let size = term.size()?;
+            term.resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))?;
+        }
+        term.draw(|f| crate::ui::view(state, f))?;
+        execute!(term.backend_mut(), EndSynchronizedUpdate)?;
+        Ok(())
+    }));
+    match result {
+        Ok(Ok(())) => {
+            FRAMES.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        }
+        Ok(Err(e)) => Err(ExitReason::FatalError(format!("cannot draw: {e}"))),
+        Err(_) => Err(ExitReason::Panic),
+    }
+}
+
+async fn event_loop(
+    state: &mut State,
+    rx: &mut mpsc::Receiver<SourceMsg>,
+    signals: &mut Signals,
+    files: &mut SessionFiles,
+    max_events: Option<u64>,
+    term: &mut Term,
+) -> ExitReason {
+    let frame_gap = Duration::from_secs_f64(1.0 / f64::from(state.settings.max_fps.clamp(1, 240)));
+    let mut input = EventStream::new();
+    let mut clock = interval(Duration::from_secs(1));
+    clock.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut buf = Vec::with_capacity(DRAIN);
+    let mut source_open = true;
+    let mut last_draw: Option<Instant> = None;
+    let mut dirty = true;
+    let mut clear = false;
+    if let Ok(size) = term.size() {
+        if let Err(r) = step(state, Msg::Resize(size.width, size.height)) {
+            return r;
+        }
+    }
+    loop {
+        let next_frame = last_draw.map_or_else(Instant::now, |t| t + frame_gap);
+        let mut fx = Effects::default();
+        let mut done: Option<ExitReason> = None;
+        tokio::select! {
+            biased;
+            reason = signals.recv() => done = Some(reason),
+            ev = input.next() => match ev {
+                Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => {
+                    if let Some(msg) = key_msg(state, &key) {
+                        match step(state, msg) {
+                            Ok(f) => fx = f,
+                            Err(r) => return r,
+                        }
+                    }
+                }
+                Some(Ok(Event::Resize(w, h))) => {
+                    // A resize or a tmux re-attach: repaint every cell, not just the diff.
+                    clear = true;
+                    match step(state, Msg::Resize(w, h)) {
+                        Ok(f) => fx = f,
+                        Err(r) => return r,
+                    }
+                }
+                Some(Ok(_)) => {}
+                // The terminal went away (SSH dropped): the same end as SIGHUP.
+                Some(Err(_)) | None => done = Some(ExitReason::Hangup),
+            },
+            n = rx.recv_many(&mut buf, DRAIN), if source_open => {
+                if n == 0 {
+                    source_open = false;
+                    match step(state, Msg::Source(SourceMsg::Ended)) {
+                        Ok(f) => fx = f,
+                        Err(r) => return r,
+                    }
+                }
+                for msg in buf.drain(..) {
+                    let msg = match msg {
+                        SourceMsg::Batch(mut batch) => {
+                            if let Some(max) = max_events {
+                                let left = max.saturating_sub(state.stats.events_total);
+                                if batch.events.len() as u64 >= left {
+                                    batch.events.truncate(left as usize);
+                                    done = Some(ExitReason::MaxEvents);
+                                }
+                            }
+                            files.on_batch(&batch);
+                            SourceMsg::Batch(batch)
+                        }
+                        other => other,
+                    };
+                    match step(state, Msg::Source(msg)) {
+                        Ok(f) => fx.merge(f),
+                        Err(r) => return r,
+                    }
+                    if done.is_some() || fx.quit.is_some() {
+                        break;
+                    }
+                }
+                buf.clear();
+            },
+            _ = clock.tick(), if state.wants_tick() => {
+                match step(state, Msg::Tick) {
+                    Ok(f) => fx = f,
+                    Err(r) => return r,
+                }
+            },
+            _ = sleep_until(next_frame), if dirty => {},
+        }
+        if let Some(reason) = done.or(fx.quit.take()) {
+            if let Err(r) = step(state, Msg::Shutdown(reason.clone())) {
+                return r;
+            }
+            return reason;
+        }
+        if fx.bell {
+            let out = term.backend_mut();
+            let _ = out.write_all(b"\x07").and_then(|_| out.flush());
+        }
+        dirty |= fx.redraw;
+        let now = Instant::now();
+        if dirty && last_draw.is_none_or(|t| now >= t + frame_gap) {
+            if let Err(r) = draw(term, state, clear) {
+                return r;
+            }
+            dirty = false;
+            clear = false;
+            last_draw = Some(now);
+        }
+        files.maybe_autosave(state, Utc::now());
+    }
+}

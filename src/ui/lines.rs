@@ -1,0 +1,173 @@
+//! One event → styled spans, per pane. All network text goes through `sanitize::clean` here.
+
+use super::format::thousands;
+use super::sanitize::clean;
+use super::theme::Theme;
+use crate::app::State;
+use crate::event::{split_tip_message, EventBody, RoomEvent, UserInfo};
+use ratatui::text::Span;
+use std::fmt::Write;
+
+/// The event time in the configured format and offset (a bad format falls back to `%H:%M:%S`).
+pub fn time(state: &State, ev: &RoomEvent) -> String {
+    let t = ev.at.with_timezone(&state.live.utc_offset);
+    if state.settings.timestamp_format == "%H:%M:%S" {
+        // The default, without chrono's format-string interpreter (this runs for every visible line).
+        use chrono::Timelike;
+        return format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second());
+    }
+    let mut out = String::new();
+    if write!(out, "{}", t.format(&state.settings.timestamp_format)).is_err() {
+        out.clear();
+        let _ = write!(out, "{}", t.format("%H:%M:%S"));
+    }
+    clean(&out).into_owned()
+}
+
+fn start(state: &State, ev: &RoomEvent, theme: &Theme) -> (Vec<Span<'static>>, usize) {
+    let t = time(state, ev);
+    let w = super::format::width(&t) + 1;
+    (vec![Span::styled(t, theme.time()), Span::raw(" ")], w)
+}
+
+fn user_spans(user: &UserInfo, theme: &Theme, spans: &mut Vec<Span<'static>>) {
+    if user.is_mod {
+        spans.push(Span::styled("@", theme.mod_mark()));
+    }
+    if user.in_fanclub {
+        spans.push(Span::styled("♥", theme.fan_mark()));
+    }
+    match user.recent_tips.as_deref() {
+        Some("lots") => spans.push(Span::styled("$", theme.tier_mark())),
+        Some("tons") => spans.push(Span::styled("$$", theme.tier_mark())),
+        _ => {}
+    }
+    let name = clean(&user.username).into_owned();
+    spans.push(Span::styled(name.clone(), theme.user(&name)));
+    if user.is_follower {
+        spans.push(Span::styled("+", theme.dim()));
+    }
+}
+
+fn name_or_anonymous(ev: &RoomEvent, theme: &Theme, spans: &mut Vec<Span<'static>>) {
+    match (ev.display_user(), &ev.user) {
+        (Some(_), Some(u)) => user_spans(u, theme, spans),
+        _ => spans.push(Span::styled("anonymous", theme.anonymous())),
+    }
+}
+
+/// Chat pane: messages, private messages (tagged), and room events as system lines.
+pub fn chat(state: &State, ev: &RoomEvent, theme: &Theme) -> (Vec<Span<'static>>, usize) {
+    let (mut spans, indent) = start(state, ev, theme);
+    match &ev.body {
+        EventBody::ChatMessage { message } => {
+            name_or_anonymous(ev, theme, &mut spans);
+            spans.push(Span::raw(": "));
+            spans.push(Span::styled(clean(message).into_owned(), theme.text()));
+        }
+        EventBody::PrivateMessage {
+            message,
+            from_user,
+            to_user,
+        } => {
+            spans.push(Span::styled(" PM ", theme.pm_tag()));
+            spans.push(Span::raw(" "));
+            let from = from_user.as_deref().or(ev.display_user()).unwrap_or("?");
+            let from = clean(from).into_owned();
+            spans.push(Span::styled(from.clone(), theme.user(&from)));
+            if let Some(to) = to_user {
+                spans.push(Span::styled(format!(" → {}", clean(to)), theme.dim()));
+            }
+            spans.push(Span::raw(": "));
+            spans.push(Span::styled(clean(message).into_owned(), theme.text()));
+        }
+        EventBody::RoomSubjectChange { subject } => {
+            spans.push(Span::styled(
+                format!("── subject: {}", clean(subject)),
+                theme.system(),
+            ));
+        }
+        EventBody::BroadcastStart => {
+            spans.push(Span::styled("── broadcast started ──", theme.system()))
+        }
+        EventBody::BroadcastStop => {
+            spans.push(Span::styled("── broadcast stopped ──", theme.system()))
+        }
+        EventBody::Unknown { method, .. } => spans.push(Span::styled(
+            format!("── unknown event: {}", clean(method)),
+            theme.dim(),
+        )),
+        _ => other(ev, theme, &mut spans),
+    }
+    (spans, indent)
+}
+
+/// Tips pane: amount first (the thing to scan), then who, then the tip-menu selection and note.
+pub fn tip(state: &State, ev: &RoomEvent, theme: &Theme) -> (Vec<Span<'static>>, usize) {
+    let (mut spans, indent) = start(state, ev, theme);
+    match &ev.body {
+        EventBody::Tip {
+            tokens, message, ..
+        } => {
+            let style = if *tokens >= state.settings.tip_alert_min {
+                theme.big_tokens()
+            } else {
+                theme.tokens()
+            };
+            spans.push(Span::styled(format!("{:>5}", thousands(*tokens)), style));
+            spans.push(Span::raw(" "));
+            name_or_anonymous(ev, theme, &mut spans);
+            let (selection, text) = split_tip_message(message);
+            if let Some(sel) = selection {
+                spans.push(Span::raw(" "));
+                spans.push(Span::styled(format!("[{}]", clean(sel)), theme.selection()));
+            }
+            if !text.is_empty() {
+                spans.push(Span::raw(" "));
+                spans.push(Span::styled(clean(text).into_owned(), theme.text()));
+            }
+        }
+        EventBody::MediaPurchase { tokens, media } => {
+            spans.push(Span::styled(
+                format!("{:>5}", thousands(*tokens)),
+                theme.tokens(),
+            ));
+            spans.push(Span::raw(" "));
+            name_or_anonymous(ev, theme, &mut spans);
+            let what = media.media_type.as_deref().unwrap_or("media");
+            let name = media.name.as_deref().unwrap_or("");
+            spans.push(Span::styled(
+                format!(" bought {}: {}", clean(what), clean(name)),
+                theme.dim(),
+            ));
+        }
+        _ => other(ev, theme, &mut spans),
+    }
+    (spans, indent)
+}
+
+/// Viewers pane: arrows for enter/leave, marks for follows and fan-club joins.
+pub fn viewer(state: &State, ev: &RoomEvent, theme: &Theme) -> (Vec<Span<'static>>, usize) {
+    let (mut spans, indent) = start(state, ev, theme);
+    let (mark, style, suffix) = match &ev.body {
+        EventBody::UserEnter => ("→ ", theme.enter(), ""),
+        EventBody::UserLeave => ("← ", theme.dim(), ""),
+        EventBody::Follow => ("+ ", theme.enter(), " followed"),
+        EventBody::Unfollow => ("- ", theme.dim(), " unfollowed"),
+        EventBody::FanclubJoin => ("♥ ", theme.fan_mark(), " joined the fan club"),
+        _ => {
+            other(ev, theme, &mut spans);
+            return (spans, indent);
+        }
+    };
+    spans.push(Span::styled(mark, style));
+    name_or_anonymous(ev, theme, &mut spans);
+    if !suffix.is_empty() {
+        spans.push(Span::styled(suffix, style));
+    }
+    (spans, indent)
+}
+
+fn other(ev: &RoomEvent, theme: &Theme, spans: &mut Vec<Span<'static>>) {
+    spans.push(Span::styled(ev.kind().as_str(), theme.dim()));
+}

@@ -1,0 +1,121 @@
+//! Views: `view(&State, &mut Frame)` draws the whole screen from the state and nothing else.
+
+pub mod footer;
+pub mod format;
+pub mod help;
+pub mod layout;
+pub mod lines;
+pub mod pane;
+pub mod sanitize;
+pub mod status;
+pub mod theme;
+pub mod totals;
+
+use crate::app::{Pane, State};
+use layout::Shape;
+use pane::PaneView;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+use theme::Theme;
+
+pub fn view(state: &State, frame: &mut Frame) {
+    let area = frame.area();
+    let theme = Theme::new(state.settings.theme);
+    let banner = status::banner(state);
+    let notice = status::notice(state);
+    let areas = layout::areas(state, area, banner.is_some(), notice.is_some());
+    if areas.shape == Shape::TooSmall {
+        too_small(frame, area);
+        return;
+    }
+    frame.render_widget(
+        Paragraph::new(status::status_line(state, &theme, area.width)),
+        areas.status,
+    );
+    if let (Some(r), Some(text)) = (areas.banner, banner) {
+        status::render_line(frame, r, format!(" {text}"), theme.banner());
+    }
+    if let (Some(r), Some(text)) = (areas.notice, notice) {
+        status::render_line(frame, r, format!(" {text}"), theme.warn());
+    }
+    for (pane, rect) in &areas.panes {
+        draw_pane(frame, *rect, state, *pane, &theme, areas.shape);
+    }
+    if let Some(r) = areas.prompt {
+        if let Some((line, cursor)) = footer::prompt(state, &theme) {
+            frame.render_widget(Paragraph::new(line), r);
+            frame.set_cursor_position((r.x + cursor.min(r.width.saturating_sub(1)), r.y));
+        }
+    }
+    frame.render_widget(
+        Paragraph::new(footer::footer(state, &theme, area.width)),
+        areas.footer,
+    );
+    if state.live.help {
+        help::render(frame, area, state, &theme);
+    }
+}
+
+fn draw_pane(
+    frame: &mut Frame,
+    rect: Rect,
+    state: &State,
+    pane: Pane,
+    theme: &Theme,
+    shape: Shape,
+) {
+    let inner_w = rect.width.saturating_sub(2);
+    let view = match pane {
+        Pane::Chat => PaneView {
+            pane,
+            header: Vec::new(),
+            header_max: 0,
+            build: lines::chat,
+            extra_title: None,
+            theme,
+        },
+        Pane::Tips => PaneView {
+            pane,
+            header: totals::tips(state, theme, inner_w),
+            // Totals matter more than the feed, but leave the feed a few lines.
+            header_max: match shape {
+                Shape::Columns => rect.height.saturating_sub(2) * 3 / 5,
+                _ => rect.height.saturating_sub(2) / 2,
+            },
+            build: lines::tip,
+            extra_title: None,
+            theme,
+        },
+        Pane::Viewers => PaneView {
+            pane,
+            header: totals::viewers(state, theme, inner_w),
+            header_max: 2,
+            build: lines::viewer,
+            extra_title: state.live.smart_viewers.then(|| "smart".to_string()),
+            theme,
+        },
+    };
+    pane::render(frame, rect, state, view);
+}
+
+fn too_small(frame: &mut Frame, area: Rect) {
+    let text = format!(
+        "terminal too small ({}×{}): roomwatch needs at least {}×{}",
+        area.width,
+        area.height,
+        layout::MIN_W,
+        layout::MIN_H
+    );
+    let y = area.height / 2;
+    let rect = Rect {
+        y: area.y + y.saturating_sub(1),
+        height: area.height - y.saturating_sub(1),
+        ..area
+    };
+    frame.render_widget(
+        Paragraph::new(Line::raw(text)).wrap(Wrap { trim: true }),
+        rect,
+    );
+}

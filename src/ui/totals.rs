@@ -1,0 +1,149 @@
+//! Header lines: the tips totals block (exact, from `SessionStats`) and the viewers counts.
+
+use super::format::{thousands, truncate, width};
+use super::theme::Theme;
+use crate::app::State;
+use ratatui::text::{Line, Span};
+
+const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// A one-line sparkline (zeros as a baseline dot) scaled to the series' maximum.
+pub fn sparkline(series: &[u64]) -> String {
+    let max = series.iter().copied().max().unwrap_or(0);
+    series
+        .iter()
+        .map(|&v| {
+            if v == 0 || max == 0 {
+                '·'
+            } else {
+                BARS[((v * 7).div_ceil(max)) as usize]
+            }
+        })
+        .collect()
+}
+
+fn money(state: &State, tokens: u64) -> Option<String> {
+    let c = state.settings.currency.as_ref()?;
+    Some(format!(" ≈ {}{:.2}", c.symbol, tokens as f64 * c.per_token))
+}
+
+/// Tips totals, most important first (the pane shows as many as fit).
+pub fn tips(state: &State, theme: &Theme, width_cols: u16) -> Vec<Line<'static>> {
+    let s = &state.stats;
+    let w = width_cols as usize;
+    let mut out = Vec::new();
+    let avg = s.tips_tokens.checked_div(s.tips_count).unwrap_or(0);
+    let head = vec![
+        Span::styled(format!("{} tk", thousands(s.tips_tokens)), theme.tokens()),
+        Span::raw(format!(" · {} tips", thousands(s.tips_count))),
+    ];
+    let tail = vec![
+        Span::raw(format!(" · avg {}", thousands(avg))),
+        Span::styled(money(state, s.tips_tokens).unwrap_or_default(), theme.dim()),
+    ];
+    let full: usize = head.iter().chain(&tail).map(|s| width(&s.content)).sum();
+    if full <= w {
+        out.push(Line::from([head, tail].concat()));
+    } else {
+        // Narrow column: the average gets its own line instead of being cut.
+        out.push(Line::from(head));
+        let mut tail = tail;
+        tail[0] = Span::raw(format!("avg {}", thousands(avg)));
+        out.push(Line::from(tail));
+    }
+    let rate = state.live.rates.tips_per_min(state.live.now);
+    let label = format!("tips/min {rate:<3} ");
+    let spark_w = w.saturating_sub(width(&label)).min(60);
+    let series = state.live.rates.tips_series(state.live.now, spark_w);
+    out.push(Line::from(vec![
+        Span::raw(label),
+        Span::styled(sparkline(&series), theme.tokens()),
+    ]));
+    if let Some(goal) = &state.settings.tip_goal {
+        let target = goal.tokens.max(1);
+        let pct = (s.tips_tokens.saturating_mul(100) / target).min(999);
+        let head = format!(
+            "goal {} {}/{} ",
+            super::sanitize::clean(&goal.label),
+            thousands(s.tips_tokens.min(target)),
+            thousands(target)
+        );
+        let tail = format!(" {pct}%");
+        let bar_w = w.saturating_sub(width(&head) + width(&tail)).min(30);
+        let filled = (bar_w as u64 * pct.min(100) / 100) as usize;
+        out.push(Line::from(vec![
+            Span::raw(truncate(&head, w)),
+            Span::styled("█".repeat(filled), theme.enter()),
+            Span::styled("░".repeat(bar_w - filled), theme.dim()),
+            Span::raw(tail),
+        ]));
+    }
+    if let Some(b) = &s.biggest_tip {
+        let mut spans = vec![
+            Span::raw("biggest "),
+            Span::styled(thousands(b.tokens), theme.tokens()),
+            Span::raw(" "),
+        ];
+        match &b.user {
+            Some(u) => spans.push(Span::styled(
+                super::sanitize::clean(u).into_owned(),
+                theme.user(u),
+            )),
+            None => spans.push(Span::styled("anonymous", theme.anonymous())),
+        }
+        out.push(Line::from(spans));
+    }
+    for (i, (user, total)) in state.live.top.entries.iter().enumerate() {
+        let user = super::sanitize::clean(user).into_owned();
+        out.push(Line::from(vec![
+            Span::styled(format!("{}. ", i + 1), theme.dim()),
+            Span::styled(user.clone(), theme.user(&user)),
+            Span::raw(" "),
+            Span::styled(thousands(total.tokens), theme.tokens()),
+            Span::styled(format!(" ({})", total.count), theme.dim()),
+        ]));
+    }
+    if s.anon_tips_count > 0 {
+        out.push(Line::from(vec![
+            Span::styled("anonymous ", theme.anonymous()),
+            Span::styled(thousands(s.anon_tips_tokens), theme.tokens()),
+            Span::styled(format!(" ({})", s.anon_tips_count), theme.dim()),
+        ]));
+    }
+    out
+}
+
+pub fn viewers(state: &State, theme: &Theme, width_cols: u16) -> Vec<Line<'static>> {
+    let s = &state.stats;
+    let here = vec![
+        Span::raw("in room "),
+        Span::styled(thousands(s.in_room.len() as u64), theme.enter()),
+    ];
+    let rest = vec![
+        Span::styled(" · peak ", theme.dim()),
+        Span::raw(thousands(s.peak_in_room)),
+        Span::styled(" · unique ", theme.dim()),
+        Span::raw(thousands(s.visitors.len() as u64)),
+    ];
+    let w: usize = here.iter().chain(&rest).map(|s| width(&s.content)).sum();
+    if w <= width_cols as usize {
+        vec![Line::from([here, rest].concat())]
+    } else {
+        // Narrow pane: two lines rather than a cut-off number.
+        let mut second = rest;
+        second[0] = Span::styled("peak ", theme.dim());
+        vec![Line::from(here), Line::from(second)]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sparkline_scales_to_max() {
+        assert_eq!(sparkline(&[0, 1, 2, 4]), "·▃▅█");
+        assert_eq!(sparkline(&[0, 0]), "··");
+        assert_eq!(sparkline(&[]), "");
+    }
+}

@@ -1,0 +1,313 @@
+//! End to end in a real terminal: the built binary runs `demo` inside a detached tmux session; keys go in with
+//! `send-keys`, the screen comes back with `capture-pane`. Polls with deadlines, never fixed sleeps.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn available() -> bool {
+        Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+
+    fn start(name: &str, shell_cmd: &str, w: u16, h: u16) -> Tmux {
+        let socket = format!("roomwatch-e2e-{}-{name}", std::process::id());
+        let t = Tmux { socket };
+        let out = t.run(&[
+            "new-session",
+            "-d",
+            "-x",
+            &w.to_string(),
+            "-y",
+            &h.to_string(),
+            "sh",
+            "-c",
+            shell_cmd,
+        ]);
+        assert!(out.status.success(), "tmux new-session failed: {out:?}");
+        // Keep the pane (and its last screen) after the command exits.
+        t.run(&["set-option", "-g", "remain-on-exit", "on"]);
+        t
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .args(["-L", &self.socket, "-f", "/dev/null"])
+            .args(args)
+            .env_remove("TMUX")
+            .output()
+            .expect("tmux runs")
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "0"];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "0"]).stdout).into_owned()
+    }
+
+    fn alternate_on(&self) -> bool {
+        let out = self.run(&["display-message", "-p", "-t", "0", "#{alternate_on}"]);
+        String::from_utf8_lossy(&out.stdout).trim() == "1"
+    }
+
+    /// Waits until the screen satisfies `pred` (30 s deadline), returning it; panics with the last screen.
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.run(&["kill-server"]);
+    }
+}
+
+fn demo_cmd(dir: &Path, extra: &str) -> String {
+    format!(
+        "cd '{}' && '{}' demo --no-journal --summary-dir '{}' {extra}; echo EXITED:$?; sleep 30",
+        dir.display(),
+        env!("CARGO_BIN_EXE_roomwatch"),
+        dir.display()
+    )
+}
+
+#[test]
+fn demo_in_tmux_panes_pause_help_and_clean_quit() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (CI installs it; apt-get install tmux)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let t = Tmux::start("main", &demo_cmd(dir.path(), "--rate 20"), 120, 40);
+    let s = t.wait_for("all three panes with events", |s| {
+        s.contains("Chat") && s.contains("Tips") && s.contains("Viewers") && s.contains(" tk ·")
+    });
+    assert!(s.contains("LIVE"), "{s}");
+    assert!(t.alternate_on());
+
+    t.keys(&["p"]);
+    let s = t.wait_for("the pause banner with a backlog", |s| {
+        s.contains("PAUSED · ") && !s.contains("PAUSED · 0 new")
+    });
+    assert!(s.contains("p resume"), "footer follows the state: {s}");
+    t.keys(&["p"]);
+    t.wait_for("the banner gone after resume", |s| !s.contains("PAUSED"));
+
+    t.keys(&["?"]);
+    t.wait_for("the help overlay", |s| {
+        s.contains("Help")
+            && s.contains("pause / resume the panes")
+            && s.contains("subject / broadcast")
+    });
+    t.keys(&["Escape"]);
+    t.wait_for("help closed", |s| !s.contains("pause / resume the panes"));
+
+    t.keys(&["/", "h", "i"]);
+    t.wait_for("the live text filter in the titles", |s| s.contains("“hi”"));
+    t.keys(&["Escape"]);
+    t.wait_for("filter cancelled", |s| !s.contains("“hi”"));
+
+    t.keys(&["q"]);
+    let s = t.wait_for("the shell line after quit", |s| s.contains("EXITED:0"));
+    assert!(!t.alternate_on(), "alternate screen left on");
+    assert!(
+        !s.contains("Chat") && !s.contains("┏"),
+        "TUI leftovers on the normal screen:\n{s}"
+    );
+}
+
+#[test]
+fn sigterm_restores_the_terminal_and_exits_zero() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (CI installs it; apt-get install tmux)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("pid");
+    // The inner shell records its pid, then becomes roomwatch (exec), in the foreground of the pane.
+    let cmd = format!(
+        "sh -c 'echo $$ > {}; exec {} demo --no-journal --summary-dir {} --rate 5'; echo EXITED:$?; sleep 30",
+        pidfile.display(),
+        env!("CARGO_BIN_EXE_roomwatch"),
+        dir.path().display()
+    );
+    let t = Tmux::start("term", &cmd, 80, 24);
+    t.wait_for("the live screen", |s| {
+        s.contains("Chat") && s.contains("LIVE")
+    });
+    let pid = std::fs::read_to_string(&pidfile).unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", pid.trim()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let s = t.wait_for("the shell line after SIGTERM", |s| s.contains("EXITED:0"));
+    assert!(!t.alternate_on());
+    assert!(!s.contains("┏"), "{s}");
+}
+
+#[test]
+fn small_window_and_resize_redraw() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (CI installs it; apt-get install tmux)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let t = Tmux::start("small", &demo_cmd(dir.path(), "--rate 5"), 80, 24);
+    t.wait_for("stacked panes at 80×24", |s| {
+        s.contains("Chat") && s.contains("Tips") && s.contains("Viewers")
+    });
+    t.run(&["resize-window", "-t", "0", "-x", "30", "-y", "8"]);
+    t.wait_for("the too-small message", |s| s.contains("too small"));
+    t.run(&["resize-window", "-t", "0", "-x", "120", "-y", "40"]);
+    t.wait_for("three columns again", |s| {
+        s.lines()
+            .any(|l| l.contains("Chat") && l.contains("Tips") && l.contains("Viewers"))
+    });
+    t.keys(&["q"]);
+    t.wait_for("a clean exit", |s| s.contains("EXITED:0"));
+}
+
+#[test]
+fn max_events_ends_cleanly() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (CI installs it; apt-get install tmux)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let t = Tmux::start(
+        "max",
+        &demo_cmd(dir.path(), "--rate 200 --max-events 300"),
+        100,
+        30,
+    );
+    let s = t.wait_for("the end after 300 events", |s| s.contains("EXITED:"));
+    assert!(s.contains("EXITED:0"), "{s}");
+    assert!(!t.alternate_on());
+}
+
+/// Parameters of every SGR sequence (`ESC [ … m`) in a `capture-pane -e` dump.
+fn sgr_params(dump: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    for part in dump.split("\u{1b}[").skip(1) {
+        if let Some(end) = part.find('m') {
+            let body = &part[..end];
+            if body.chars().all(|c| c.is_ascii_digit() || c == ';') {
+                out.extend(body.split(';').filter_map(|p| p.parse::<u32>().ok()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn no_color_means_no_colours() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (CI installs it; apt-get install tmux)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let colour = |p: &u32| matches!(p, 30..=38 | 40..=48 | 90..=97 | 100..=107);
+    for (name, env, expect_colour) in [("mono", "export NO_COLOR=1; ", false), ("colour", "", true)]
+    {
+        let cmd = format!("{env}{}", demo_cmd(dir.path(), "--rate 20"));
+        let t = Tmux::start(name, &cmd, 120, 40);
+        t.wait_for("the live screen", |s| {
+            s.contains("Chat") && s.contains(" tk ·")
+        });
+        let out = t.run(&["capture-pane", "-p", "-e", "-t", "0"]);
+        let dump = String::from_utf8_lossy(&out.stdout).into_owned();
+        let params = sgr_params(&dump);
+        assert!(!params.is_empty(), "styles are still used (bold, reverse)");
+        assert_eq!(
+            params.iter().any(colour),
+            expect_colour,
+            "{name}: {params:?}"
+        );
+        t.keys(&["q"]);
+        t.wait_for("a clean exit", |s| s.contains("EXITED:0"));
+    }
+}
+
+#[test]
+fn ctrl_c_key_quits_cleanly() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (CI installs it; apt-get install tmux)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let t = Tmux::start("ctrlc", &demo_cmd(dir.path(), "--rate 20"), 80, 24);
+    t.wait_for("the live screen", |s| {
+        s.contains("Chat") && s.contains("LIVE")
+    });
+    // Also from inside a prompt: Ctrl+C is bound to quit in every mode.
+    t.keys(&["/"]);
+    t.wait_for("the prompt", |s| s.contains("filter (text or /regex/)"));
+    t.keys(&["C-c"]);
+    let s = t.wait_for("the shell line", |s| s.contains("EXITED:"));
+    assert!(s.contains("EXITED:0"), "{s}");
+    assert!(!t.alternate_on());
+}
+
+#[test]
+fn closing_the_terminal_ends_the_process() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (CI installs it; apt-get install tmux)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("pid");
+    let cmd = format!(
+        "sh -c 'echo $$ > {}; exec {} demo --no-journal --summary-dir {} --rate 5'",
+        pidfile.display(),
+        env!("CARGO_BIN_EXE_roomwatch"),
+        dir.path().display()
+    );
+    let t = Tmux::start("hup", &cmd, 80, 24);
+    t.wait_for("the live screen", |s| {
+        s.contains("Chat") && s.contains("LIVE")
+    });
+    let pid = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .to_string();
+    // Like an SSH connection dropping: the pane's terminal goes away and the process gets SIGHUP.
+    t.run(&["kill-server"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let proc_dir = format!("/proc/{pid}");
+    // A zombie (state Z) has exited already; only its parent has not reaped it yet.
+    while Path::new(&proc_dir).exists()
+        && !std::fs::read_to_string(format!("{proc_dir}/stat")).is_ok_and(|s| {
+            s.rsplit(')')
+                .next()
+                .is_some_and(|r| r.trim_start().starts_with('Z'))
+        })
+    {
+        assert!(
+            Instant::now() < deadline,
+            "roomwatch still running after SIGHUP"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

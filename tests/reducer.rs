@@ -1,0 +1,489 @@
+//! The reducer with fixture sequences and a fixed clock: totals, top tippers, anonymous handling, presence,
+//! pause backlog, filters, alerts with cooldown, prompts and markers.
+
+mod common;
+
+use common::*;
+use roomwatch::app::{update, Action, Effects, ExitReason, Mode, Msg, Pane, Settings, State};
+use roomwatch::sources::{ConnState, ConnStatus, ErrorClass, SourceError, SourceMsg};
+use roomwatch::ui::status::connection;
+use std::time::Duration;
+
+fn act(s: &mut State, a: Action) -> Effects {
+    update(s, Msg::Action(a), at(0))
+}
+
+fn type_text(s: &mut State, text: &str) {
+    for c in text.chars() {
+        update(s, Msg::Input(c), at(0));
+    }
+}
+
+fn shown(s: &State, p: Pane) -> Vec<String> {
+    s.shown_items(p).map(|i| i.ev.id.clone()).collect()
+}
+
+#[test]
+fn totals_top_tippers_and_anonymous_tips() {
+    let mut s = state();
+    let evs = vec![
+        tip(Some("alice"), 50, at(1)),
+        tip(Some("bob"), 200, at(2)),
+        tip(Some("alice"), 100, at(3)),
+        tip(None, 500, at(4)),
+        tip(Some("carol"), 150, at(5)),
+    ];
+    feed(&mut s, evs, at(5));
+    assert_eq!(s.stats.tips_tokens, 1000);
+    assert_eq!(s.stats.tips_count, 5);
+    assert_eq!(
+        (s.stats.anon_tips_count, s.stats.anon_tips_tokens),
+        (1, 500)
+    );
+    let top: Vec<(&str, u64, u64)> = s
+        .live
+        .top
+        .entries
+        .iter()
+        .map(|(u, t)| (u.as_str(), t.tokens, t.count))
+        .collect();
+    // Ties on tokens: more tips first.
+    assert_eq!(
+        top,
+        vec![("bob", 200, 1), ("alice", 150, 2), ("carol", 150, 1)]
+    );
+    let b = s.stats.biggest_tip.clone().unwrap();
+    assert_eq!((b.user, b.tokens), (None, 500));
+    let anon = s
+        .shown_items(Pane::Tips)
+        .find(|i| i.ev.is_anonymous_tip())
+        .unwrap();
+    assert_eq!(anon.ev.display_user(), None);
+    // Panes never keep the raw JSON (that is the journal's job).
+    assert!(s.shown_items(Pane::Tips).all(|i| i.ev.raw.is_none()));
+}
+
+#[test]
+fn incremental_top_tippers_match_the_ledger_on_a_long_session() {
+    let mut s = state();
+    feed_simulated(&mut s, simulated(11, 6000));
+    let ledger: Vec<(String, u64)> = s
+        .stats
+        .top_tippers(5)
+        .into_iter()
+        .map(|(u, t)| (u.to_string(), t.tokens))
+        .collect();
+    let live: Vec<(String, u64)> = s
+        .live
+        .top
+        .entries
+        .iter()
+        .map(|(u, t)| (u.clone(), t.tokens))
+        .collect();
+    assert_eq!(live, ledger);
+    assert_eq!(live.len(), 5);
+}
+
+#[test]
+fn presence_counts_in_room_peak_and_unique() {
+    let mut s = state();
+    feed(
+        &mut s,
+        vec![
+            enter("a", at(1)),
+            enter("b", at(2)),
+            leave("a", at(3)),
+            enter("a", at(4)),
+            enter("c", at(5)),
+            leave("b", at(6)),
+        ],
+        at(6),
+    );
+    assert_eq!(s.stats.in_room.len(), 2);
+    assert_eq!(s.stats.peak_in_room, 3);
+    assert_eq!(s.stats.visitors.len(), 3);
+}
+
+#[test]
+fn smart_viewers_show_only_notable_enters_and_decide_when_drawn() {
+    let mut s = state();
+    let mut modu = enter("mod_guy", at(1));
+    modu.user.as_mut().unwrap().is_mod = true;
+    feed(
+        &mut s,
+        vec![enter("lurker", at(1)), modu, enter("talker", at(2))],
+        at(2),
+    );
+    assert!(s.live.smart_viewers, "smart mode is on by default");
+    assert_eq!(s.shown_items(Pane::Viewers).count(), 1);
+    // Once "talker" chats, the earlier enter line shows too: history is filtered, not dropped.
+    feed(&mut s, vec![chat("talker", "hi", at(3))], at(3));
+    assert_eq!(s.shown_items(Pane::Viewers).count(), 2);
+    act(&mut s, Action::ToggleSmartViewers);
+    assert_eq!(s.shown_items(Pane::Viewers).count(), 3);
+}
+
+#[test]
+fn pause_freezes_panes_counts_backlog_and_keeps_totals_live() {
+    let mut s = state();
+    feed(
+        &mut s,
+        vec![chat("a", "one", at(1)), tip(Some("b"), 5, at(1))],
+        at(1),
+    );
+    act(&mut s, Action::TogglePause);
+    assert!(s.live.paused);
+    let before = shown(&s, Pane::Chat);
+    let fx = feed(
+        &mut s,
+        vec![
+            chat("a", "two", at(2)),
+            chat("c", "three", at(2)),
+            tip(Some("b"), 10, at(2)),
+            tip(None, 20, at(3)),
+            enter("d", at(3)),
+            pm("e", "psst", at(3)),
+        ],
+        at(3),
+    );
+    assert!(fx.redraw, "the banner and totals change while paused");
+    assert_eq!(s.live.backlog(), (6, 2));
+    assert_eq!(shown(&s, Pane::Chat), before, "paused panes do not move");
+    assert_eq!(s.stats.tips_tokens, 35, "totals stay live");
+    act(&mut s, Action::TogglePause);
+    assert!(!s.live.any_frozen());
+    assert_eq!(s.live.backlog(), (0, 0));
+    assert_eq!(
+        s.shown_items(Pane::Chat).count(),
+        4,
+        "nothing lost on resume"
+    );
+    assert_eq!(s.shown_items(Pane::Tips).count(), 3);
+}
+
+#[test]
+fn scrolling_up_pauses_only_that_pane_and_end_resumes() {
+    let mut s = state();
+    let chats: Vec<_> = (0..10)
+        .map(|i| chat("a", &format!("m{i}"), at(i)))
+        .collect();
+    feed(&mut s, chats, at(10));
+    act(&mut s, Action::ScrollUp);
+    act(&mut s, Action::ScrollUp);
+    let chat_pane = s.live.pane(Pane::Chat);
+    assert_eq!(chat_pane.scroll, 2);
+    assert!(chat_pane.frozen_at.is_some());
+    assert!(s.live.pane(Pane::Tips).frozen_at.is_none());
+    assert!(!s.live.paused);
+    feed(
+        &mut s,
+        vec![chat("a", "new", at(11)), tip(Some("x"), 1, at(11))],
+        at(11),
+    );
+    assert_eq!(
+        s.live.backlog(),
+        (1, 0),
+        "only the frozen pane's backlog counts"
+    );
+    // Scroll is clamped to what exists.
+    for _ in 0..50 {
+        act(&mut s, Action::ScrollUp);
+    }
+    assert_eq!(s.live.pane(Pane::Chat).scroll, 9);
+    act(&mut s, Action::JumpToLive);
+    assert!(!s.live.any_frozen());
+    assert_eq!(s.live.pane(Pane::Chat).scroll, 0);
+    // Scrolling down past the bottom also resumes.
+    act(&mut s, Action::ScrollUp);
+    act(&mut s, Action::ScrollDown);
+    assert!(s.live.pane(Pane::Chat).frozen_at.is_some());
+    act(&mut s, Action::ScrollDown);
+    assert!(s.live.pane(Pane::Chat).frozen_at.is_none());
+}
+
+#[test]
+fn focus_moves_scroll_to_another_pane() {
+    let mut s = state();
+    feed(
+        &mut s,
+        vec![tip(Some("a"), 1, at(1)), tip(Some("b"), 2, at(2))],
+        at(2),
+    );
+    act(&mut s, Action::FocusNext);
+    assert_eq!(s.live.focus, Pane::Tips);
+    act(&mut s, Action::ScrollUp);
+    assert!(s.live.pane(Pane::Tips).frozen_at.is_some());
+    assert!(s.live.pane(Pane::Chat).frozen_at.is_none());
+    act(&mut s, Action::FocusPrev);
+    act(&mut s, Action::FocusPrev);
+    assert_eq!(s.live.focus, Pane::Viewers);
+}
+
+fn filter_fixture() -> State {
+    let mut s = state();
+    feed(
+        &mut s,
+        vec![
+            chat("alice", "Hello there", at(1)),
+            chat("bob", "hey alice", at(2)),
+            chat("carol", "goodbye", at(3)),
+            tip(Some("alice"), 5, at(4)),
+            tip(Some("bob"), 500, at(5)),
+            tip(None, 300, at(6)),
+            pm("alice", "secret", at(7)),
+        ],
+        at(7),
+    );
+    s
+}
+
+#[test]
+fn kind_groups_hide_and_show_without_deleting() {
+    let mut s = filter_fixture();
+    act(&mut s, Action::ToggleKind(1));
+    assert_eq!(s.shown_items(Pane::Chat).count(), 1, "only the PM is left");
+    act(&mut s, Action::ToggleKind(2));
+    assert_eq!(s.shown_items(Pane::Chat).count(), 0);
+    assert_eq!(s.live.pane(Pane::Chat).feed.len(), 4, "history is kept");
+    assert_eq!(s.live.filters.describe(), vec!["hidden 1,2"]);
+    act(&mut s, Action::ToggleKind(1));
+    act(&mut s, Action::ToggleKind(2));
+    assert_eq!(s.shown_items(Pane::Chat).count(), 4);
+}
+
+#[test]
+fn text_filter_applies_live_and_escape_restores() {
+    let mut s = filter_fixture();
+    act(&mut s, Action::TextFilter);
+    assert_eq!(s.live.mode(), Mode::Input);
+    type_text(&mut s, "hel");
+    // Matches "Hello there" (case-insensitive); usernames match too, none here.
+    assert_eq!(s.shown_items(Pane::Chat).count(), 1);
+    update(&mut s, Msg::Action(Action::Cancel), at(0));
+    assert_eq!(s.live.mode(), Mode::Normal);
+    assert!(s.live.filters.text.is_none());
+    assert_eq!(s.shown_items(Pane::Chat).count(), 4);
+
+    act(&mut s, Action::TextFilter);
+    type_text(&mut s, "/^(hey|good)/");
+    act(&mut s, Action::Confirm);
+    assert_eq!(s.shown_items(Pane::Chat).count(), 2);
+    assert!(s.live.filters.describe()[0].contains("/^(hey|good)/"));
+}
+
+#[test]
+fn a_bad_regex_keeps_the_prompt_open_with_the_reason() {
+    let mut s = filter_fixture();
+    act(&mut s, Action::TextFilter);
+    type_text(&mut s, "/(/");
+    act(&mut s, Action::Confirm);
+    let p = s.live.prompt.as_ref().expect("still open");
+    assert!(p.error.as_deref().unwrap().starts_with("bad regex"));
+    update(&mut s, Msg::InputBackspace, at(0));
+    update(&mut s, Msg::InputBackspace, at(0));
+    type_text(&mut s, "a/");
+    act(&mut s, Action::Confirm);
+    assert!(s.live.prompt.is_none());
+}
+
+#[test]
+fn user_focus_spans_panes_and_never_matches_anonymous() {
+    let mut s = filter_fixture();
+    act(&mut s, Action::FocusUser);
+    type_text(&mut s, "ALICE");
+    act(&mut s, Action::Confirm);
+    assert_eq!(s.shown_items(Pane::Chat).count(), 2, "her chat and her PM");
+    assert_eq!(s.shown_items(Pane::Tips).count(), 1);
+    act(&mut s, Action::InvertFilter);
+    let tips: Vec<Option<&str>> = s
+        .shown_items(Pane::Tips)
+        .map(|i| i.ev.display_user())
+        .collect();
+    assert_eq!(tips, vec![Some("bob"), None]);
+    act(&mut s, Action::ClearFilters);
+    assert!(!s.live.filters.is_active());
+    assert_eq!(s.shown_items(Pane::Tips).count(), 3);
+}
+
+#[test]
+fn minimum_tip_accepts_digits_only() {
+    let mut s = filter_fixture();
+    act(&mut s, Action::MinTip);
+    type_text(&mut s, "3x0y0");
+    act(&mut s, Action::Confirm);
+    assert_eq!(s.live.filters.min_tip, Some(300));
+    assert_eq!(s.shown_items(Pane::Tips).count(), 2);
+    assert_eq!(
+        s.shown_items(Pane::Chat).count(),
+        4,
+        "other kinds are not affected"
+    );
+    act(&mut s, Action::MinTip);
+    for _ in 0..3 {
+        update(&mut s, Msg::InputBackspace, at(0));
+    }
+    act(&mut s, Action::Confirm);
+    assert_eq!(s.live.filters.min_tip, None);
+}
+
+#[test]
+fn alerts_ring_with_cooldown_and_always_flash() {
+    let settings = Settings {
+        alert_cooldown: Duration::from_secs(10),
+        ..Settings::default()
+    };
+    let mut s = state_with(settings);
+    assert!(!feed(&mut s, vec![tip(Some("a"), 99, at(1))], at(1)).bell);
+    assert!(feed(&mut s, vec![tip(Some("a"), 100, at(2))], at(2)).bell);
+    let fx = feed(&mut s, vec![tip(Some("b"), 500, at(5))], at(5));
+    assert!(!fx.bell, "inside the cooldown");
+    assert!(s.live.pane(Pane::Tips).is_flashing(at(6)));
+    assert!(!s.live.pane(Pane::Tips).is_flashing(at(8)));
+    assert!(feed(&mut s, vec![pm("c", "hi", at(12))], at(12)).bell);
+    assert!(s.live.pane(Pane::Chat).is_flashing(at(12)));
+    assert_eq!((s.live.alerts.raised, s.live.alerts.rung), (3, 2));
+
+    let mut quiet = state_with(Settings {
+        bell: false,
+        pm_alert: false,
+        ..Settings::default()
+    });
+    assert!(!feed(&mut quiet, vec![tip(Some("a"), 1000, at(1))], at(1)).bell);
+    assert!(quiet.live.pane(Pane::Tips).is_flashing(at(1)));
+    assert!(!feed(&mut quiet, vec![pm("c", "hi", at(30))], at(30)).bell);
+}
+
+#[test]
+fn duplicates_and_skips_are_counted_from_batches() {
+    let mut s = state();
+    update(
+        &mut s,
+        Msg::Source(SourceMsg::Batch(roomwatch::sources::Batch {
+            received_at: at(1),
+            events: vec![chat("a", "x", at(1))],
+            skipped: 2,
+            duplicates_dropped: 3,
+        })),
+        at(1),
+    );
+    assert_eq!(s.stats.duplicates_dropped, 3);
+    assert_eq!(s.stats.skipped_events, 2);
+    assert_eq!(s.stats.events_total, 1);
+}
+
+#[test]
+fn markers_take_the_time_of_the_key_and_an_optional_note() {
+    let mut s = state();
+    update(&mut s, Msg::Action(Action::Mark), at(42));
+    type_text(&mut s, "raid from bob");
+    update(&mut s, Msg::Action(Action::Confirm), at(50));
+    assert_eq!(s.markers.len(), 1);
+    assert_eq!(s.markers[0].at, at(42));
+    assert_eq!(s.markers[0].note, "raid from bob");
+    update(&mut s, Msg::Action(Action::Mark), at(60));
+    update(&mut s, Msg::Action(Action::Cancel), at(61));
+    assert_eq!(s.markers.len(), 1);
+}
+
+#[test]
+fn help_toggles_and_quit_ends() {
+    let mut s = state();
+    act(&mut s, Action::ToggleHelp);
+    assert_eq!(s.live.mode(), Mode::Help);
+    act(&mut s, Action::Cancel);
+    assert_eq!(s.live.mode(), Mode::Normal);
+    assert_eq!(act(&mut s, Action::Quit).quit, Some(ExitReason::QuitKey));
+}
+
+#[test]
+fn the_tui_holds_the_screen_when_the_source_fails_headless_does_not() {
+    let refused = Msg::Source(SourceMsg::Fatal(SourceError::CredentialsRefused {
+        status: 401,
+    }));
+    let mut headless = state();
+    assert_eq!(
+        update(&mut headless, refused.clone(), at(1)).quit,
+        Some(ExitReason::CredentialsRefused)
+    );
+    let mut tui = state();
+    tui.live.hold_on_end = true;
+    assert_eq!(update(&mut tui, refused, at(1)).quit, None);
+    assert_eq!(connection(&tui).0, "CREDENTIALS REFUSED");
+    assert_eq!(
+        act(&mut tui, Action::Quit).quit,
+        Some(ExitReason::CredentialsRefused)
+    );
+}
+
+#[test]
+fn status_shows_retry_countdown_and_stale() {
+    let mut s = state();
+    update(
+        &mut s,
+        Msg::Source(SourceMsg::Status(ConnStatus {
+            state: ConnState::Retrying {
+                attempt: 3,
+                next_in: Duration::from_secs(8),
+                last: ErrorClass::Status(503),
+            },
+            since: Some(at(10)),
+            ..ConnStatus::default()
+        })),
+        at(10),
+    );
+    assert_eq!(
+        connection(&s).0,
+        "RETRYING attempt 3 · next in 8 s · last: 503"
+    );
+    update(&mut s, Msg::Tick, at(13));
+    assert_eq!(
+        connection(&s).0,
+        "RETRYING attempt 3 · next in 5 s · last: 503"
+    );
+
+    let mut cb = State::with_settings(
+        "room",
+        roomwatch::event::SourceKind::Chaturbate,
+        at(0),
+        Settings::default(),
+    );
+    live(&mut cb, at(0));
+    feed(&mut cb, vec![], at(5));
+    update(&mut cb, Msg::Tick, at(45));
+    assert_eq!(connection(&cb).0, "LIVE");
+    update(&mut cb, Msg::Tick, at(46));
+    assert_eq!(connection(&cb).0, "STALE · no response for 41 s");
+    // A reply, even an empty one, clears it.
+    feed(&mut cb, vec![], at(47));
+    assert_eq!(connection(&cb).0, "LIVE");
+}
+
+#[test]
+fn notices_are_kept_and_stamped() {
+    let mut s = state();
+    update(
+        &mut s,
+        Msg::Source(SourceMsg::Notice("refused nextUrl on another host".into())),
+        at(3),
+    );
+    assert_eq!(s.notices, vec!["refused nextUrl on another host"]);
+    assert_eq!(s.live.notice_at, Some(at(3)));
+}
+
+#[test]
+fn rates_follow_arrival_time() {
+    let mut s = state();
+    feed(
+        &mut s,
+        (0..30).map(|i| chat("a", "x", at(i))).collect(),
+        at(30),
+    );
+    feed(
+        &mut s,
+        vec![tip(Some("a"), 1, at(31)), tip(Some("b"), 1, at(31))],
+        at(31),
+    );
+    assert_eq!(s.live.rates.events_per_min(at(31)), 32);
+    assert_eq!(s.live.rates.tips_per_min(at(31)), 2);
+    assert_eq!(s.live.rates.events_per_min(at(95)), 0);
+}
