@@ -46,6 +46,9 @@ pub struct StartedSource {
 
 /// Runs the whole program for a parsed command line; returns the exit code.
 pub async fn run(cli: Cli) -> i32 {
+    if let Some(code) = run_utility(&cli.command) {
+        return code;
+    }
     match run_inner(cli).await {
         Ok(reason) => reason.exit_code(),
         Err(e) => {
@@ -55,7 +58,57 @@ pub async fn run(cli: Cli) -> i32 {
     }
 }
 
+/// `config`, `completions` and `man`: no session, no config loading, no logging.
+fn run_utility(command: &Command) -> Option<i32> {
+    use crate::config::command::{self as config_command, Ask};
+    Some(match command {
+        Command::Config {
+            path,
+            print_default,
+            check,
+            config,
+            set,
+        } => {
+            let ask = match (path, print_default, check) {
+                (true, _, _) => Ask::Path,
+                (_, true, _) => Ask::PrintDefault,
+                _ => Ask::Check,
+            };
+            config_command::run(ask, config.clone(), set.clone())
+        }
+        Command::Completions { shell } => {
+            crate::manual::completions(*shell, &mut std::io::stdout().lock());
+            0
+        }
+        Command::Man => match crate::manual::man(&mut std::io::stdout().lock()) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("roomwatch: cannot write the man page: {e}");
+                4
+            }
+        },
+        _ => return None,
+    })
+}
+
 async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
+    let common = cli.command.common().cloned().unwrap_or_default();
+    let config = crate::config::load(&crate::config::LoadOptions::from_cli(&common))
+        .map_err(|e| RunError::usage(e.to_string()))?;
+    // Held to the end of the run: dropping it flushes the log.
+    let _log = crate::logging::init(&crate::logging::LogSetup {
+        level: common.log_level.clone(),
+        rust_log: std::env::var("RUST_LOG").ok(),
+        file: config.paths.log_file.clone(),
+        dir: config.paths.log_dir.clone(),
+    })
+    .map_err(|e| RunError::usage(e.to_string()))?;
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        config = ?config.paths.config_file,
+        "roomwatch starting"
+    );
+    tracing::debug!(settings = ?config.settings, paths = ?config.paths, "effective config");
     let mut signals = Signals::install()
         .map_err(|e| RunError::fatal(format!("cannot install signal handlers: {e}")))?;
     let (source, common) = start_source(cli.command)?;
@@ -67,7 +120,7 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
     } = source;
     let mut state = State::new(room, kind, Utc::now());
     let mut files = SessionFiles::new(FileOptions {
-        summary_dir: common.summary_dir.clone(),
+        summary_dir: config.paths.summary_dir.clone(),
         journal: common.journal.clone(),
         no_journal: common.no_journal,
     });
@@ -85,6 +138,7 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
     // In-flight requests are cancelled, not awaited.
     task.abort();
     files.finish(&state, &reason, Utc::now());
+    tracing::info!(?reason, "session ended");
     report_end(&reason);
     Ok(reason)
 }
@@ -119,6 +173,9 @@ fn start_source(command: Command) -> Result<(StartedSource, CommonArgs), RunErro
             "the Chaturbate source is not available in this build yet",
         )),
         Command::Replay { .. } => Err(RunError::usage("replay is not available in this build yet")),
+        Command::Config { .. } | Command::Completions { .. } | Command::Man => {
+            Err(RunError::usage("this command does not run a session"))
+        }
     }
 }
 
