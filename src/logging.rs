@@ -234,13 +234,20 @@ mod tests {
     #[test]
     fn level_comes_from_the_flag_then_rust_log_then_info() {
         assert_eq!(filter(&setup(None, None)).unwrap().to_string(), "info");
-        assert_eq!(filter(&setup(None, Some("debug"))).unwrap().to_string(), "debug");
         assert_eq!(
-            filter(&setup(Some("trace"), Some("debug"))).unwrap().to_string(),
+            filter(&setup(None, Some("debug"))).unwrap().to_string(),
+            "debug"
+        );
+        assert_eq!(
+            filter(&setup(Some("trace"), Some("debug")))
+                .unwrap()
+                .to_string(),
             "trace"
         );
         assert_eq!(
-            filter(&setup(Some("roomwatch=debug,warn"), None)).unwrap().to_string(),
+            filter(&setup(Some("roomwatch=debug,warn"), None))
+                .unwrap()
+                .to_string(),
             "roomwatch=debug,warn"
         );
     }
@@ -253,7 +260,10 @@ mod tests {
             "--log-level `verbose` is not a log level; allowed: off, error, warn, info, debug, trace or a \
              filter like \"roomwatch=debug,info\""
         );
-        assert!(filter(&setup(None, Some("loud"))).unwrap_err().to_string().starts_with("RUST_LOG `loud`"));
+        assert!(filter(&setup(None, Some("loud")))
+            .unwrap_err()
+            .to_string()
+            .starts_with("RUST_LOG `loud`"));
     }
 
     #[test]
@@ -265,6 +275,9 @@ mod tests {
             w.write_all(b"url /events/alice/split").unwrap();
             w.write_all(b"secret42/ end\n").unwrap();
         }
-        assert_eq!(String::from_utf8(out).unwrap(), "url /events/alice/***/ end\n");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "url /events/alice/***/ end\n"
+        );
     }
 }

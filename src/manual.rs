@@ -26,7 +26,9 @@ pub fn man(out: &mut dyn Write) -> io::Result<()> {
         let mut buf = Vec::new();
         sub_page.render_synopsis_section(&mut buf)?;
         if let Some(about) = sub.get_about() {
-            buf.extend_from_slice(format!(".PP\n{}\n", about.to_string().replace('\\', "\\e")).as_bytes());
+            buf.extend_from_slice(
+                format!(".PP\n{}\n", about.to_string().replace('\\', "\\e")).as_bytes(),
+            );
         }
         sub_page.render_options_section(&mut buf)?;
         let text = String::from_utf8_lossy(&buf)

@@ -13,7 +13,10 @@ fn run_with(name: &str) -> (Option<i32>, String) {
         .arg(fixture(name))
         .output()
         .unwrap();
-    assert!(out.stdout.is_empty(), "no event may be emitted before the config is valid");
+    assert!(
+        out.stdout.is_empty(),
+        "no event may be emitted before the config is valid"
+    );
     (out.status.code(), stderr(&out))
 }
 

@@ -96,7 +96,13 @@ impl Checker<'_> {
             .ok_or_else(|| self.bad(key, v, "is not valid", "true or false"))
     }
 
-    pub fn int(&self, key: &str, v: &Spanned<Value>, min: i64, max: i64) -> Result<i64, ConfigError> {
+    pub fn int(
+        &self,
+        key: &str,
+        v: &Spanned<Value>,
+        min: i64,
+        max: i64,
+    ) -> Result<i64, ConfigError> {
         let allowed = format!("a whole number from {min} to {max}");
         match v.get_ref().as_integer() {
             Some(n) if (min..=max).contains(&n) => Ok(n),
@@ -105,7 +111,13 @@ impl Checker<'_> {
         }
     }
 
-    pub fn float(&self, key: &str, v: &Spanned<Value>, min: f64, max: f64) -> Result<f64, ConfigError> {
+    pub fn float(
+        &self,
+        key: &str,
+        v: &Spanned<Value>,
+        min: f64,
+        max: f64,
+    ) -> Result<f64, ConfigError> {
         let allowed = format!("a number from {min} to {max}");
         let n = match v.get_ref() {
             Value::Float(f) => Some(*f),
@@ -119,7 +131,12 @@ impl Checker<'_> {
         }
     }
 
-    pub fn string(&self, key: &str, v: &Spanned<Value>, max_chars: usize) -> Result<String, ConfigError> {
+    pub fn string(
+        &self,
+        key: &str,
+        v: &Spanned<Value>,
+        max_chars: usize,
+    ) -> Result<String, ConfigError> {
         let allowed = format!("a quoted string of at most {max_chars} characters");
         match v.get_ref().as_str() {
             Some(s) if s.chars().count() <= max_chars && !s.chars().any(char::is_control) => {
@@ -165,18 +182,27 @@ impl Checker<'_> {
             Some(s) if !s.trim().is_empty() => s.trim(),
             _ => return Err(self.bad(key, v, "is not a path", allowed)),
         };
-        let expanded = match s.strip_prefix("~/").or(if s == "~" { Some("") } else { None }) {
+        let expanded = match s
+            .strip_prefix("~/")
+            .or(if s == "~" { Some("") } else { None })
+        {
             Some(rest) => match directories::BaseDirs::new() {
                 Some(b) => b.home_dir().join(rest),
-                None => return Err(self.bad(key, v, "uses ~ but the home directory is unknown", allowed)),
+                None => {
+                    return Err(self.bad(
+                        key,
+                        v,
+                        "uses ~ but the home directory is unknown",
+                        allowed,
+                    ))
+                }
             },
             None => PathBuf::from(s),
         };
         Ok(match self.source {
-            Source::File { path, .. } if expanded.is_relative() => path
-                .parent()
-                .unwrap_or(Path::new("."))
-                .join(expanded),
+            Source::File { path, .. } if expanded.is_relative() => {
+                path.parent().unwrap_or(Path::new(".")).join(expanded)
+            }
             _ => expanded,
         })
     }
@@ -222,10 +248,17 @@ pub fn apply(b: &mut Builder, raw: &RawConfig, source: &Source) -> Result<(), Co
     )?;
     set(
         &raw.history_per_pane,
-        |v| c.int("history_per_pane", v, 100, 1_000_000).map(|n| n as usize),
+        |v| {
+            c.int("history_per_pane", v, 100, 1_000_000)
+                .map(|n| n as usize)
+        },
         &mut s.history_per_pane,
     )?;
-    set(&raw.smart_viewers, |v| c.bool("smart_viewers", v), &mut s.smart_viewers)?;
+    set(
+        &raw.smart_viewers,
+        |v| c.bool("smart_viewers", v),
+        &mut s.smart_viewers,
+    )?;
     set(
         &raw.timestamp_format,
         |v| timestamp_format(&c, v),
@@ -250,10 +283,17 @@ pub fn apply(b: &mut Builder, raw: &RawConfig, source: &Source) -> Result<(), Co
     if let Some(goal) = &raw.tip_goal {
         set(
             &goal.tokens,
-            |v| c.int("tip_goal.tokens", v, 0, 100_000_000).map(|n| n as u64),
+            |v| {
+                c.int("tip_goal.tokens", v, 0, 100_000_000)
+                    .map(|n| n as u64)
+            },
             &mut b.tip_goal.tokens,
         )?;
-        set(&goal.label, |v| c.string("tip_goal.label", v, 60), &mut b.tip_goal.label)?;
+        set(
+            &goal.label,
+            |v| c.string("tip_goal.label", v, 60),
+            &mut b.tip_goal.label,
+        )?;
     }
     if let Some(cur) = &raw.currency {
         set(
@@ -261,11 +301,19 @@ pub fn apply(b: &mut Builder, raw: &RawConfig, source: &Source) -> Result<(), Co
             |v| c.float("currency.per_token", v, 0.0, 1000.0),
             &mut b.currency.per_token,
         )?;
-        set(&cur.symbol, |v| c.string("currency.symbol", v, 8), &mut b.currency.symbol)?;
+        set(
+            &cur.symbol,
+            |v| c.string("currency.symbol", v, 8),
+            &mut b.currency.symbol,
+        )?;
     }
     let p = &mut b.paths;
     for (field, key, slot) in [
-        (&raw.credentials_file, "credentials_file", &mut p.credentials_file),
+        (
+            &raw.credentials_file,
+            "credentials_file",
+            &mut p.credentials_file,
+        ),
         (&raw.data_dir, "data_dir", &mut p.data_dir),
         (&raw.summary_dir, "summary_dir", &mut p.summary_dir),
         (&raw.journal_dir, "journal_dir", &mut p.journal_dir),

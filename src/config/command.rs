@@ -17,13 +17,15 @@ pub fn run(ask: Ask, config: Option<PathBuf>, sets: Vec<String>) -> i32 {
     let mut out = std::io::stdout().lock();
     match ask {
         Ask::PrintDefault => write_or_fail(&mut out, DEFAULT_TOML),
-        Ask::Path => match config.or_else(default_path) {
-            Some(p) => write_or_fail(&mut out, &format!("{}\n", p.display())),
-            None => {
-                eprintln!("roomwatch: no home directory, so no default config path; use --config FILE");
-                2
+        Ask::Path => {
+            match config.or_else(default_path) {
+                Some(p) => write_or_fail(&mut out, &format!("{}\n", p.display())),
+                None => {
+                    eprintln!("roomwatch: no home directory, so no default config path; use --config FILE");
+                    2
+                }
             }
-        },
+        }
         Ask::Check => {
             let opts = LoadOptions {
                 config_file: config,

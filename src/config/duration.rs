@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 /// What the error messages offer as the allowed form.
-pub const ALLOWED: &str = "a number of seconds (e.g. 30) or a duration string like \"30s\", \"5m\", \"1h30m\"";
+pub const ALLOWED: &str =
+    "a number of seconds (e.g. 30) or a duration string like \"30s\", \"5m\", \"1h30m\"";
 
 /// Parses `"1h30m"`, `"45s"`, `"500ms"`, `"2m"`, or a bare number of seconds (`"90"`).
 pub fn parse(text: &str) -> Option<Duration> {
@@ -41,7 +42,7 @@ pub fn parse(text: &str) -> Option<Duration> {
 /// The inverse of [`parse`], for messages: `90s` → `"1m30s"`.
 pub fn format(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 != 0 {
+    if !ms.is_multiple_of(1000) {
         return format!("{ms}ms");
     }
     let mut s = (ms / 1000) as u64;

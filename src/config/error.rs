@@ -9,12 +9,21 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone)]
 pub enum Source {
     /// The built-in default (`assets/config.toml`).
-    Embedded { text: &'static str },
-    File { path: PathBuf, text: String },
+    Embedded {
+        text: &'static str,
+    },
+    File {
+        path: PathBuf,
+        text: String,
+    },
     /// One `ROOMWATCH_…` variable.
-    Env { var: String },
+    Env {
+        var: String,
+    },
     /// One `--set KEY=VALUE` argument.
-    Arg { text: String },
+    Arg {
+        text: String,
+    },
 }
 
 impl Source {
@@ -44,15 +53,28 @@ impl Source {
 /// 1-based line of a byte offset.
 pub fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Place {
-    Embedded { line: Option<usize> },
-    File { path: PathBuf, line: Option<usize> },
-    Env { var: String },
-    Arg { text: String },
+    Embedded {
+        line: Option<usize>,
+    },
+    File {
+        path: PathBuf,
+        line: Option<usize>,
+    },
+    Env {
+        var: String,
+    },
+    Arg {
+        text: String,
+    },
     /// Found after all layers were merged (e.g. a key-map conflict between the defaults and an override
     /// whose line is unknown).
     Merged,
@@ -159,7 +181,9 @@ impl ConfigError {
                 let allowed = if allowed.is_empty() || allowed.starts_with("there are no fields") {
                     None
                 } else {
-                    Some(format!("{allowed} (see `roomwatch config --print-default`)"))
+                    Some(format!(
+                        "{allowed} (see `roomwatch config --print-default`)"
+                    ))
                 };
                 return ConfigError::Invalid {
                     place,
@@ -188,7 +212,8 @@ impl ConfigError {
             key,
             problem: format!("not valid TOML: {}", message.replace('\n', "; ")),
             allowed: Some(
-                "TOML syntax: key = value, strings in double quotes, true/false, [table] headers".into(),
+                "TOML syntax: key = value, strings in double quotes, true/false, [table] headers"
+                    .into(),
             ),
         }
     }

@@ -90,10 +90,7 @@ pub fn check_conflicts(
         .iter()
         .rev()
         .find_map(|a| places.get(&(conflict.mode, *a)).cloned())
-        .unwrap_or((
-            Place::Merged,
-            format!("keys.{}", conflict.mode.name()),
-        ));
+        .unwrap_or((Place::Merged, format!("keys.{}", conflict.mode.name())));
     Err(ConfigError::invalid(
         place,
         key,

@@ -12,7 +12,8 @@ pub type Single = (RawConfig, Source);
 fn single(key: &str, text: &str, source: Source) -> Option<Single> {
     let kind = schema::kind_of(key)?;
     let mut raw = RawConfig::default();
-    *schema::field_mut(&mut raw, key)? = Some(Spanned::new(0..0, schema::value_from_text(kind, text)));
+    *schema::field_mut(&mut raw, key)? =
+        Some(Spanned::new(0..0, schema::value_from_text(kind, text)));
     Some((raw, source))
 }
 
@@ -20,7 +21,9 @@ fn single(key: &str, text: &str, source: Source) -> Option<Single> {
 /// typo would otherwise be ignored without a word).
 pub fn from_env(vars: &[(String, String)]) -> Result<Vec<Single>, ConfigError> {
     for (name, _) in vars {
-        if name.starts_with(ENV_PREFIX) && !OPTIONS.iter().any(|(k, _)| schema::env_name(k) == *name) {
+        if name.starts_with(ENV_PREFIX)
+            && !OPTIONS.iter().any(|(k, _)| schema::env_name(k) == *name)
+        {
             let known: Vec<String> = OPTIONS.iter().map(|(k, _)| schema::env_name(k)).collect();
             return Err(ConfigError::Invalid {
                 place: Place::Env { var: name.clone() },

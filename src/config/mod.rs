@@ -100,7 +100,8 @@ pub fn load(opts: &LoadOptions) -> Result<Config, ConfigError> {
 
     let config_file = match &opts.config_file {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::unreadable(path, &e, true))?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| ConfigError::unreadable(path, &e, true))?;
             apply_text(&mut b, &text, &file_source(path, &text))?;
             Some(path.clone())
         }
@@ -195,7 +196,10 @@ mod tests {
                 }),
                 "{key} is not in assets/config.toml"
             );
-            assert!(schema::field_mut(&mut RawConfig::default(), key).is_some(), "{key}");
+            assert!(
+                schema::field_mut(&mut RawConfig::default(), key).is_some(),
+                "{key}"
+            );
         }
     }
 }

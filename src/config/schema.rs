@@ -48,7 +48,10 @@ pub fn env_name(key: &str) -> String {
 }
 
 pub fn kind_of(key: &str) -> Option<Kind> {
-    OPTIONS.iter().find(|(k, _)| *k == key).map(|(_, kind)| *kind)
+    OPTIONS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, kind)| *kind)
 }
 
 /// The field of `raw` a dotted key fills.

@@ -15,7 +15,8 @@ pub fn roomwatch(home: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_roomwatch"));
     for (name, _) in std::env::vars_os() {
         let n = name.to_string_lossy();
-        if n.starts_with("ROOMWATCH_") || n == "NO_COLOR" || n == "RUST_LOG" || n == "CB_EVENTS_URL" {
+        if n.starts_with("ROOMWATCH_") || n == "NO_COLOR" || n == "RUST_LOG" || n == "CB_EVENTS_URL"
+        {
             cmd.env_remove(&name);
         }
     }
