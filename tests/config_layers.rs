@@ -212,3 +212,30 @@ fn print_default_is_a_valid_config_equal_to_the_defaults() {
     .unwrap();
     assert_eq!(c.settings, Settings::default());
 }
+
+#[test]
+fn environment_booleans_durations_and_home_paths() {
+    let opts = LoadOptions {
+        config_file: Some(PathBuf::from("/dev/null")),
+        env: env(&[
+            ("ROOMWATCH_PM_ALERT", "no"),
+            ("ROOMWATCH_SMART_VIEWERS", "0"),
+            ("ROOMWATCH_STALE_AFTER", "90"),
+            ("ROOMWATCH_AUTOSAVE_EVERY", "1h30m"),
+            ("ROOMWATCH_JOURNAL_DIR", "~/rw/journals"),
+            ("ROOMWATCH_CREDENTIALS_FILE", "/secure/url"),
+        ]),
+        ..LoadOptions::default()
+    };
+    let c = load(&opts).unwrap();
+    assert!(!c.settings.pm_alert);
+    assert!(!c.settings.smart_viewers);
+    assert_eq!(c.settings.stale_after, Duration::from_secs(90));
+    assert_eq!(c.settings.autosave_every, Duration::from_secs(5400));
+    let home = directories::BaseDirs::new()
+        .unwrap()
+        .home_dir()
+        .to_path_buf();
+    assert_eq!(c.paths.journal_dir, Some(home.join("rw/journals")));
+    assert_eq!(c.paths.credentials_file, Some(PathBuf::from("/secure/url")));
+}
