@@ -42,10 +42,38 @@ pub enum Command {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// Show where the config file is looked for, print the commented default, or check a config.
+    #[command(group = clap::ArgGroup::new("what").required(true))]
+    Config {
+        /// Print where config.toml is looked for (or the --config file).
+        #[arg(long, group = "what")]
+        path: bool,
+        /// Print the built-in default config: every option, commented.
+        #[arg(long, group = "what")]
+        print_default: bool,
+        /// Load the config with the environment and --set layers, report the first error (exit 2) or "ok".
+        #[arg(long, group = "what")]
+        check: bool,
+        /// The config file to use instead of the default place.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Set one option over the file and the environment (repeatable), as for the other commands.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
+    /// Print a shell completion script (e.g. `roomwatch completions bash > ~/.local/share/bash-completion/completions/roomwatch`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout (e.g. `roomwatch man > ~/.local/share/man/man1/roomwatch.1`).
+    Man,
     /// Play a recorded journal through the same pipeline.
     Replay {
         /// The journal file (JSON Lines written by an earlier session).
-        #[arg(id = "journal_file", value_name = "JOURNAL")]
+        // Its own id: `--journal` of the common options is also named `journal`, and clap refuses two.
+        #[arg(id = "replay_journal", value_name = "JOURNAL")]
         journal: PathBuf,
         /// Playback speed relative to the recording (2 = twice as fast).
         #[arg(long, value_name = "X", conflicts_with = "instant")]
@@ -82,4 +110,22 @@ pub struct CommonArgs {
     /// Log file (default: the state dir). Nothing is logged to the screen.
     #[arg(long, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
+    /// Log level or filter: error, warn, info, debug, trace, or a RUST_LOG-style filter (default: RUST_LOG, else info).
+    #[arg(long, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+    /// Set one config option over the file and the environment, e.g. --set bell=false (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+impl Command {
+    /// The options of a command that runs a session (`None` for `config`, `completions`, `man`).
+    pub fn common(&self) -> Option<&CommonArgs> {
+        match self {
+            Command::Demo { common, .. }
+            | Command::Chaturbate { common, .. }
+            | Command::Replay { common, .. } => Some(common),
+            Command::Config { .. } | Command::Completions { .. } | Command::Man => None,
+        }
+    }
 }

@@ -5,8 +5,11 @@
 
 pub mod app;
 pub mod cli;
+pub mod config;
 pub mod effects;
 pub mod event;
+pub mod logging;
+pub mod manual;
 pub mod mask;
 pub mod paths;
 pub mod run;

@@ -29,6 +29,8 @@ pub const DEFAULT_AUTOSAVE: Duration = Duration::from_secs(300);
 pub struct FileOptions {
     pub summary_dir: Option<PathBuf>,
     pub journal: Option<PathBuf>,
+    /// Where a new journal goes when `journal` is not set (default `<data dir>/journals`).
+    pub journal_dir: Option<PathBuf>,
     pub no_journal: bool,
     pub autosave_every: Duration,
     /// Keep the room's resume cursor (the Chaturbate source; not the simulator or a replay).
@@ -47,6 +49,7 @@ impl Default for FileOptions {
         FileOptions {
             summary_dir: None,
             journal: None,
+            journal_dir: None,
             no_journal: false,
             autosave_every: DEFAULT_AUTOSAVE,
             save_cursor: false,
@@ -100,8 +103,8 @@ impl SessionFiles {
             let opened = match &self.options.journal {
                 Some(path) => Journal::open(path, false, &header).map_err(|e| (path.clone(), e)),
                 None => {
-                    let dir = crate::paths::data_dir()
-                        .map(|d| d.join("journals"))
+                    let dir = (self.options.journal_dir.clone())
+                        .or_else(|| crate::paths::data_dir().map(|d| d.join("journals")))
                         .ok_or_else(|| {
                             "no data directory for the journal; pass --journal FILE or --no-journal"
                                 .to_string()

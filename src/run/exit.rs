@@ -84,11 +84,15 @@ where
 /// The session's file options from the command line. A replay writes no journal unless `--journal` asks.
 pub fn file_options(
     common: &CommonArgs,
+    config: &crate::config::Config,
     replay_of: Option<PathBuf>,
     save_cursor: bool,
 ) -> FileOptions {
     let mut opts = FileOptions {
-        summary_dir: common.summary_dir.clone(),
+        // The config already layered `--summary-dir` over `summary_dir`.
+        summary_dir: config.paths.summary_dir.clone(),
+        journal_dir: config.paths.journal_dir.clone(),
+        autosave_every: config.settings.autosave_every,
         journal: common.journal.clone(),
         no_journal: common.no_journal || (replay_of.is_some() && common.journal.is_none()),
         save_cursor,

@@ -54,6 +54,9 @@ pub struct StartedSource {
 /// Runs the whole program for a parsed command line; returns the exit code.
 pub async fn run(cli: Cli) -> i32 {
     exit::install_panic_hook();
+    if let Some(code) = run_utility(&cli.command) {
+        return code;
+    }
     match run_inner(cli).await {
         Ok(reason) => reason.exit_code(),
         Err(e) => {
@@ -63,10 +66,60 @@ pub async fn run(cli: Cli) -> i32 {
     }
 }
 
+/// `config`, `completions` and `man`: no session, no config loading, no logging.
+fn run_utility(command: &Command) -> Option<i32> {
+    use crate::config::command::{self as config_command, Ask};
+    Some(match command {
+        Command::Config {
+            path,
+            print_default,
+            check,
+            config,
+            set,
+        } => {
+            let ask = match (path, print_default, check) {
+                (true, _, _) => Ask::Path,
+                (_, true, _) => Ask::PrintDefault,
+                _ => Ask::Check,
+            };
+            config_command::run(ask, config.clone(), set.clone())
+        }
+        Command::Completions { shell } => {
+            crate::manual::completions(*shell, &mut std::io::stdout().lock());
+            0
+        }
+        Command::Man => match crate::manual::man(&mut std::io::stdout().lock()) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("roomwatch: cannot write the man page: {e}");
+                4
+            }
+        },
+        _ => return None,
+    })
+}
+
 async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
+    let common = cli.command.common().cloned().unwrap_or_default();
+    let config = crate::config::load(&crate::config::LoadOptions::from_cli(&common))
+        .map_err(|e| RunError::usage(e.to_string()))?;
+    // Held to the end of the run: dropping it flushes the log.
+    let _log = crate::logging::init(&crate::logging::LogSetup {
+        level: common.log_level.clone(),
+        rust_log: std::env::var("RUST_LOG").ok(),
+        file: config.paths.log_file.clone(),
+        dir: config.paths.log_dir.clone(),
+    })
+    .map_err(|e| RunError::usage(e.to_string()))?;
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        config = ?config.paths.config_file,
+        "roomwatch starting"
+    );
+    tracing::debug!(settings = ?config.settings, paths = ?config.paths, "effective config");
     let mut signals = Signals::install()
         .map_err(|e| RunError::fatal(format!("cannot install signal handlers: {e}")))?;
-    let (source, common) = start_source(cli.command)?;
+    let (source, common) = start_source(cli.command, &config.paths)?;
     let StartedSource {
         mut rx,
         task,
@@ -75,8 +128,8 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
         replay_of,
         save_cursor,
     } = source;
-    let mut state = State::new(room, kind, Utc::now());
-    let mut files = SessionFiles::new(exit::file_options(&common, replay_of, save_cursor));
+    let mut files = SessionFiles::new(exit::file_options(&common, &config, replay_of, save_cursor));
+    let mut state = State::with_settings(room, kind, Utc::now(), config.settings);
     if let Err(e) = files.open(&state) {
         task.abort();
         return Err(RunError::fatal(e));
@@ -103,11 +156,15 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
     // In-flight requests are cancelled, not awaited.
     task.abort();
     exit::finish_session(&mut files, &mut state, &reason);
+    tracing::info!(?reason, "session ended");
     report_end(&reason);
     Ok(reason)
 }
 
-fn start_source(command: Command) -> Result<(StartedSource, CommonArgs), RunError> {
+fn start_source(
+    command: Command,
+    paths: &crate::config::Paths,
+) -> Result<(StartedSource, CommonArgs), RunError> {
     let (tx, rx) = mpsc::channel(sources::CHANNEL_BATCHES);
     match command {
         Command::Demo { seed, rate, common } => {
@@ -144,7 +201,12 @@ fn start_source(command: Command) -> Result<(StartedSource, CommonArgs), RunErro
                 testbed,
                 fresh,
                 resume: true,
-                ..Default::default()
+                // The default file is only read when it exists; a file named in the config must exist.
+                credentials_file: paths.credentials_file.clone().filter(|f| {
+                    f.exists()
+                        || Some(f) != sources::chaturbate::credentials::default_file().as_ref()
+                }),
+                save_to: paths.credentials_file.clone(),
             };
             Ok((sources::chaturbate::start(opts)?, common))
         }
@@ -183,6 +245,9 @@ fn start_source(command: Command) -> Result<(StartedSource, CommonArgs), RunErro
                 },
                 common,
             ))
+        }
+        Command::Config { .. } | Command::Completions { .. } | Command::Man => {
+            Err(RunError::usage("this command does not run a session"))
         }
     }
 }

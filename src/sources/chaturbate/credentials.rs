@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 pub const ENV_VAR: &str = "CB_EVENTS_URL";
 /// File name of the saved URL in the config dir when the config names no other file.
-pub const DEFAULT_FILE_NAME: &str = "events_url";
+pub const DEFAULT_FILE_NAME: &str = "events-url";
 
 /// Where to look, from the config (the config work fills these in from `config.toml`).
 #[derive(Debug, Clone, Default)]
