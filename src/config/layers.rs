@@ -17,11 +17,15 @@ fn single(key: &str, text: &str, source: Source) -> Option<Single> {
     Some((raw, source))
 }
 
+/// Test hooks read by the runner, not options (see `run::exit`); they are not config and not rejected.
+const INTERNAL_VARS: &[&str] = &[crate::run::exit::AUTOSAVE_ENV, crate::run::exit::FAULT_PANIC_ENV];
+
 /// The `ROOMWATCH_…` variables, in the order of [`OPTIONS`]. An unknown `ROOMWATCH_` variable is an error (a
 /// typo would otherwise be ignored without a word).
 pub fn from_env(vars: &[(String, String)]) -> Result<Vec<Single>, ConfigError> {
     for (name, _) in vars {
         if name.starts_with(ENV_PREFIX)
+            && !INTERNAL_VARS.contains(&name.as_str())
             && !OPTIONS.iter().any(|(k, _)| schema::env_name(k) == *name)
         {
             let known: Vec<String> = OPTIONS.iter().map(|(k, _)| schema::env_name(k)).collect();

@@ -26,14 +26,14 @@ pub const DEFAULT_TOML: &str = include_str!("../../assets/config.toml");
 pub const FILE_NAME: &str = "config.toml";
 
 /// What a run needs: the settings the app and views read, and where files go.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     pub settings: Settings,
     pub paths: Paths,
 }
 
 /// Resolved locations. `None` only where the platform has no home directory and nothing was configured.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Paths {
     /// The config file that was read (`None`: no file at the default place; built-in defaults in use).
     pub config_file: Option<PathBuf>,

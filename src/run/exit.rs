@@ -174,12 +174,13 @@ mod tests {
     #[test]
     fn a_replay_writes_no_journal_unless_asked() {
         let common = CommonArgs::default();
-        assert!(file_options(&common, Some("j.jsonl".into()), false).no_journal);
-        assert!(!file_options(&common, None, false).no_journal);
+        let config = crate::config::Config::default();
+        assert!(file_options(&common, &config, Some("j.jsonl".into()), false).no_journal);
+        assert!(!file_options(&common, &config, None, false).no_journal);
         let asked = CommonArgs {
             journal: Some("out.jsonl".into()),
             ..CommonArgs::default()
         };
-        assert!(!file_options(&asked, Some("j.jsonl".into()), false).no_journal);
+        assert!(!file_options(&asked, &config, Some("j.jsonl".into()), false).no_journal);
     }
 }
