@@ -18,7 +18,10 @@ fn single(key: &str, text: &str, source: Source) -> Option<Single> {
 }
 
 /// Test hooks read by the runner, not options (see `run::exit`); they are not config and not rejected.
-const INTERNAL_VARS: &[&str] = &[crate::run::exit::AUTOSAVE_ENV, crate::run::exit::FAULT_PANIC_ENV];
+const INTERNAL_VARS: &[&str] = &[
+    crate::run::exit::AUTOSAVE_ENV,
+    crate::run::exit::FAULT_PANIC_ENV,
+];
 
 /// The `ROOMWATCH_…` variables, in the order of [`OPTIONS`]. An unknown `ROOMWATCH_` variable is an error (a
 /// typo would otherwise be ignored without a word).

@@ -12,7 +12,7 @@ use std::fmt;
 use std::time::Duration;
 
 /// Channel capacity in batches: if the consumer stalls, the source waits before its next poll.
-pub const CHANNEL_BATCHES: usize = 64;
+pub const CHANNEL_BATCHES: usize = 4;
 
 /// Everything a source tells the main task.
 #[derive(Debug, Clone, PartialEq)]
