@@ -2,6 +2,7 @@
 
 mod support;
 
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use support::events;
@@ -13,18 +14,24 @@ const TOKEN: &str = "CliChaturbateToken0123456789";
 /// private HOME so no real config or saved URL is picked up.
 fn run(url: Option<&str>, args: &[&str]) -> Output {
     let home = tempfile::tempdir().unwrap();
+    let mut all = vec!["--no-journal"];
+    all.extend_from_slice(args);
+    run_in(home.path(), url, &all)
+}
+
+/// [`run`] with a home that outlives the run (resume tests run twice in one home).
+fn run_in(home: &Path, url: Option<&str>, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_roomwatch"));
     cmd.arg("chaturbate")
         .arg("--headless")
-        .arg("--no-journal")
         .arg("--summary-dir")
-        .arg(home.path().join("sessions"))
+        .arg(home.join("sessions"))
         .args(args)
         .env_remove("CB_EVENTS_URL")
-        .env("HOME", home.path())
-        .env("XDG_CONFIG_HOME", home.path().join("config"))
-        .env("XDG_DATA_HOME", home.path().join("data"))
-        .env("XDG_STATE_HOME", home.path().join("state"))
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_STATE_HOME", home.join("state"))
         .stdin(Stdio::null());
     if let Some(u) = url {
         cmd.env("CB_EVENTS_URL", u);
@@ -196,4 +203,80 @@ fn no_credentials_and_no_terminal_exits_2_naming_the_variable() {
     let out = run(None, &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("set CB_EVENTS_URL"));
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// Issue 5's resume: stop after N events, start again in the same home, and the second run continues at
+/// event N+1 — the stop falls inside a reply, so the cursor must be the last event handled, not the last
+/// one received. Every file written (journal, cursor, summaries) is free of the token.
+#[test]
+fn a_restart_continues_after_the_last_event_handled() {
+    let home = tempfile::tempdir().unwrap();
+    let mut cfg = MockConfig::new("alice", TOKEN);
+    cfg.per_reply = 40;
+    let mock = Mock::start(cfg, events::many(600));
+    let url = mock.events_url();
+
+    let first = run_in(home.path(), Some(&url), &["--max-events", "250"]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let want: Vec<String> = (0..250).map(events::id).collect();
+    assert_eq!(line_ids(&text(&first.stdout)), want);
+
+    let second = run_in(home.path(), Some(&url), &["--max-events", "250"]);
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
+    let want: Vec<String> = (250..500).map(events::id).collect();
+    assert_eq!(
+        line_ids(&text(&second.stdout)),
+        want,
+        "no gap, no repeat across the restart"
+    );
+    let resumed = mock.seen();
+    let first_of_second = resumed
+        .iter()
+        .find(|s| s.target.contains(&format!("i={}", events::id(249))))
+        .expect("the second run asks for the events after the 250th");
+    assert!(first_of_second.number > 1);
+
+    let files = files_under(home.path());
+    let cursors: Vec<&PathBuf> = files
+        .iter()
+        .filter(|p| p.starts_with(home.path().join("state")))
+        .filter(|p| p.to_string_lossy().contains("cursor"))
+        .collect();
+    assert!(
+        !cursors.is_empty(),
+        "a cursor file in the state dir: {files:?}"
+    );
+    let journals = files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"));
+    assert_eq!(journals.count(), 2, "one journal per run: {files:?}");
+    for path in &files {
+        let body = std::fs::read(path).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&body).contains(TOKEN),
+            "the token is in {}",
+            path.display()
+        );
+    }
+    #[cfg(unix)]
+    for path in cursors {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", path.display());
+    }
+    assert_no_token(&first);
+    assert_no_token(&second);
 }
