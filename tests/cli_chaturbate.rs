@@ -280,3 +280,43 @@ fn a_restart_continues_after_the_last_event_handled() {
     assert_no_token(&first);
     assert_no_token(&second);
 }
+
+/// Issue 6: debug logging against a local server, a good run and a refused token, then grep the log file.
+#[test]
+fn trace_logs_of_real_polling_never_hold_the_token() {
+    let home = tempfile::tempdir().unwrap();
+    let log = home.path().join("trace.log");
+    let log_arg = log.to_str().unwrap();
+    let mock = Mock::start(MockConfig::new("alice", TOKEN), events::many(120));
+    let args = [
+        "--no-journal",
+        "--log-level",
+        "trace",
+        "--log-file",
+        log_arg,
+    ];
+
+    let good = run_in(
+        home.path(),
+        Some(&mock.events_url()),
+        &[&args[..], &["--max-events", "120"]].concat(),
+    );
+    assert_eq!(good.status.code(), Some(0), "{}", text(&good.stderr));
+    let refused_url = format!("{}/events/alice/{TOKEN}x/", mock.base());
+    let refused = run_in(home.path(), Some(&refused_url), &args);
+    assert_eq!(refused.status.code(), Some(3), "{}", text(&refused.stderr));
+
+    let body = std::fs::read_to_string(&log).expect("the log file was written");
+    assert!(
+        body.lines().count() > 5,
+        "trace logging wrote the polling: {body}"
+    );
+    assert!(body.contains("401"), "the refusal is logged: {body}");
+    assert!(!body.contains(TOKEN), "the token is in the log:\n{body}");
+    assert!(
+        !body.contains("/events/alice/"),
+        "a full events URL is in the log:\n{body}"
+    );
+    assert_no_token(&good);
+    assert_no_token(&refused);
+}

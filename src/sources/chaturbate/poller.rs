@@ -226,6 +226,13 @@ impl Poller {
     async fn handle(&mut self, url: &SecretUrl, reply: Reply) -> Result<bool, Closed> {
         let received_at = Utc::now();
         let status = reply.status;
+        // Never the URL: the request number is what ties a reply to its retry lines.
+        tracing::debug!(
+            request = self.status.requests,
+            status,
+            body_bytes = reply.body.as_ref().map_or(0, Vec::len),
+            "Events API reply"
+        );
         match status {
             200 | 400 => {
                 let body = reply.body.unwrap_or_default();
@@ -245,6 +252,11 @@ impl Poller {
             401 | 403 => {
                 self.count_error(ErrorClass::Status(status));
                 self.auth_failures += 1;
+                tracing::warn!(
+                    status,
+                    refusals = self.auth_failures,
+                    "the Events API refused the credentials"
+                );
                 if self.auth_failures >= 2 {
                     self.set_state(ConnState::CredentialsRefused).await?;
                     self.send(SourceMsg::Fatal(SourceError::CredentialsRefused { status }))
