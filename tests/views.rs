@@ -161,6 +161,42 @@ fn help_overlay() {
     insta::assert_snapshot!("help_80x24", render(&s, 80, 24));
 }
 
+/// At 80×24 the help does not fit: it says how much more there is, scrolls with the help's keys (not the
+/// pane behind it), stops at the last line, and every normal-mode binding can be reached.
+#[test]
+fn help_scrolls_to_every_binding_on_a_small_screen() {
+    let mut s = lively();
+    let now = s.live.now;
+    update(&mut s, Msg::Resize(80, 24), now);
+    act(&mut s, Action::ToggleHelp);
+    let first = render(&s, 80, 24);
+    assert!(first.contains("more"), "{first}");
+    assert!(!first.contains("smart viewers"), "{first}");
+    for _ in 0..40 {
+        act(&mut s, Action::ScrollDown);
+    }
+    let last = render(&s, 80, 24);
+    for needle in [
+        "this help",
+        "smart viewers",
+        "scroll the help",
+        "always exact",
+    ] {
+        assert!(last.contains(needle), "{needle}\n{last}");
+    }
+    assert!(!last.contains("more"), "{last}");
+    assert_eq!(
+        s.live.pane(s.live.focus).frozen_at,
+        None,
+        "the pane behind the help did not scroll"
+    );
+    act(&mut s, Action::ScrollUp);
+    assert!(render(&s, 80, 24).contains("1 more"));
+    act(&mut s, Action::ScrollTop);
+    assert_eq!(render(&s, 80, 24), first);
+    insta::assert_snapshot!("help_80x24_scrolled_down", last);
+}
+
 #[test]
 fn single_pane_follows_focus_when_small() {
     let mut s = lively();

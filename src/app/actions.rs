@@ -18,7 +18,19 @@ pub(super) fn apply(state: &mut State, action: Action, now: DateTime<Utc>) -> Ef
         Action::Quit => {
             fx.quit = Some(live.ended.clone().unwrap_or(ExitReason::QuitKey));
         }
-        Action::ToggleHelp => live.help = !live.help,
+        Action::ToggleHelp => {
+            live.help = !live.help;
+            live.help_scroll = 0;
+        }
+        Action::ScrollUp
+        | Action::PageUp
+        | Action::ScrollTop
+        | Action::ScrollDown
+        | Action::PageDown
+            if live.help && live.prompt.is_none() =>
+        {
+            scroll_help(state, action)
+        }
         Action::Cancel if live.prompt.is_some() => cancel_prompt(state),
         Action::Cancel => live.help = false,
         Action::Confirm => confirm_prompt(state, &mut fx),
@@ -162,6 +174,21 @@ fn confirm_prompt(state: &mut State, fx: &mut Effects) {
 }
 
 /// A page: a third of the terminal height (panes are at least that tall in every layout).
+/// Scrolling while the help is open moves the help, not the pane behind it.
+fn scroll_help(state: &mut State, action: Action) {
+    let max = crate::ui::help::max_scroll(state);
+    let page = u16::try_from(page(state)).unwrap_or(u16::MAX);
+    let live = &mut state.live;
+    let cur = live.help_scroll.min(max);
+    live.help_scroll = match action {
+        Action::ScrollUp => cur.saturating_sub(1),
+        Action::PageUp => cur.saturating_sub(page),
+        Action::ScrollTop => 0,
+        Action::ScrollDown => cur.saturating_add(1).min(max),
+        _ => cur.saturating_add(page).min(max),
+    };
+}
+
 fn page(state: &State) -> usize {
     usize::from(state.live.viewport.1 / 3).max(1)
 }

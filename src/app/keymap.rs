@@ -258,6 +258,11 @@ const DEFAULTS: &[(Mode, &str, &[&str])] = &[
     (Mode::Input, "quit", &["ctrl+c"]),
     (Mode::Help, "help", &["?"]),
     (Mode::Help, "cancel", &["esc", "q"]),
+    (Mode::Help, "scroll_up", &["up", "k"]),
+    (Mode::Help, "scroll_down", &["down", "j"]),
+    (Mode::Help, "page_up", &["pgup"]),
+    (Mode::Help, "page_down", &["pgdn", "space"]),
+    (Mode::Help, "scroll_top", &["home"]),
     (Mode::Help, "quit", &["ctrl+c"]),
 ];
 

@@ -24,6 +24,8 @@ pub struct Live {
     pub filters: FilterSet,
     pub prompt: Option<Prompt>,
     pub help: bool,
+    /// First help line shown (clamped to the screen when drawn and when scrolled).
+    pub help_scroll: u16,
     pub smart_viewers: bool,
     pub alerts: Alerts,
     pub rates: Rates,
@@ -55,6 +57,7 @@ impl Live {
             filters: FilterSet::default(),
             prompt: None,
             help: false,
+            help_scroll: 0,
             smart_viewers,
             alerts: Alerts::default(),
             rates: Rates::default(),

@@ -1,11 +1,12 @@
 //! The help overlay, generated from the effective key map plus the event-kind groups behind `1`–`9`.
 
+use super::format;
 use super::theme::Theme;
 use crate::app::filter::GROUPS;
 use crate::app::{Action, Mode, State};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
 /// (keys, what they do) for the normal mode, with the nine group toggles folded into one row.
@@ -32,6 +33,30 @@ pub fn rows(state: &State) -> Vec<(String, String)> {
     out
 }
 
+/// The help's own keys, folded into "close" and "scroll" (their normal-mode descriptions would mislead here).
+fn help_mode_rows(state: &State) -> Vec<(String, &'static str)> {
+    let km = &state.settings.keymap;
+    let keys = |actions: &[Action]| -> String {
+        let names: Vec<String> = actions
+            .iter()
+            .flat_map(|a| km.keys_for(Mode::Help, *a).iter().map(|k| k.to_string()))
+            .collect();
+        names.join(" ")
+    };
+    let close = keys(&[Action::ToggleHelp, Action::Cancel]);
+    let scroll = keys(&[
+        Action::ScrollUp,
+        Action::ScrollDown,
+        Action::PageUp,
+        Action::PageDown,
+        Action::ScrollTop,
+    ]);
+    [(close, "close the help"), (scroll, "scroll the help")]
+        .into_iter()
+        .filter(|(k, _)| !k.is_empty())
+        .collect()
+}
+
 /// The group legend: (key, group name, shown?).
 pub fn groups(state: &State) -> Vec<(String, &'static str, bool)> {
     let km = &state.settings.keymap;
@@ -46,11 +71,12 @@ pub fn groups(state: &State) -> Vec<(String, &'static str, bool)> {
         .collect()
 }
 
-pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+/// The overlay's frame and its inside for a screen `area`; `None` when there is no room for it.
+fn geometry(area: Rect) -> Option<(Rect, Rect)> {
     let w = area.width.saturating_sub(4).min(100);
     let h = area.height.saturating_sub(2);
     if w < 20 || h < 5 {
-        return;
+        return None;
     }
     let rect = Rect {
         x: area.x + (area.width - w) / 2,
@@ -58,15 +84,49 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         width: w,
         height: h,
     };
-    let key_w = 12usize;
-    let mut left: Vec<Line> = vec![Line::styled("Keys", theme.title(false))];
+    // The border is one cell on every side.
+    let inner = Rect {
+        x: rect.x + 1,
+        y: rect.y + 1,
+        width: rect.width - 2,
+        height: rect.height - 2,
+    };
+    Some((rect, inner))
+}
+
+/// A key column entry: the keys padded to `key_w`, the description wrapped under itself.
+fn entry(keys: &str, what: &str, key_w: usize, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let keys = format!("{keys:<key_w$} ");
+    let indent = format::width(&keys);
+    format::wrap(
+        vec![Span::styled(keys, theme.key()), Span::raw(what.to_string())],
+        width,
+        indent,
+    )
+}
+
+/// The help text as lines already wrapped to the columns, so the height is known before drawing (for the
+/// scroll limit). Two columns when the overlay is wide enough, else one.
+fn columns(state: &State, theme: &Theme, inner: Rect) -> Vec<(Rect, Vec<Line<'static>>)> {
+    let two = inner.width >= 70;
+    let lw = if two {
+        (inner.width * 3 / 5).min(60)
+    } else {
+        inner.width
+    };
+    let left_rect = Rect { width: lw, ..inner };
+    let right_rect = Rect {
+        x: inner.x + lw + 1,
+        width: inner.width.saturating_sub(lw + 1),
+        ..inner
+    };
+    let (lw, rw) = (usize::from(lw), usize::from(right_rect.width));
+    let mut left: Vec<Line<'static>> = vec![Line::styled("Keys", theme.title(false))];
     for (keys, what) in rows(state) {
-        left.push(Line::from(vec![
-            Span::styled(format!("{keys:<key_w$}"), theme.key()),
-            Span::raw(what),
-        ]));
+        left.extend(entry(&keys, &what, 11, lw, theme));
     }
-    let mut right: Vec<Line> = vec![Line::styled("Event groups (toggle)", theme.title(false))];
+    let mut right: Vec<Line<'static>> =
+        vec![Line::styled("Event groups (toggle)", theme.title(false))];
     for (key, name, shown) in groups(state) {
         right.push(Line::from(vec![
             Span::styled(format!("{key:<3}"), theme.key()),
@@ -79,41 +139,74 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     right.push(Line::raw(""));
     right.push(Line::styled("In a prompt", theme.title(false)));
     for (keys, what) in state.settings.keymap.help_rows(Mode::Input) {
-        right.push(Line::from(vec![
-            Span::styled(format!("{keys:<10}"), theme.key()),
-            Span::raw(what),
-        ]));
+        right.extend(entry(&keys, &what, 9, if two { rw } else { lw }, theme));
     }
     right.push(Line::raw(""));
-    right.push(Line::styled(
+    right.push(Line::styled("In this help", theme.title(false)));
+    for (keys, what) in help_mode_rows(state) {
+        right.extend(entry(&keys, what, 9, if two { rw } else { lw }, theme));
+    }
+    right.push(Line::raw(""));
+    for note in [
         "Text filter: plain text, or /regex/ (case-insensitive).",
-        theme.dim(),
-    ));
-    right.push(Line::styled(
         "Filters hide lines, never delete them; totals are always exact.",
-        theme.dim(),
-    ));
+    ] {
+        let width = if two { rw } else { lw };
+        right.extend(format::wrap(
+            vec![Span::styled(note, theme.dim())],
+            width,
+            0,
+        ));
+    }
+    if two {
+        vec![(left_rect, left), (right_rect, right)]
+    } else {
+        left.push(Line::raw(""));
+        left.extend(right);
+        vec![(left_rect, left)]
+    }
+}
+
+/// How far the help can scroll on the current screen (0 when it all fits).
+pub fn max_scroll(state: &State) -> u16 {
+    let (w, h) = state.live.viewport;
+    let Some((_, inner)) = geometry(Rect::new(0, 0, w, h)) else {
+        return 0;
+    };
+    let theme = Theme::new(state.settings.theme);
+    let tallest = columns(state, &theme, inner)
+        .iter()
+        .map(|(_, lines)| lines.len())
+        .max()
+        .unwrap_or(0);
+    u16::try_from(tallest.saturating_sub(usize::from(inner.height))).unwrap_or(u16::MAX)
+}
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let Some((rect, inner)) = geometry(area) else {
+        return;
+    };
+    let cols = columns(state, theme, inner);
+    let tallest = cols.iter().map(|(_, l)| l.len()).max().unwrap_or(0);
+    let visible = usize::from(inner.height);
+    let max = tallest.saturating_sub(visible);
+    let offset = usize::from(state.live.help_scroll).min(max);
+    let title = if max == 0 {
+        " Help · ? or Esc closes ".to_string()
+    } else if offset < max {
+        format!(" Help · ? or Esc closes · ↓ {} more ", max - offset)
+    } else {
+        " Help · ? or Esc closes · ↑ scroll up ".to_string()
+    };
     let block = Block::default()
         .borders(Borders::ALL)
         .border_type(BorderType::Double)
         .border_style(theme.key())
-        .title(Line::styled(" Help · ? or Esc closes ", theme.title(true)));
-    let inner = block.inner(rect);
+        .title(Line::styled(title, theme.title(true)));
     frame.render_widget(Clear, rect);
     frame.render_widget(block, rect);
-    if inner.width >= 70 {
-        let lw = (inner.width * 3 / 5).min(60);
-        let l = Rect { width: lw, ..inner };
-        let r = Rect {
-            x: inner.x + lw + 1,
-            width: inner.width - lw - 1,
-            ..inner
-        };
-        frame.render_widget(Paragraph::new(left).wrap(Wrap { trim: false }), l);
-        frame.render_widget(Paragraph::new(right).wrap(Wrap { trim: false }), r);
-    } else {
-        left.push(Line::raw(""));
-        left.extend(right);
-        frame.render_widget(Paragraph::new(left).wrap(Wrap { trim: false }), inner);
+    for (r, lines) in cols {
+        let shown: Vec<Line> = lines.into_iter().skip(offset).take(visible).collect();
+        frame.render_widget(Paragraph::new(shown), r);
     }
 }
