@@ -310,4 +310,16 @@ fn closing_the_terminal_ends_the_process() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    // The summary is written although the terminal it would report to is gone (writing to it fails with
+    // EIO; that must not turn into a panic and an abort before the files are written).
+    let json = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .expect("a JSON summary after the terminal closed");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(summary["exit_reason"], "sighup", "{summary}");
+    assert!(json.with_extension("md").exists());
 }

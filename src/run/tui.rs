@@ -33,33 +33,49 @@ static DISCARD_OUTPUT: AtomicBool = AtomicBool::new(false);
 pub static FRAMES: AtomicU64 = AtomicU64::new(0);
 pub static BYTES: AtomicU64 = AtomicU64::new(0);
 
-/// Buffered stdout that counts what it writes and goes silent after a panic.
+/// Set on the first failed write to the terminal (the SSH connection or the tmux server is gone): later
+/// writes are dropped. Without this, ratatui's `Terminal` drop reports its failed cursor restore with
+/// `eprintln!`, which panics on the dead terminal and, unwinding, aborts before the summary is written.
+static TERMINAL_GONE: AtomicBool = AtomicBool::new(false);
+
+fn silent() -> bool {
+    DISCARD_OUTPUT.load(Ordering::Relaxed) || TERMINAL_GONE.load(Ordering::Relaxed)
+}
+
+/// Buffered stdout that counts what it writes and goes silent after a panic or once the terminal is gone.
 struct TermOut {
     inner: io::BufWriter<io::Stdout>,
 }
 
+impl TermOut {
+    fn gone(e: io::Error) -> io::Error {
+        TERMINAL_GONE.store(true, Ordering::Relaxed);
+        e
+    }
+}
+
 impl Write for TermOut {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if DISCARD_OUTPUT.load(Ordering::Relaxed) {
+        if silent() {
             return Ok(buf.len());
         }
-        let n = self.inner.write(buf)?;
+        let n = self.inner.write(buf).map_err(TermOut::gone)?;
         BYTES.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        if DISCARD_OUTPUT.load(Ordering::Relaxed) {
+        if silent() {
             return Ok(());
         }
-        self.inner.flush()
+        self.inner.flush().map_err(TermOut::gone)
     }
 }
 
 impl Drop for TermOut {
     fn drop(&mut self) {
-        if DISCARD_OUTPUT.load(Ordering::Relaxed) {
-            // Forget the buffered bytes instead of flushing them onto the normal screen.
+        if silent() {
+            // Forget the buffered bytes instead of flushing them onto the normal screen (or a dead one).
             let _ = std::mem::replace(
                 &mut self.inner,
                 io::BufWriter::with_capacity(0, io::stdout()),
@@ -113,8 +129,11 @@ impl TerminalGuard {
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore_terminal();
-        let prev = self.previous_hook.clone();
-        std::panic::set_hook(Box::new(move |info| prev(info)));
+        // Changing the hook while unwinding is itself a panic, which would abort the process.
+        if !std::thread::panicking() {
+            let prev = self.previous_hook.clone();
+            std::panic::set_hook(Box::new(move |info| prev(info)));
+        }
     }
 }
 
@@ -150,7 +169,9 @@ pub async fn run(
         }
     };
     let reason = event_loop(state, rx, signals, files, max_events, &mut term).await;
+    // Shown here so a dead terminal is noticed (TERMINAL_GONE) before `Terminal`'s drop tries again.
     let _ = term.flush();
+    let _ = term.show_cursor();
     drop(term);
     drop(guard);
     tracing::info!(
@@ -204,6 +225,11 @@ fn draw(term: &mut Term, state: &State, clear: bool) -> Result<(), ExitReason> {
         Ok(Ok(())) => {
             FRAMES.fetch_add(1, Ordering::Relaxed);
             Ok(())
+        }
+        // A terminal that no longer takes output was closed under us: the same end as SIGHUP.
+        Ok(Err(_)) if TERMINAL_GONE.load(Ordering::Relaxed) || !io::stdout().is_terminal() => {
+            TERMINAL_GONE.store(true, Ordering::Relaxed);
+            Err(ExitReason::Hangup)
         }
         Ok(Err(e)) => Err(ExitReason::FatalError(format!("cannot draw: {e}"))),
         Err(_) => Err(ExitReason::Panic),
