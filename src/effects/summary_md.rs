@@ -164,8 +164,9 @@ fn top_tippers(md: &mut String, s: &Summary) {
     if s.tips.anonymous.count > 0 {
         let _ = writeln!(
             md,
-            "\nanonymous: {} tips for {} tokens (never named).",
+            "\nanonymous: {} {} for {} tokens (never named).",
             thousands(s.tips.anonymous.count),
+            if s.tips.anonymous.count == 1 { "tip" } else { "tips" },
             thousands(s.tips.anonymous.tokens)
         );
     }
