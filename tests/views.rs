@@ -8,7 +8,7 @@ use ratatui::backend::{CrosstermBackend, TestBackend};
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
 use roomwatch::app::{update, Action, Msg, State};
-use roomwatch::event::EventBody;
+use roomwatch::event::{EventBody, SourceKind};
 use roomwatch::sources::{ConnState, ConnStatus, ErrorClass, SourceError, SourceMsg};
 use std::time::Duration;
 
@@ -131,6 +131,25 @@ fn retrying() {
     assert!(screen.contains("RETRYING attempt 3 · next in 8 s · last: 503"));
     assert!(screen.contains("refused nextUrl"));
     snap_all("retrying", &s);
+}
+
+/// A replayed Chaturbate journal: a quiet stretch in the recording is not a stale connection.
+#[test]
+fn replay_says_replay_and_never_stale() {
+    let mut s = State::new("alice", SourceKind::Chaturbate, t0());
+    update(&mut s, Msg::Resize(120, 40), t0());
+    live(&mut s, t0());
+    update(&mut s, Msg::Tick, at(120));
+    assert!(
+        render(&s, 120, 40).contains("STALE"),
+        "the live run would be stale"
+    );
+    s.live.replay = true;
+    update(&mut s, Msg::Tick, at(121));
+    let screen = render(&s, 120, 40);
+    assert!(screen.contains(" REPLAY "), "{screen}");
+    assert!(screen.contains("replay of chaturbate"), "{screen}");
+    assert!(!screen.contains("STALE"), "{screen}");
 }
 
 #[test]

@@ -24,6 +24,8 @@ pub struct Live {
     pub filters: FilterSet,
     pub prompt: Option<Prompt>,
     pub help: bool,
+    /// Playing a journal (`roomwatch replay`): the status line says REPLAY, and quiet gaps are not STALE.
+    pub replay: bool,
     /// First help line shown (clamped to the screen when drawn and when scrolled).
     pub help_scroll: u16,
     pub smart_viewers: bool,
@@ -57,6 +59,7 @@ impl Live {
             filters: FilterSet::default(),
             prompt: None,
             help: false,
+            replay: false,
             help_scroll: 0,
             smart_viewers,
             alerts: Alerts::default(),

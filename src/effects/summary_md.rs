@@ -166,7 +166,11 @@ fn top_tippers(md: &mut String, s: &Summary) {
             md,
             "\nanonymous: {} {} for {} tokens (never named).",
             thousands(s.tips.anonymous.count),
-            if s.tips.anonymous.count == 1 { "tip" } else { "tips" },
+            if s.tips.anonymous.count == 1 {
+                "tip"
+            } else {
+                "tips"
+            },
             thousands(s.tips.anonymous.tokens)
         );
     }

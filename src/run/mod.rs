@@ -128,8 +128,10 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
         replay_of,
         save_cursor,
     } = source;
+    let replay = replay_of.is_some();
     let mut files = SessionFiles::new(exit::file_options(&common, &config, replay_of, save_cursor));
     let mut state = State::with_settings(room, kind, Utc::now(), config.settings);
+    state.live.replay = replay;
     if let Err(e) = files.open(&state) {
         task.abort();
         return Err(RunError::fatal(e));

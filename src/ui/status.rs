@@ -30,6 +30,7 @@ pub fn connection(state: &State) -> (String, Level) {
     let conn = &state.stats.conn;
     match &conn.state {
         ConnState::Connecting => ("CONNECTING".into(), Level::Warn),
+        ConnState::Live if state.live.replay => ("REPLAY".into(), Level::Good),
         ConnState::Live => {
             // Only network sources can go quiet without replying; the simulator just has no events.
             let network = state.source != SourceKind::Simulator;
@@ -81,7 +82,14 @@ pub fn status_line(state: &State, theme: &Theme, width_cols: u16) -> Line<'stati
         ),
         (
             6,
-            vec![Span::styled(format!("{} ", state.source), theme.dim())],
+            vec![Span::styled(
+                if state.live.replay {
+                    format!("replay of {} ", state.source)
+                } else {
+                    format!("{} ", state.source)
+                },
+                theme.dim(),
+            )],
         ),
         (
             4,
