@@ -6,8 +6,9 @@ use config_support::fixture;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use roomwatch::app::keymap::{KeyChord, KeyMap, Mode};
 use roomwatch::app::settings::{Currency, Settings, ThemeName, TipGoal};
-use roomwatch::app::Action;
+use roomwatch::app::{update, Action, Msg, State};
 use roomwatch::config::{load, LoadOptions};
+use roomwatch::event::SourceKind;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -153,6 +154,22 @@ fn help_rows_list_the_effective_bindings() {
     assert!(defaults
         .iter()
         .any(|(k, d)| k == "p / Space" && d.starts_with("pause")));
+}
+
+/// The pause banner names the keys that resume in the effective map, not the defaults.
+#[test]
+fn the_pause_banner_names_the_remapped_keys() {
+    let settings = load(&with_file("good.toml")).unwrap().settings;
+    let t = chrono::Utc::now();
+    let mut state = State::with_settings("room", SourceKind::Simulator, t, settings);
+    update(&mut state, Msg::Action(Action::TogglePause), t);
+    let banner = roomwatch::ui::status::banner(&state).expect("a banner while paused");
+    assert!(banner.ends_with("x / End resumes"), "{banner}");
+
+    let mut defaults = State::new("room", SourceKind::Simulator, t);
+    update(&mut defaults, Msg::Action(Action::TogglePause), t);
+    let banner = roomwatch::ui::status::banner(&defaults).unwrap();
+    assert!(banner.ends_with("p / End resumes"), "{banner}");
 }
 
 #[test]

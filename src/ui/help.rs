@@ -191,13 +191,21 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let visible = usize::from(inner.height);
     let max = tallest.saturating_sub(visible);
     let offset = usize::from(state.live.help_scroll).min(max);
-    let title = if max == 0 {
-        " Help · ? or Esc closes ".to_string()
-    } else if offset < max {
-        format!(" Help · ? or Esc closes · ↓ {} more ", max - offset)
-    } else {
-        " Help · ? or Esc closes · ↑ scroll up ".to_string()
-    };
+    let km = &state.settings.keymap;
+    let close: Vec<String> = [Action::ToggleHelp, Action::Cancel]
+        .iter()
+        .filter_map(|a| km.hint(Mode::Help, *a))
+        .collect();
+    let mut title = String::from(" Help");
+    if !close.is_empty() {
+        title.push_str(&format!(" · {} closes", close.join(" or ")));
+    }
+    if max > 0 && offset < max {
+        title.push_str(&format!(" · ↓ {} more", max - offset));
+    } else if max > 0 {
+        title.push_str(" · ↑ scroll up");
+    }
+    title.push(' ');
     let block = Block::default()
         .borders(Borders::ALL)
         .border_type(BorderType::Double)

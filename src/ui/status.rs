@@ -3,7 +3,7 @@
 use super::format::{age, clock, thousands, truncate, width};
 use super::sanitize::clean;
 use super::theme::{Level, Theme};
-use crate::app::{ExitReason, State};
+use crate::app::{Action, ExitReason, Mode, State};
 use crate::event::SourceKind;
 use crate::sources::ConnState;
 use ratatui::layout::Rect;
@@ -172,7 +172,10 @@ pub fn banner(state: &State) -> Option<String> {
             ExitReason::FatalError(e) => clean(&crate::mask::scrub(e)).into_owned(),
             _ => "the source has ended".to_string(),
         };
-        return Some(format!("■ {why} · q quits"));
+        let quit = hints(state, &[Action::Quit])
+            .map(|k| format!(" · {k} quits"))
+            .unwrap_or_default();
+        return Some(format!("■ {why}{quit}"));
     }
     if !live.any_frozen() {
         return None;
@@ -194,8 +197,21 @@ pub fn banner(state: &State) -> Option<String> {
     if dropped {
         text.push_str(" · oldest lines dropped (history limit)");
     }
-    text.push_str(" · totals stay live · p / End resumes");
+    text.push_str(" · totals stay live");
+    if let Some(keys) = hints(state, &[Action::TogglePause, Action::JumpToLive]) {
+        text.push_str(&format!(" · {keys} resumes"));
+    }
     Some(text)
+}
+
+/// The first key of each action in the effective key map, e.g. `p / End` (`None` when all are unbound).
+fn hints(state: &State, actions: &[Action]) -> Option<String> {
+    let km = &state.settings.keymap;
+    let keys: Vec<String> = actions
+        .iter()
+        .filter_map(|a| km.hint(Mode::Normal, *a))
+        .collect();
+    (!keys.is_empty()).then(|| keys.join(" / "))
 }
 
 /// The newest notice, for a minute after it arrived.
