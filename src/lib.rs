@@ -11,6 +11,7 @@ pub mod event;
 pub mod logging;
 pub mod manual;
 pub mod mask;
+pub mod numfmt;
 pub mod paths;
 pub mod run;
 pub mod sources;

@@ -7,6 +7,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+pub use crate::numfmt::thousands;
+
 /// Named tippers listed in `tips.top`.
 pub const TOP_TIPPERS: usize = 10;
 
@@ -274,26 +276,7 @@ pub fn to_json(summary: &Summary) -> Vec<u8> {
 
 /// `1:02:03` / `12:03`.
 pub fn format_duration(secs: f64) -> String {
-    let total = secs.max(0.0) as u64;
-    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
-    if h > 0 {
-        format!("{h}:{m:02}:{s:02}")
-    } else {
-        format!("{m}:{s:02}")
-    }
-}
-
-/// `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::numfmt::clock(secs.max(0.0) as u64)
 }
 
 /// The name shown for the biggest tip's tipper.

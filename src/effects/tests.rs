@@ -1,35 +1,13 @@
 use super::*;
 use crate::app::{update, Msg};
 use crate::event::SourceKind;
-use crate::sources::chaturbate::parse_event;
-use crate::sources::simulator::{fixed_start, RoomModel};
+use crate::sources::simulator::fixed_start;
 use crate::sources::SourceMsg;
 use chrono::TimeZone;
 use std::os::unix::fs::PermissionsExt;
 
 fn batches(n_batches: usize, per_batch: usize) -> Vec<Batch> {
-    let mut model = RoomModel::new(5, "files_room");
-    let t0 = fixed_start();
-    (0..n_batches)
-        .map(|b| {
-            let received_at = t0 + chrono::Duration::seconds(b as i64);
-            let events = (0..per_batch)
-                .map(|i| {
-                    let ms = received_at.timestamp_millis() + i as i64;
-                    let raw =
-                        serde_json::value::RawValue::from_string(model.next_event(ms).to_string())
-                            .unwrap();
-                    parse_event(&raw, SourceKind::Simulator, received_at).unwrap()
-                })
-                .collect();
-            Batch {
-                received_at,
-                events,
-                skipped: 0,
-                duplicates_dropped: 0,
-            }
-        })
-        .collect()
+    crate::sources::simulator::recorded_batches(5, "files_room", n_batches, per_batch, 1000)
 }
 
 struct Setup {

@@ -479,6 +479,39 @@ fn next_gap(rng: &mut fastrand::Rng, rate: f64, now: f64, burst_until: &mut f64)
     -(1.0 - rng.f64()).ln() / r
 }
 
+/// `n_batches` batches of `per_batch` parsed simulator events, `gap_ms` apart from [`fixed_start`]: recorded
+/// sessions for the file-effect and replay tests.
+#[cfg(test)]
+pub(crate) fn recorded_batches(
+    seed: u64,
+    room: &str,
+    n_batches: usize,
+    per_batch: usize,
+    gap_ms: i64,
+) -> Vec<Batch> {
+    let mut model = RoomModel::new(seed, room);
+    (0..n_batches)
+        .map(|b| {
+            let received_at = fixed_start() + chrono::Duration::milliseconds(b as i64 * gap_ms);
+            let events = (0..per_batch)
+                .map(|i| {
+                    let ms = received_at.timestamp_millis() + i as i64;
+                    let raw =
+                        serde_json::value::RawValue::from_string(model.next_event(ms).to_string())
+                            .unwrap();
+                    parse_event(&raw, SourceKind::Simulator, received_at).unwrap()
+                })
+                .collect();
+            Batch {
+                received_at,
+                events,
+                skipped: 0,
+                duplicates_dropped: 0,
+            }
+        })
+        .collect()
+}
+
 /// The time the first simulated event carries when the model is used without a clock (tests, benches).
 pub fn fixed_start() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 1, 20, 0, 0).unwrap()

@@ -1,30 +1,10 @@
 use super::*;
 use crate::effects::journal::{Header, Journal};
-use crate::sources::simulator::{fixed_start, RoomModel};
+use crate::sources::simulator::fixed_start;
 use std::io::Write;
 
 fn recorded(n_batches: usize, per_batch: usize, gap_ms: i64) -> Vec<Batch> {
-    let mut model = RoomModel::new(9, "replayed");
-    (0..n_batches)
-        .map(|b| {
-            let received_at = fixed_start() + chrono::Duration::milliseconds(b as i64 * gap_ms);
-            let events = (0..per_batch)
-                .map(|i| {
-                    let ms = received_at.timestamp_millis() + i as i64;
-                    let raw =
-                        serde_json::value::RawValue::from_string(model.next_event(ms).to_string())
-                            .unwrap();
-                    parse_event(&raw, SourceKind::Simulator, received_at).unwrap()
-                })
-                .collect();
-            Batch {
-                received_at,
-                events,
-                skipped: 0,
-                duplicates_dropped: 0,
-            }
-        })
-        .collect()
+    crate::sources::simulator::recorded_batches(9, "replayed", n_batches, per_batch, gap_ms)
 }
 
 fn write_journal(path: &Path, batches: &[Batch]) {
