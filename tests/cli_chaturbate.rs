@@ -234,6 +234,20 @@ fn a_restart_continues_after_the_last_event_handled() {
     let want: Vec<String> = (0..250).map(events::id).collect();
     assert_eq!(line_ids(&text(&first.stdout)), want);
 
+    // The summary counts the requests that brought the 250 events (7 replies of up to 40), not a stale figure.
+    let requests_first = mock.seen().len() as u64;
+    let summary = files_under(&home.path().join("sessions"))
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .expect("a JSON summary");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(summary).unwrap()).unwrap();
+    let counted = summary["connection"]["requests"].as_u64().unwrap();
+    assert!(
+        (7..=requests_first).contains(&counted),
+        "summary says {counted} requests; the mock saw {requests_first}"
+    );
+
     let second = run_in(home.path(), Some(&url), &["--max-events", "250"]);
     assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
     let want: Vec<String> = (250..500).map(events::id).collect();

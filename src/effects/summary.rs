@@ -286,45 +286,46 @@ pub fn biggest_label(b: &Biggest) -> &str {
 
 /// The five lines printed on stderr at the end (after the file paths).
 pub fn text_lines(s: &Summary) -> [String; 5] {
+    use crate::numfmt::count;
     let biggest = s.tips.biggest.as_ref().map_or(String::new(), |b| {
         format!(" · biggest {} by {}", thousands(b.tokens), biggest_label(b))
     });
     [
         format!(
-            "{} · {} · {} events · ended: {}",
+            "{} · {} · {} · ended: {}",
             s.room,
             format_duration(s.duration_s),
-            thousands(s.events.total),
+            count(s.events.total, "event", "events"),
             s.exit_reason
         ),
         format!(
-            "tokens {} · {} tips for {}{} · {} media for {}",
+            "tokens {} · {} for {}{} · {} media for {}",
             thousands(s.tokens_total),
-            thousands(s.tips.count),
+            count(s.tips.count, "tip", "tips"),
             thousands(s.tips.tokens),
             biggest,
             thousands(s.media_purchases.count),
             thousands(s.media_purchases.tokens)
         ),
         format!(
-            "chat {} messages from {} chatters · {} private",
-            thousands(s.chat.messages),
-            thousands(s.chat.unique_chatters),
+            "chat {} from {} · {} private",
+            count(s.chat.messages, "message", "messages"),
+            count(s.chat.unique_chatters, "chatter", "chatters"),
             thousands(s.chat.private_messages)
         ),
         format!(
-            "viewers {} entered ({} unique) · peak {} in room · {} follows, {} unfollows, {} fan-club joins",
+            "viewers {} entered ({} unique) · peak {} in room · {}, {}, {}",
             thousands(s.viewers.enters),
             thousands(s.viewers.unique),
             thousands(s.viewers.peak_in_room),
-            thousands(s.follows),
-            thousands(s.unfollows),
-            thousands(s.fanclub_joins)
+            count(s.follows, "follow", "follows"),
+            count(s.unfollows, "unfollow", "unfollows"),
+            count(s.fanclub_joins, "fan-club join", "fan-club joins")
         ),
         format!(
-            "connection {} requests · {} retries · longest outage {:.1} s",
-            thousands(s.connection.requests),
-            thousands(s.connection.retries),
+            "connection {} · {} · longest outage {:.1} s",
+            count(s.connection.requests, "request", "requests"),
+            count(s.connection.retries, "retry", "retries"),
             s.connection.longest_outage_s
         ),
     ]

@@ -36,8 +36,6 @@ pub struct PollerConfig {
     pub dedup_capacity: usize,
     /// Seed of the backoff jitter (`None`: random).
     pub jitter_seed: Option<u64>,
-    /// While live, a status with fresh counters at most this often (it also carries `requests`).
-    pub status_refresh: Duration,
 }
 
 impl PollerConfig {
@@ -55,7 +53,6 @@ impl PollerConfig {
             rate_period: Duration::from_secs(60),
             dedup_capacity: DEFAULT_CAPACITY,
             jitter_seed: None,
-            status_refresh: Duration::from_secs(30),
         }
     }
 }
@@ -121,7 +118,6 @@ struct Poller {
     bucket: TokenBucket,
     rng: fastrand::Rng,
     status: ConnStatus,
-    last_status_sent: Option<Instant>,
     /// Consecutive failures: the backoff attempt number.
     failures: u32,
     /// Consecutive 401/403 replies.
@@ -153,7 +149,6 @@ impl Poller {
             next,
             rng,
             status: ConnStatus::default(),
-            last_status_sent: None,
             failures: 0,
             auth_failures: 0,
             cfg,
@@ -169,7 +164,6 @@ impl Poller {
     async fn set_state(&mut self, state: ConnState) -> Result<(), Closed> {
         self.status.state = state;
         self.status.since = Some(Utc::now());
-        self.last_status_sent = Some(Instant::now());
         self.send(SourceMsg::Status(self.status.clone())).await
     }
 
@@ -383,11 +377,12 @@ impl Poller {
         self.failures = 0;
         self.auth_failures = 0;
         self.resuming = false;
-        let refresh_due = self
-            .last_status_sent
-            .is_none_or(|t| t.elapsed() >= self.cfg.status_refresh);
-        if self.status.state != ConnState::Live || refresh_due {
+        if self.status.state != ConnState::Live {
             self.set_state(ConnState::Live).await?;
+        } else {
+            // Fresh counters with every reply (one small message next to the batch), so the status line and
+            // the summary's request count are never behind; `since` stays the time the connection went live.
+            self.send(SourceMsg::Status(self.status.clone())).await?;
         }
         let ParsedReply {
             events,
