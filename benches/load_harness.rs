@@ -97,6 +97,12 @@ fn launcher() {
         .arg("--summary-dir")
         .arg(summary.path())
         .env("CB_EVENTS_URL", url)
+        // A private home: no user config, and no resume cursor from an earlier run (it would start after the
+        // last event and wait for more); the launcher's own variable is not a roomwatch option.
+        .env_remove(LAUNCHER_ENV)
+        .env("XDG_CONFIG_HOME", summary.path().join("config"))
+        .env("XDG_DATA_HOME", summary.path().join("data"))
+        .env("XDG_STATE_HOME", summary.path().join("state"))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .spawn()

@@ -40,6 +40,9 @@ impl RunError {
 }
 
 /// A started source: its channel and its task (aborted, not awaited, at the end).
+/// Pane history kept in headless mode (nothing is drawn; see `run_inner`).
+const HEADLESS_HISTORY: usize = 16;
+
 pub struct StartedSource {
     pub rx: mpsc::Receiver<SourceMsg>,
     pub task: tokio::task::JoinHandle<()>,
@@ -130,7 +133,13 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
     } = source;
     let replay = replay_of.is_some();
     let mut files = SessionFiles::new(exit::file_options(&common, &config, replay_of, save_cursor));
-    let mut state = State::with_settings(room, kind, Utc::now(), config.settings);
+    let mut settings = config.settings;
+    if common.headless {
+        // No screen, no scrollback: the panes keep only a token history. The totals and the summary come
+        // from the session statistics, which stay exact; this keeps headless memory small and flat.
+        settings.history_per_pane = HEADLESS_HISTORY;
+    }
+    let mut state = State::with_settings(room, kind, Utc::now(), settings);
     state.live.replay = replay;
     if let Err(e) = files.open(&state) {
         task.abort();
