@@ -83,6 +83,24 @@ impl Drop for Tmux {
     }
 }
 
+/// `roomwatch demo` in a tmux pane with its pid recorded (the inner shell writes `$$`, then becomes roomwatch
+/// with exec), summaries in `dir`, `after` run by the pane's shell when it ends. Returns once the screen is live.
+fn live_demo_with_pid(name: &str, dir: &Path, after: &str) -> (Tmux, String) {
+    let pidfile = dir.join("pid");
+    let cmd = format!(
+        "sh -c 'echo $$ > {}; exec {} demo --no-journal --summary-dir {} --rate 5'{after}",
+        pidfile.display(),
+        env!("CARGO_BIN_EXE_roomwatch"),
+        dir.display()
+    );
+    let t = Tmux::start(name, &cmd, 80, 24);
+    t.wait_for("the live screen", |s| {
+        s.contains("Chat") && s.contains("LIVE")
+    });
+    let pid = std::fs::read_to_string(&pidfile).unwrap();
+    (t, pid.trim().to_string())
+}
+
 fn demo_cmd(dir: &Path, extra: &str) -> String {
     format!(
         "cd '{}' && '{}' demo --no-journal --summary-dir '{}' {extra}; echo EXITED:$?; sleep 30",
@@ -144,21 +162,9 @@ fn sigterm_restores_the_terminal_and_exits_zero() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let pidfile = dir.path().join("pid");
-    // The inner shell records its pid, then becomes roomwatch (exec), in the foreground of the pane.
-    let cmd = format!(
-        "sh -c 'echo $$ > {}; exec {} demo --no-journal --summary-dir {} --rate 5'; echo EXITED:$?; sleep 30",
-        pidfile.display(),
-        env!("CARGO_BIN_EXE_roomwatch"),
-        dir.path().display()
-    );
-    let t = Tmux::start("term", &cmd, 80, 24);
-    t.wait_for("the live screen", |s| {
-        s.contains("Chat") && s.contains("LIVE")
-    });
-    let pid = std::fs::read_to_string(&pidfile).unwrap();
+    let (t, pid) = live_demo_with_pid("term", dir.path(), "; echo EXITED:$?; sleep 30");
     let status = Command::new("kill")
-        .args(["-TERM", pid.trim()])
+        .args(["-TERM", pid.as_str()])
         .status()
         .unwrap();
     assert!(status.success());
@@ -277,21 +283,7 @@ fn closing_the_terminal_ends_the_process() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let pidfile = dir.path().join("pid");
-    let cmd = format!(
-        "sh -c 'echo $$ > {}; exec {} demo --no-journal --summary-dir {} --rate 5'",
-        pidfile.display(),
-        env!("CARGO_BIN_EXE_roomwatch"),
-        dir.path().display()
-    );
-    let t = Tmux::start("hup", &cmd, 80, 24);
-    t.wait_for("the live screen", |s| {
-        s.contains("Chat") && s.contains("LIVE")
-    });
-    let pid = std::fs::read_to_string(&pidfile)
-        .unwrap()
-        .trim()
-        .to_string();
+    let (t, pid) = live_demo_with_pid("hup", dir.path(), "");
     // Like an SSH connection dropping: the pane's terminal goes away and the process gets SIGHUP.
     t.run(&["kill-server"]);
     let deadline = Instant::now() + Duration::from_secs(30);
