@@ -100,17 +100,23 @@ impl Journal {
         }
         self.batch_seq += 1;
         let received = format_at(batch.received_at);
+        // The part before the event is the same for every event of a batch from one source: built once.
+        let mut prefix = String::new();
+        let mut prefix_source = None;
         for ev in &batch.events {
             let Some(raw) = ev.raw.as_deref() else {
                 self.events_without_raw += 1;
                 continue;
             };
-            write!(
-                self.out,
-                "{{\"received_at\":\"{received}\",\"source\":\"{}\",\"batch\":{},\"event\":",
-                ev.source.as_str(),
-                self.batch_seq
-            )?;
+            if prefix_source != Some(ev.source) {
+                prefix = format!(
+                    "{{\"received_at\":\"{received}\",\"source\":\"{}\",\"batch\":{},\"event\":",
+                    ev.source.as_str(),
+                    self.batch_seq
+                );
+                prefix_source = Some(ev.source);
+            }
+            self.out.write_all(prefix.as_bytes())?;
             // The event is the platform's JSON; a secret would only be there by accident, but never store one.
             let raw = crate::mask::scrub(raw);
             self.out.write_all(one_line(&raw).as_bytes())?;
