@@ -315,3 +315,48 @@ fn closing_the_terminal_ends_the_process() {
     assert_eq!(summary["exit_reason"], "sighup", "{summary}");
     assert!(json.with_extension("md").exists());
 }
+
+/// A panic while the live screen is up: the terminal comes back (no alternate screen, no panes left over), the
+/// summary is written with `exit_reason: panic`, and the exit code is 4 with one line, no backtrace.
+#[test]
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "fault injection exists in debug builds only"
+)]
+fn a_panic_in_the_live_screen_restores_the_terminal_and_writes_the_summary() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (CI installs it; apt-get install tmux)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cmd = format!(
+        "cd '{}' && ROOMWATCH_FAULT_PANIC_AFTER_EVENTS=40 '{}' demo --no-journal --summary-dir '{}' --rate 40; \
+         echo EXITED:$?; sleep 30",
+        dir.path().display(),
+        env!("CARGO_BIN_EXE_roomwatch"),
+        dir.path().display()
+    );
+    let t = Tmux::start("panic", &cmd, 100, 30);
+    let s = t.wait_for("the shell after the panic", |s| s.contains("EXITED:"));
+    assert!(s.contains("EXITED:4"), "{s}");
+    assert!(!t.alternate_on());
+    assert!(
+        !s.contains("┏") && !s.contains("LIVE"),
+        "TUI leftovers:\n{s}"
+    );
+    assert!(s.contains("internal error"), "{s}");
+    assert!(
+        !s.contains("stack backtrace") && !s.contains("RUST_BACKTRACE"),
+        "{s}"
+    );
+    let json = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .expect("a JSON summary after the panic");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(summary["exit_reason"], "panic", "{summary}");
+    assert!(summary["events"]["total"].as_u64().unwrap() >= 40);
+}
