@@ -152,6 +152,26 @@ fn replay_says_replay_and_never_stale() {
     assert!(!screen.contains("STALE"), "{screen}");
 }
 
+/// Dropping a marker is confirmed on screen for a few seconds, then the line goes away.
+#[test]
+fn a_marker_is_confirmed_then_the_line_clears() {
+    let mut s = lively();
+    act(&mut s, Action::Mark);
+    typed(&mut s, "big moment");
+    act(&mut s, Action::Confirm);
+    assert_eq!(s.markers.len(), 1);
+    assert_eq!(s.markers[0].note, "big moment");
+    let screen = render(&s, 80, 24);
+    assert!(
+        screen.contains("marker 1 at") && screen.contains("big moment"),
+        "{screen}"
+    );
+    let later = s.live.now + chrono::Duration::seconds(9);
+    update(&mut s, Msg::Tick, later);
+    let screen = render(&s, 80, 24);
+    assert!(!screen.contains("marker 1 at"), "{screen}");
+}
+
 #[test]
 fn credentials_refused() {
     let mut s = lively();

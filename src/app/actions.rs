@@ -163,10 +163,16 @@ fn confirm_prompt(state: &mut State, fx: &mut Effects) {
             state.live.filters.min_tip = text.parse::<u64>().ok().filter(|m| *m > 0);
         }
         PromptKind::Marker { at } => {
-            state.markers.push(Marker {
-                at: *at,
-                note: text,
-            });
+            let at = *at;
+            let n = state.markers.len() + 1;
+            let local = at.with_timezone(&state.live.utc_offset).format("%H:%M:%S");
+            let said = if text.is_empty() {
+                format!("marker {n} at {local} · kept for the session summary")
+            } else {
+                format!("marker {n} at {local} · {text} · kept for the session summary")
+            };
+            state.markers.push(Marker { at, note: text });
+            state.live.info = Some((said, state.live.now));
             fx.redraw = true;
         }
     }

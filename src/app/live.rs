@@ -24,6 +24,8 @@ pub struct Live {
     pub filters: FilterSet,
     pub prompt: Option<Prompt>,
     pub help: bool,
+    /// A short confirmation (e.g. a marker dropped) shown under the status line for a few seconds.
+    pub info: Option<(String, DateTime<Utc>)>,
     /// Playing a journal (`roomwatch replay`): the status line says REPLAY, and quiet gaps are not STALE.
     pub replay: bool,
     /// First help line shown (clamped to the screen when drawn and when scrolled).
@@ -59,6 +61,7 @@ impl Live {
             filters: FilterSet::default(),
             prompt: None,
             help: false,
+            info: None,
             replay: false,
             help_scroll: 0,
             smart_viewers,

@@ -37,8 +37,9 @@ pub fn view(state: &State, frame: &mut Frame) {
     if let (Some(r), Some(text)) = (areas.banner, banner) {
         status::render_line(frame, r, format!(" {text}"), theme.banner());
     }
-    if let (Some(r), Some(text)) = (areas.notice, notice) {
-        status::render_line(frame, r, format!(" {text}"), theme.warn());
+    if let (Some(r), Some((text, warning))) = (areas.notice, notice) {
+        let style = if warning { theme.warn() } else { theme.text() };
+        status::render_line(frame, r, format!(" {text}"), style);
     }
     for (pane, rect) in &areas.panes {
         draw_pane(frame, *rect, state, *pane, &theme, areas.shape);

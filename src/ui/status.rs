@@ -13,6 +13,7 @@ use ratatui::Frame;
 
 /// How long a new notice gets its own line.
 const NOTICE_SECS: i64 = 60;
+const INFO_SECS: i64 = 8;
 
 fn secs_since(state: &State, t: chrono::DateTime<chrono::Utc>) -> i64 {
     (state.live.now - t).num_seconds().max(0)
@@ -214,14 +215,20 @@ fn hints(state: &State, actions: &[Action]) -> Option<String> {
     (!keys.is_empty()).then(|| keys.join(" / "))
 }
 
-/// The newest notice, for a minute after it arrived.
-pub fn notice(state: &State) -> Option<String> {
+/// The line under the status line: a fresh confirmation (`info`, a few seconds), else the newest warning
+/// notice (a minute). The flag says whether it is a warning.
+pub fn notice(state: &State) -> Option<(String, bool)> {
+    if let Some((text, at)) = &state.live.info {
+        if secs_since(state, *at) <= INFO_SECS {
+            return Some((format!("⚑ {}", clean(text)), false));
+        }
+    }
     let at = state.live.notice_at?;
     if secs_since(state, at) > NOTICE_SECS {
         return None;
     }
     let text = state.notices.last()?;
-    Some(format!("⚠ {}", clean(&crate::mask::scrub(text))))
+    Some((format!("⚠ {}", clean(&crate::mask::scrub(text))), true))
 }
 
 pub fn render_line(frame: &mut Frame, area: Rect, text: String, style: ratatui::style::Style) {
