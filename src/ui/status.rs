@@ -182,7 +182,11 @@ pub fn banner(state: &State) -> Option<String> {
         return None;
     }
     let (n, tips) = live.backlog();
-    let mut text = format!("⏸ PAUSED · {n} new ({tips} tips)");
+    let mut text = format!(
+        "⏸ PAUSED · {} new ({})",
+        thousands(n),
+        crate::numfmt::count(tips, "tip", "tips")
+    );
     if !live.paused {
         let frozen: Vec<&str> = crate::app::Pane::ALL
             .into_iter()
