@@ -179,6 +179,32 @@ fn kill_9_never_leaves_a_partial_summary_under_the_final_name() {
         !summaries(&sessions).is_empty(),
         "the autosave ran at least once in ten runs"
     );
+    // The next start sweeps what the killed runs left half-written (plus one planted for certain).
+    std::fs::write(sessions.join(".planted.json.tmp-4294967290-1"), "half").unwrap();
+    let status = sb
+        .cmd(&[
+            "demo",
+            "--headless",
+            "--rate",
+            "0",
+            "--max-events",
+            "10",
+            "--no-journal",
+            "--summary-dir",
+            sessions.to_str().unwrap(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let leftovers: Vec<String> = std::fs::read_dir(&sessions)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
 #[tokio::test]

@@ -107,6 +107,40 @@ fn temp_path(path: &Path) -> PathBuf {
     parent_dir(path).join(format!(".{name}.tmp-{}-{seq}", std::process::id()))
 }
 
+/// Removes the temp files that a killed roomwatch (`kill -9`, power cut) left in `dir`: `.<name>.tmp-<pid>-<n>`
+/// whose process is gone. Never touches a final file, nor the temp file of a process still running (another
+/// roomwatch writing into the same folder). Where `/proc` is missing, liveness cannot be told: nothing is removed.
+pub fn sweep_stale_temps(dir: &Path) -> usize {
+    if !Path::new("/proc/self").exists() {
+        return 0;
+    }
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = temp_owner(&name.to_string_lossy()) else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() && fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// The pid in a temp name made by [`temp_path`], `None` for any other name.
+fn temp_owner(name: &str) -> Option<u32> {
+    if !name.starts_with('.') {
+        return None;
+    }
+    let (_, tail) = name.rsplit_once(".tmp-")?;
+    let (pid, seq) = tail.split_once('-')?;
+    seq.parse::<u64>().ok()?;
+    pid.parse().ok()
+}
+
 /// fsync of a directory, so a rename survives a power cut.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
@@ -132,6 +166,25 @@ pub fn open_append_private(path: &Path, create_new: bool) -> io::Result<File> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stale_temps_of_dead_processes_are_swept_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |n: &str| dir.path().join(n);
+        // Above any pid_max: never a running process.
+        fs::write(p(".roomwatch-room-1.json.tmp-4294967290-3"), "half").unwrap();
+        let mine = format!(".roomwatch-room-1.md.tmp-{}-0", std::process::id());
+        fs::write(p(&mine), "being written").unwrap();
+        fs::write(p("roomwatch-room-1.json"), "{}").unwrap();
+        fs::write(p(".hidden.tmp-notapid-1"), "x").unwrap();
+        assert_eq!(sweep_stale_temps(dir.path()), 1);
+        assert!(!p(".roomwatch-room-1.json.tmp-4294967290-3").exists());
+        assert!(p(&mine).exists(), "a live process's temp file stays");
+        assert!(p("roomwatch-room-1.json").exists());
+        assert!(p(".hidden.tmp-notapid-1").exists());
+        assert_eq!(temp_owner(&mine), Some(std::process::id()));
+        assert_eq!(temp_owner("roomwatch.json"), None);
+    }
 
     fn names(dir: &Path) -> Vec<String> {
         let mut v: Vec<String> = fs::read_dir(dir)

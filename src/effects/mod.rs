@@ -120,11 +120,16 @@ impl SessionFiles {
             })?;
             self.journal = Some(j);
         }
+        // What a killed earlier run left half-written (never under a final name) goes now.
+        atomic::sweep_stale_temps(&self.summary_dir());
         if self.options.save_cursor {
             self.cursor = match &self.options.cursor_dir {
                 Some(dir) => Some(CursorStore::new(dir)),
                 None => CursorStore::default_store(),
             };
+            if let Some(store) = &self.cursor {
+                atomic::sweep_stale_temps(store.dir());
+            }
             if self.cursor.is_none() {
                 self.problem("no state directory: the resume cursor is not kept".into());
             }
