@@ -98,7 +98,7 @@ pub struct CommonArgs {
     /// Where the session summary files go (default: the data dir's sessions/).
     #[arg(long, value_name = "DIR")]
     pub summary_dir: Option<PathBuf>,
-    /// Append the raw events to this file (default: the data dir's journals/).
+    /// Append the raw events to this file (default: a new file in the data dir's journals/; a replay writes none).
     #[arg(long, value_name = "FILE", conflicts_with = "no_journal")]
     pub journal: Option<PathBuf>,
     /// Do not write a journal.
