@@ -62,6 +62,13 @@ pub async fn run(
                             return stdout_failed(e);
                         }
                     }
+                    // The lines leave before the resume cursor moves past them: a crash between the two can
+                    // repeat a batch on the next start, never skip one.
+                    if !batch.events.is_empty() {
+                        if let Err(e) = out.flush() {
+                            return stdout_failed(e);
+                        }
+                    }
                     files.on_batch(&batch);
                     update(state, Msg::Source(SourceMsg::Batch(batch)), Utc::now());
                     if done {
