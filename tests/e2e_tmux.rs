@@ -101,6 +101,18 @@ fn live_demo_with_pid(name: &str, dir: &Path, after: &str) -> (Tmux, String) {
     (t, pid.trim().to_string())
 }
 
+/// The JSON summary written in `dir` (its Markdown twin must be there too).
+fn the_summary(dir: &Path) -> serde_json::Value {
+    let json = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .expect("a JSON summary");
+    assert!(json.with_extension("md").exists(), "{}", json.display());
+    serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap()
+}
+
 fn demo_cmd(dir: &Path, extra: &str) -> String {
     format!(
         "cd '{}' && '{}' demo --no-journal --summary-dir '{}' {extra}; echo EXITED:$?; sleep 30",
@@ -304,16 +316,8 @@ fn closing_the_terminal_ends_the_process() {
     }
     // The summary is written although the terminal it would report to is gone (writing to it fails with
     // EIO; that must not turn into a panic and an abort before the files are written).
-    let json = std::fs::read_dir(dir.path())
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "json"))
-        .expect("a JSON summary after the terminal closed");
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let summary = the_summary(dir.path());
     assert_eq!(summary["exit_reason"], "sighup", "{summary}");
-    assert!(json.with_extension("md").exists());
 }
 
 /// A panic while the live screen is up: the terminal comes back (no alternate screen, no panes left over), the
@@ -349,14 +353,7 @@ fn a_panic_in_the_live_screen_restores_the_terminal_and_writes_the_summary() {
         !s.contains("stack backtrace") && !s.contains("RUST_BACKTRACE"),
         "{s}"
     );
-    let json = std::fs::read_dir(dir.path())
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "json"))
-        .expect("a JSON summary after the panic");
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let summary = the_summary(dir.path());
     assert_eq!(summary["exit_reason"], "panic", "{summary}");
     assert!(summary["events"]["total"].as_u64().unwrap() >= 40);
 }
