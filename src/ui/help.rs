@@ -120,7 +120,13 @@ fn columns(state: &State, theme: &Theme, inner: Rect) -> Vec<(Rect, Vec<Line<'st
         width: inner.width.saturating_sub(lw + 1),
         ..inner
     };
-    let (lw, rw) = (usize::from(lw), usize::from(right_rect.width));
+    let lw = usize::from(lw);
+    // In one column the right-hand sections go under the left one, at its width.
+    let rw = if two {
+        usize::from(right_rect.width)
+    } else {
+        lw
+    };
     let mut left: Vec<Line<'static>> = vec![Line::styled("Keys", theme.title(false))];
     for (keys, what) in rows(state) {
         left.extend(entry(&keys, &what, 11, lw, theme));
@@ -139,24 +145,19 @@ fn columns(state: &State, theme: &Theme, inner: Rect) -> Vec<(Rect, Vec<Line<'st
     right.push(Line::raw(""));
     right.push(Line::styled("In a prompt", theme.title(false)));
     for (keys, what) in state.settings.keymap.help_rows(Mode::Input) {
-        right.extend(entry(&keys, &what, 9, if two { rw } else { lw }, theme));
+        right.extend(entry(&keys, &what, 9, rw, theme));
     }
     right.push(Line::raw(""));
     right.push(Line::styled("In this help", theme.title(false)));
     for (keys, what) in help_mode_rows(state) {
-        right.extend(entry(&keys, what, 9, if two { rw } else { lw }, theme));
+        right.extend(entry(&keys, what, 9, rw, theme));
     }
     right.push(Line::raw(""));
     for note in [
         "Text filter: plain text, or /regex/ (case-insensitive).",
         "Filters hide lines, never delete them; totals are always exact.",
     ] {
-        let width = if two { rw } else { lw };
-        right.extend(format::wrap(
-            vec![Span::styled(note, theme.dim())],
-            width,
-            0,
-        ));
+        right.extend(format::wrap(vec![Span::styled(note, theme.dim())], rw, 0));
     }
     if two {
         vec![(left_rect, left), (right_rect, right)]
