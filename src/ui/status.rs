@@ -13,6 +13,7 @@ use ratatui::Frame;
 
 /// How long a new notice gets its own line.
 const NOTICE_SECS: i64 = 60;
+/// How long a confirmation (e.g. a marker dropped) keeps that line.
 const INFO_SECS: i64 = 8;
 
 fn secs_since(state: &State, t: chrono::DateTime<chrono::Utc>) -> i64 {
