@@ -13,16 +13,15 @@ fn stopped_by(signal: &str, reason: &str) {
     let sessions = sb.path("sessions");
     let journal = sb.path("j.jsonl");
     let mut child = sb
-        .cmd(&[
-            "demo",
-            "--headless",
-            "--rate",
+        .headless_demo(
             "200",
-            "--summary-dir",
-            sessions.to_str().unwrap(),
-            "--journal",
-            journal.to_str().unwrap(),
-        ])
+            &[
+                "--summary-dir",
+                sessions.to_str().unwrap(),
+                "--journal",
+                journal.to_str().unwrap(),
+            ],
+        )
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -88,7 +87,7 @@ fn sigint_writes_the_summary() {
 fn max_events_writes_the_summary_and_exits_0() {
     let sb = Sandbox::new();
     let out = sb
-        .cmd(&["demo", "--headless", "--rate", "0", "--max-events", "777"])
+        .headless_demo("0", &["--max-events", "777"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -115,15 +114,10 @@ fn a_panic_still_writes_the_summary_and_exits_4() {
     let sb = Sandbox::new();
     let sessions = sb.path("sessions");
     let out = sb
-        .cmd(&[
-            "demo",
-            "--headless",
-            "--rate",
+        .headless_demo(
             "0",
-            "--no-journal",
-            "--summary-dir",
-            sessions.to_str().unwrap(),
-        ])
+            &["--no-journal", "--summary-dir", sessions.to_str().unwrap()],
+        )
         .env("ROOMWATCH_FAULT_PANIC_AFTER_EVENTS", "2500")
         .output()
         .unwrap();
@@ -147,15 +141,10 @@ fn kill_9_never_leaves_a_partial_summary_under_the_final_name() {
     let mut rng = fastrand::Rng::with_seed(0x5eed);
     for _ in 0..10 {
         let mut child = sb
-            .cmd(&[
-                "demo",
-                "--headless",
-                "--rate",
+            .headless_demo(
                 "400",
-                "--no-journal",
-                "--summary-dir",
-                sessions.to_str().unwrap(),
-            ])
+                &["--no-journal", "--summary-dir", sessions.to_str().unwrap()],
+            )
             // Autosave on every wake-up: the process is nearly always in the middle of a summary write.
             .env("ROOMWATCH_AUTOSAVE_MS", "1")
             .stdout(Stdio::null())
@@ -182,17 +171,16 @@ fn kill_9_never_leaves_a_partial_summary_under_the_final_name() {
     // The next start sweeps what the killed runs left half-written (plus one planted for certain).
     std::fs::write(sessions.join(".planted.json.tmp-4294967290-1"), "half").unwrap();
     let status = sb
-        .cmd(&[
-            "demo",
-            "--headless",
-            "--rate",
+        .headless_demo(
             "0",
-            "--max-events",
-            "10",
-            "--no-journal",
-            "--summary-dir",
-            sessions.to_str().unwrap(),
-        ])
+            &[
+                "--max-events",
+                "10",
+                "--no-journal",
+                "--summary-dir",
+                sessions.to_str().unwrap(),
+            ],
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()

@@ -12,16 +12,15 @@ const FAKE_TOKEN: &str = "FaKeT0kenNeverStored1234";
 
 fn demo(sb: &Sandbox, n: u32, journal: &Path) -> std::process::Output {
     let out = sb
-        .cmd(&[
-            "demo",
-            "--headless",
-            "--rate",
+        .headless_demo(
             "0",
-            "--max-events",
-            &n.to_string(),
-            "--journal",
-            journal.to_str().unwrap(),
-        ])
+            &[
+                "--max-events",
+                &n.to_string(),
+                "--journal",
+                journal.to_str().unwrap(),
+            ],
+        )
         .env(
             "CB_EVENTS_URL",
             format!("https://eventsapi.chaturbate.com/events/someone/{FAKE_TOKEN}/"),
@@ -144,15 +143,7 @@ fn sessions_append_to_a_named_journal_and_replay_plays_them_all() {
 fn no_journal_writes_none() {
     let sb = Sandbox::new();
     let out = sb
-        .cmd(&[
-            "demo",
-            "--headless",
-            "--rate",
-            "0",
-            "--max-events",
-            "50",
-            "--no-journal",
-        ])
+        .headless_demo("0", &["--max-events", "50", "--no-journal"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));

@@ -8,20 +8,19 @@ use std::process::Output;
 
 fn live(sb: &Sandbox, n: u32, journal: &Path, sessions: &Path) -> Output {
     let out = sb
-        .cmd(&[
-            "demo",
-            "--headless",
-            "--rate",
+        .headless_demo(
             "0",
-            "--seed",
-            "11",
-            "--max-events",
-            &n.to_string(),
-            "--journal",
-            journal.to_str().unwrap(),
-            "--summary-dir",
-            sessions.to_str().unwrap(),
-        ])
+            &[
+                "--seed",
+                "11",
+                "--max-events",
+                &n.to_string(),
+                "--journal",
+                journal.to_str().unwrap(),
+                "--summary-dir",
+                sessions.to_str().unwrap(),
+            ],
+        )
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));

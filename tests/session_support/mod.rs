@@ -34,6 +34,13 @@ impl Sandbox {
             .stdin(Stdio::null());
         c
     }
+
+    /// `roomwatch demo --headless --rate RATE …extra` in this sandbox.
+    pub fn headless_demo(&self, rate: &str, extra: &[&str]) -> Command {
+        let mut args = vec!["demo", "--headless", "--rate", rate];
+        args.extend_from_slice(extra);
+        self.cmd(&args)
+    }
 }
 
 /// `roomwatch-*.json` files in `dir`, sorted.
