@@ -5,7 +5,6 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use tracing_appender::non_blocking::{NonBlocking, WorkerGuard};
-use tracing_appender::rolling::{RollingFileAppender, Rotation};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
 
@@ -84,38 +83,92 @@ pub fn open(setup: &LogSetup) -> Result<Option<(NonBlocking, WorkerGuard, PathBu
     Ok(Some((w, g, dir.clone())))
 }
 
+/// Logs name viewers and tippers: every log file is private like the journal (0600, an existing one
+/// tightened), whoever created it.
 fn open_append(path: &Path) -> io::Result<std::fs::File> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
-    let mut opts = std::fs::OpenOptions::new();
-    opts.create(true).append(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        // Logs name viewers and tippers: keep them private like the journal.
-        opts.mode(0o600);
-    }
-    opts.open(path)
+    crate::effects::atomic::open_append_private(path, false)
 }
 
-fn daily(dir: &Path) -> Result<RollingFileAppender, String> {
+fn daily(dir: &Path) -> Result<DailyFiles, String> {
     if !dir.exists() {
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-        // Logs name viewers and tippers: a directory we create is private (one the user made is left alone).
+        // A directory we create is private (one the user made is left alone).
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
         }
     }
-    RollingFileAppender::builder()
-        .rotation(Rotation::DAILY)
-        .filename_prefix("roomwatch")
-        .filename_suffix("log")
-        .max_log_files(KEEP_DAILY_FILES)
-        .build(dir)
-        .map_err(|e| e.to_string())
+    let mut files = DailyFiles {
+        dir: dir.to_path_buf(),
+        day: String::new(),
+        file: None,
+    };
+    files.roll().map_err(|e| e.to_string())?;
+    Ok(files)
+}
+
+/// `roomwatch.YYYY-MM-DD.log` (UTC day) in a directory, opened 0600, a new one each day, the oldest deleted
+/// beyond [`KEEP_DAILY_FILES`]. (tracing-appender's rolling appender creates its files with the umask's mode,
+/// usually 0644, and has no way to ask for a private one.)
+pub struct DailyFiles {
+    dir: PathBuf,
+    day: String,
+    file: Option<std::fs::File>,
+}
+
+impl DailyFiles {
+    fn name(day: &str) -> String {
+        format!("roomwatch.{day}.log")
+    }
+
+    /// Opens today's file if the day changed, and prunes old ones.
+    fn roll(&mut self) -> io::Result<()> {
+        let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+        if self.file.is_some() && today == self.day {
+            return Ok(());
+        }
+        self.file = Some(open_append(&self.dir.join(Self::name(&today)))?);
+        self.day = today;
+        self.prune();
+        Ok(())
+    }
+
+    fn prune(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let mut days: Vec<String> = entries
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter_map(|n| {
+                let day = n.strip_prefix("roomwatch.")?.strip_suffix(".log")?;
+                (day.len() == 10 && chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_ok())
+                    .then(|| day.to_string())
+            })
+            .collect();
+        days.sort();
+        let extra = days.len().saturating_sub(KEEP_DAILY_FILES);
+        for day in &days[..extra] {
+            let _ = std::fs::remove_file(self.dir.join(Self::name(day)));
+        }
+    }
+}
+
+impl Write for DailyFiles {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.roll()?;
+        match &mut self.file {
+            Some(f) => f.write(buf),
+            None => Ok(buf.len()),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.as_mut().map_or(Ok(()), |f| f.flush())
+    }
 }
 
 /// A subscriber writing scrubbed lines through `writer` (no ANSI colours: it is a file).
@@ -138,7 +191,7 @@ pub fn init(setup: &LogSetup) -> Result<LogGuard, LogError> {
     let opened = match open(setup) {
         Ok(o) => o,
         Err(e) if setup.file.is_none() => {
-            eprintln!("roomwatch: warning: {e}; logging is off");
+            crate::stderr::say(&format!("roomwatch: warning: {e}; logging is off"));
             None
         }
         Err(e) => return Err(e),

@@ -9,7 +9,7 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("roomwatch: cannot start the async runtime: {e}");
+            roomwatch::stderr::say(&format!("roomwatch: cannot start the async runtime: {e}"));
             return ExitCode::from(4);
         }
     };

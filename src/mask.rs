@@ -1,5 +1,7 @@
 //! Secret masking. The events URL *is* the credential: every string that may reach a screen, a log line or a
-//! file passes through [`scrub`], which replaces every registered secret (raw and percent-encoded) with `***`.
+//! file passes through [`scrub`], which replaces every registered secret (raw and percent-encoded) with `***`,
+//! and the token segment of anything shaped like an events URL (`…/events/<user>/<token>`) whether or not it
+//! was registered (a URL pasted where a file name belongs reaches error messages before it is ever parsed).
 
 use std::borrow::Cow;
 use std::sync::RwLock;
@@ -29,8 +31,16 @@ pub fn register(secret: &str) {
     guard.sort_by_key(|s| std::cmp::Reverse(s.len()));
 }
 
-/// Replaces every registered secret in `text` with [`MASK`].
+/// Replaces every registered secret in `text`, and the token of every events-URL-shaped path, with [`MASK`].
 pub fn scrub(text: &str) -> Cow<'_, str> {
+    let registered = scrub_registered(text);
+    match scrub_url_shapes(&registered) {
+        Cow::Borrowed(_) => registered,
+        Cow::Owned(o) => Cow::Owned(o),
+    }
+}
+
+fn scrub_registered(text: &str) -> Cow<'_, str> {
     let guard = SECRETS.read().unwrap_or_else(|e| e.into_inner());
     if !guard.iter().any(|s| text.contains(s.as_str())) {
         return Cow::Borrowed(text);
@@ -42,6 +52,22 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// `events/<user>/<token>` with `/` or `%2F` between the parts: the token part is masked.
+fn scrub_url_shapes(text: &str) -> Cow<'_, str> {
+    static SHAPE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let lower = text.to_ascii_lowercase();
+    if !(lower.contains("events/") || lower.contains("events%2f")) {
+        return Cow::Borrowed(text);
+    }
+    let re = SHAPE.get_or_init(|| {
+        regex::Regex::new(
+            r#"(?i)(events(?:/|%2f)[^/\s?#"'<>]+(?:/|%2f))([^/\s?#"'<>*][^/\s?#"'<>]*)"#,
+        )
+        .expect("a valid pattern")
+    });
+    re.replace_all(text, |c: &regex::Captures| format!("{}{MASK}", &c[1]))
 }
 
 fn percent_encode(s: &str) -> String {
@@ -68,5 +94,22 @@ mod tests {
         assert!(!masked.contains("s3cr3t"), "{masked}");
         assert_eq!(masked, "GET /events/alice/***/ and /events/alice/***/");
         assert!(matches!(scrub("nothing here"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn any_events_url_is_masked_registered_or_not() {
+        // Issue 9: the URL itself put where a file name belongs was printed in clear.
+        let line = "cannot read the Events API URL file https://eventsapi.chaturbate.com/events/bob/Unregistered9Tok/: \
+                    No such file";
+        let masked = scrub(line);
+        assert!(!masked.contains("Unregistered9Tok"), "{masked}");
+        assert!(masked.contains("/events/bob/***/"), "{masked}");
+        let encoded = scrub("path=%2Fevents%2Fbob%2FEncTok77%2F and EVENTS/carol/Upper55");
+        assert!(
+            !encoded.contains("EncTok77") && !encoded.contains("Upper55"),
+            "{encoded}"
+        );
+        assert!(matches!(scrub("no events/ here"), Cow::Borrowed(_)));
+        assert_eq!(scrub("/events/bob/***/"), "/events/bob/***/");
     }
 }

@@ -357,3 +357,43 @@ fn a_panic_in_the_live_screen_restores_the_terminal_and_writes_the_summary() {
     assert_eq!(summary["exit_reason"], "panic", "{summary}");
     assert!(summary["events"]["total"].as_u64().unwrap() >= 40);
 }
+
+/// Issue 9: a panic caught in another task (the source) used to trigger the TUI's hook, which restored the
+/// terminal while the event loop went on drawing nothing on a cooked terminal until a key was pressed. Now it
+/// ends the session through the one exit path: terminal restored once, summary `panic`, exit 4, by itself.
+#[test]
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "fault injection exists in debug builds only"
+)]
+fn a_panic_in_the_source_ends_the_live_screen_through_the_exit_path() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (CI installs it; apt-get install tmux)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cmd = format!(
+        "cd '{}' && ROOMWATCH_FAULT_SOURCE_PANIC_AFTER_BATCHES=20 '{}' demo --no-journal --summary-dir '{}' \
+         --rate 40; echo EXITED:$?; sleep 30",
+        dir.path().display(),
+        env!("CARGO_BIN_EXE_roomwatch"),
+        dir.path().display()
+    );
+    let t = Tmux::start("source-panic", &cmd, 100, 30);
+    let s = t.wait_for("the shell after the source panic", |s| {
+        s.contains("EXITED:")
+    });
+    assert!(s.contains("EXITED:4"), "{s}");
+    assert!(!t.alternate_on());
+    assert!(
+        !s.contains("┏") && !s.contains("LIVE"),
+        "TUI leftovers:\n{s}"
+    );
+    assert!(s.contains("internal error"), "{s}");
+    let summary = the_summary(dir.path());
+    assert_eq!(summary["exit_reason"], "panic", "{summary}");
+    assert!(
+        summary["events"]["total"].as_u64().unwrap() >= 1,
+        "{summary}"
+    );
+}

@@ -30,12 +30,13 @@ fn paused_config(url: &str) -> PollerConfig {
 }
 
 #[tokio::test(start_paused = true)]
-async fn backoff_doubles_to_the_cap_honours_retry_after_and_resets_after_success() {
+async fn backoff_doubles_to_the_cap_honours_a_longer_retry_after_and_resets_after_success() {
     let mut mcfg = MockConfig::new("alice", TOKEN);
     mcfg.per_reply = 5;
     mcfg.faults = Arc::new(|n| match n {
         1..=8 => Some(Fault::status(503)),
-        9 => Some(Fault::retry_after("7")),
+        // Longer than the schedule's 60 s: honoured (a shorter one never shortens the schedule).
+        9 => Some(Fault::retry_after("90")),
         10 => Some(Fault::TruncateBody),
         // 11 succeeds, then a fresh failure starts the schedule again.
         12 => Some(Fault::status(502)),
@@ -84,7 +85,7 @@ async fn backoff_doubles_to_the_cap_honours_retry_after_and_resets_after_success
             (6, 32),
             (7, 60),
             (8, 60),
-            (9, 7),
+            (9, 90),
             (10, 60),
             (1, 1)
         ]

@@ -30,6 +30,8 @@ pub enum ExitReason {
     CredentialsRefused,
     FatalError(String),
     Panic,
+    /// The source's channel closed without saying it ended (a source that vanished): exit 4.
+    SourceFailed,
     /// Headless stdout was closed by the reader (e.g. `| head`): a normal end.
     OutputClosed,
 }
@@ -46,6 +48,7 @@ impl ExitReason {
             ExitReason::CredentialsRefused => "credentials_refused",
             ExitReason::FatalError(_) => "fatal_error",
             ExitReason::Panic => "panic",
+            ExitReason::SourceFailed => "source_failed",
             ExitReason::OutputClosed => "output_closed",
         }
     }
@@ -54,7 +57,7 @@ impl ExitReason {
     pub fn exit_code(&self) -> i32 {
         match self {
             ExitReason::CredentialsRefused => 3,
-            ExitReason::FatalError(_) | ExitReason::Panic => 4,
+            ExitReason::FatalError(_) | ExitReason::Panic | ExitReason::SourceFailed => 4,
             _ => 0,
         }
     }

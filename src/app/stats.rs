@@ -68,6 +68,20 @@ pub struct SessionStats {
     /// The source's latest cumulative counters.
     pub conn: ConnStatus,
     pub outages: Vec<Outage>,
+    /// A token total reached `u64::MAX` and stopped there (amounts come from the network: they saturate,
+    /// never wrap). The summary says so.
+    pub saturated: bool,
+}
+
+/// `total += n`, stopping at `u64::MAX` and noting it.
+fn add(total: &mut u64, n: u64, saturated: &mut bool) {
+    match total.checked_add(n) {
+        Some(t) => *total = t,
+        None => {
+            *total = u64::MAX;
+            *saturated = true;
+        }
+    }
 }
 
 impl SessionStats {
@@ -82,14 +96,14 @@ impl SessionStats {
                 tokens, anonymous, ..
             } => {
                 self.tips_count += 1;
-                self.tips_tokens += tokens;
+                add(&mut self.tips_tokens, *tokens, &mut self.saturated);
                 self.add_bucket(ev.at, *tokens);
                 if *anonymous {
                     self.anon_tips_count += 1;
-                    self.anon_tips_tokens += tokens;
+                    add(&mut self.anon_tips_tokens, *tokens, &mut self.saturated);
                 } else if let Some(u) = user {
                     let t = self.tippers.entry(u.to_string()).or_default();
-                    t.tokens += tokens;
+                    add(&mut t.tokens, *tokens, &mut self.saturated);
                     t.count += 1;
                 }
                 if self.biggest_tip.as_ref().is_none_or(|b| *tokens > b.tokens) {
@@ -133,7 +147,7 @@ impl SessionStats {
             EventBody::FanclubJoin => self.fanclub_joins += 1,
             EventBody::MediaPurchase { tokens, .. } => {
                 self.media_count += 1;
-                self.media_tokens += tokens;
+                add(&mut self.media_tokens, *tokens, &mut self.saturated);
                 self.add_bucket(ev.at, *tokens);
             }
             EventBody::RoomSubjectChange { .. }
@@ -154,7 +168,11 @@ impl SessionStats {
     fn add_bucket(&mut self, at: DateTime<Utc>, tokens: u64) {
         let ts = at.timestamp();
         let start = ts - ts.rem_euclid(BUCKET_SECS);
-        *self.tokens_by_bucket.entry(start).or_default() += tokens;
+        add(
+            self.tokens_by_bucket.entry(start).or_default(),
+            tokens,
+            &mut self.saturated,
+        );
     }
 
     /// Applies a source status: keeps the counters and tracks outages (first failure → next success).
@@ -194,6 +212,11 @@ impl SessionStats {
                     / 1000.0
             })
             .fold(0.0, f64::max)
+    }
+
+    /// Tips and media purchases together, saturating.
+    pub fn tokens_total(&self) -> u64 {
+        self.tips_tokens.saturating_add(self.media_tokens)
     }
 
     /// Top named tippers by tokens (ties: more tips first, then name), at most `n`.

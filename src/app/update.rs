@@ -14,8 +14,11 @@ pub fn update(state: &mut State, msg: Msg, now: DateTime<Utc>) -> Effects {
     match msg {
         Msg::Source(SourceMsg::Batch(batch)) => {
             state.last_reply_at = Some(batch.received_at);
-            state.stats.duplicates_dropped += u64::from(batch.duplicates_dropped);
-            state.stats.skipped_events += u64::from(batch.skipped);
+            let stats = &mut state.stats;
+            stats.duplicates_dropped = stats
+                .duplicates_dropped
+                .saturating_add(batch.duplicates_dropped.into());
+            stats.skipped_events = stats.skipped_events.saturating_add(batch.skipped.into());
             if let Some(last) = batch.events.last() {
                 state.last_event_id = Some(last.id.clone());
             }
@@ -38,10 +41,13 @@ pub fn update(state: &mut State, msg: Msg, now: DateTime<Utc>) -> Effects {
             fx.redraw = true;
         }
         Msg::Source(SourceMsg::Ended) => end(state, ExitReason::EndOfReplay, &mut fx),
+        // A panic is a bug: the session ends at once, whatever the screen would hold.
+        Msg::Source(SourceMsg::Fatal(SourceError::Panic(_))) => fx.quit = Some(ExitReason::Panic),
         Msg::Source(SourceMsg::Fatal(err)) => {
             let reason = match err {
                 SourceError::CredentialsRefused { .. } => ExitReason::CredentialsRefused,
                 SourceError::Fatal(text) => ExitReason::FatalError(text),
+                SourceError::Vanished | SourceError::Panic(_) => ExitReason::SourceFailed,
             };
             end(state, reason, &mut fx);
         }

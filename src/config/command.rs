@@ -21,7 +21,7 @@ pub fn run(ask: Ask, config: Option<PathBuf>, sets: Vec<String>) -> i32 {
             match config.or_else(default_path) {
                 Some(p) => write_or_fail(&mut out, &format!("{}\n", p.display())),
                 None => {
-                    eprintln!("roomwatch: no home directory, so no default config path; use --config FILE");
+                    crate::stderr::say("roomwatch: no home directory, so no default config path; use --config FILE");
                     2
                 }
             }
@@ -43,7 +43,7 @@ pub fn run(ask: Ask, config: Option<PathBuf>, sets: Vec<String>) -> i32 {
                     write_or_fail(&mut out, &format!("ok: {from}\n"))
                 }
                 Err(e) => {
-                    eprintln!("roomwatch: {e}");
+                    crate::stderr::say(&format!("roomwatch: {e}"));
                     2
                 }
             }
@@ -57,7 +57,7 @@ fn write_or_fail(out: &mut dyn Write, text: &str) -> i32 {
         Ok(()) => 0,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
         Err(e) => {
-            eprintln!("roomwatch: cannot write to stdout: {e}");
+            crate::stderr::say(&format!("roomwatch: cannot write to stdout: {e}"));
             4
         }
     }

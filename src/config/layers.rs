@@ -21,6 +21,7 @@ fn single(key: &str, text: &str, source: Source) -> Option<Single> {
 const INTERNAL_VARS: &[&str] = &[
     crate::run::exit::AUTOSAVE_ENV,
     crate::run::exit::FAULT_PANIC_ENV,
+    crate::run::exit::FAULT_SOURCE_PANIC_ENV,
 ];
 
 /// The `ROOMWATCH_…` variables, in the order of [`OPTIONS`]. An unknown `ROOMWATCH_` variable is an error (a

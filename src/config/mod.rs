@@ -100,13 +100,13 @@ pub fn load(opts: &LoadOptions) -> Result<Config, ConfigError> {
 
     let config_file = match &opts.config_file {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
+            let text = crate::files::read_text(path, crate::files::MAX_CONFIG_BYTES)
                 .map_err(|e| ConfigError::unreadable(path, &e, true))?;
             apply_text(&mut b, &text, &file_source(path, &text))?;
             Some(path.clone())
         }
         None => match default_path() {
-            Some(path) => match std::fs::read_to_string(&path) {
+            Some(path) => match crate::files::read_text(&path, crate::files::MAX_CONFIG_BYTES) {
                 Ok(text) => {
                     apply_text(&mut b, &text, &file_source(&path, &text))?;
                     Some(path)

@@ -40,7 +40,7 @@ impl CursorStore {
     /// file name) is no cursor: the caller starts as without one.
     pub fn load(&self, room: &str) -> Option<String> {
         let path = self.path(room);
-        let text = match std::fs::read_to_string(&path) {
+        let text = match crate::files::read_text(&path, crate::files::MAX_SMALL_FILE_BYTES) {
             Ok(t) => t,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
             Err(e) => {

@@ -7,6 +7,7 @@ pub mod atomic;
 pub mod cursor;
 pub mod journal;
 pub mod names;
+pub mod room_lock;
 pub mod summary;
 pub mod summary_md;
 

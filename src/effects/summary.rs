@@ -43,6 +43,10 @@ pub struct Summary {
     pub events: Events,
     /// Tips plus media purchases.
     pub tokens_total: u64,
+    /// Present (`true`) when a token total reached the largest number roomwatch counts (18446744073709551615)
+    /// and stopped there instead of wrapping: the figures are then lower bounds.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub totals_saturated: bool,
     pub tips: Tips,
     pub viewers: Viewers,
     pub chat: Chat,
@@ -218,7 +222,8 @@ pub fn build(state: &State, meta: &SummaryMeta) -> Summary {
             duplicates_dropped: s.duplicates_dropped,
             skipped: s.skipped_events,
         },
-        tokens_total: s.tips_tokens + s.media_tokens,
+        tokens_total: s.tokens_total(),
+        totals_saturated: s.saturated,
         tips: Tips {
             count: s.tips_count,
             tokens: s.tips_tokens,
@@ -299,8 +304,13 @@ pub fn text_lines(s: &Summary) -> [String; 5] {
             s.exit_reason
         ),
         format!(
-            "tokens {} · {} for {}{} · {} media for {}",
+            "tokens {}{} · {} for {}{} · {} media for {}",
             thousands(s.tokens_total),
+            if s.totals_saturated {
+                " (capped: lower bounds)"
+            } else {
+                ""
+            },
             count(s.tips.count, "tip", "tips"),
             thousands(s.tips.tokens),
             biggest,

@@ -10,22 +10,17 @@ const BAR_WIDTH: usize = 40;
 const MAX_FILLED_ROWS: usize = 288;
 const BUCKET_SECS: i64 = crate::app::stats::BUCKET_SECS;
 
-/// Text from the network or the broadcaster, made inert in Markdown: control characters (escape sequences)
-/// dropped, line breaks flattened, and the characters that would open markup or break a table escaped.
+/// Text from the network or the broadcaster, made inert in Markdown: the terminal sanitizer first (control
+/// characters, escape sequences, bidi and invisible characters dropped, line breaks flattened), then the
+/// characters that would open markup or break a table escaped.
 pub fn md_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\n' | '\r' | '\t' => out.push(' '),
-            c if c.is_control() => {}
-            // Bidi overrides would reorder the rest of the line.
-            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {}
-            '\\' | '|' | '*' | '`' | '<' | '>' | '[' | ']' | '#' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
+    let clean = crate::sanitize::clean(s);
+    let mut out = String::with_capacity(clean.len());
+    for c in clean.chars() {
+        if matches!(c, '\\' | '|' | '*' | '`' | '<' | '>' | '[' | ']' | '#') {
+            out.push('\\');
         }
+        out.push(c);
     }
     out
 }
@@ -62,7 +57,7 @@ pub fn render(s: &Summary) -> String {
         let _ = writeln!(
             md,
             "\nReplay of the journal `{}`",
-            journal.replace('`', "'")
+            crate::sanitize::clean(journal).replace('`', "'")
         );
     }
     headline(&mut md, s);
@@ -141,6 +136,14 @@ fn headline(md: &mut String, s: &Summary) {
     let _ = writeln!(md, "\n| | |\n|---|---|");
     for (k, v) in rows {
         let _ = writeln!(md, "| {k} | {v} |");
+    }
+    if s.totals_saturated {
+        let _ = writeln!(
+            md,
+            "\nSome token totals reached {} (the largest number roomwatch counts) and stopped there: they are \
+             lower bounds.",
+            thousands(u64::MAX)
+        );
     }
 }
 
@@ -304,7 +307,8 @@ mod tests {
     #[test]
     fn network_text_is_inert() {
         assert_eq!(md_text("a|b"), "a\\|b");
-        assert_eq!(md_text("x\u{1b}[2Jy\nz"), "x\\[2Jy z");
+        assert_eq!(md_text("x\u{1b}[2Jy\nz"), "xy z");
+        assert_eq!(md_text("a\u{1b}]0;title\u{7}b\u{9b}1m\u{200b}c"), "abc");
         assert_eq!(md_text("\u{202e}rev"), "rev");
         assert_eq!(md_text("alice_99"), "alice_99");
     }

@@ -90,6 +90,44 @@ pub fn write_json_line<W: Write>(out: &mut W, ev: &RoomEvent) -> io::Result<()> 
         | EventBody::BroadcastStart
         | EventBody::BroadcastStop => {}
     }
-    serde_json::to_writer(&mut *out, &line)?;
+    let mut ser = serde_json::Serializer::with_formatter(&mut *out, TerminalSafe);
+    line.serialize(&mut ser)?;
     out.write_all(b"\n")
+}
+
+/// JSON as serde_json writes it, except that the characters a terminal could act on although JSON allows
+/// them raw — DEL, the C1 controls (U+0080–U+009F: an 8-bit CSI is U+009B), the bidi controls and the line
+/// and paragraph separators — are written as `\uXXXX` escapes. The parsed value is the same; a headless
+/// line printed to a terminal (`roomwatch … --headless` with no pipe) carries no raw control character.
+struct TerminalSafe;
+
+fn needs_escape(c: char) -> bool {
+    matches!(c,
+        '\u{7f}'..='\u{9f}' | '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}'
+        | '\u{2066}'..='\u{2069}')
+}
+
+impl serde_json::ser::Formatter for TerminalSafe {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        // Fast path: every such character is DEL or starts with 0xC2, 0xD8 or 0xE2 in UTF-8.
+        if !fragment
+            .bytes()
+            .any(|b| matches!(b, 0x7f | 0xc2 | 0xd8 | 0xe2))
+        {
+            return w.write_all(fragment.as_bytes());
+        }
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if needs_escape(c) {
+                w.write_all(&fragment.as_bytes()[start..i])?;
+                write!(w, "\\u{:04x}", c as u32)?;
+                start = i + c.len_utf8();
+            }
+        }
+        w.write_all(&fragment.as_bytes()[start..])
+    }
 }

@@ -141,23 +141,41 @@ pub struct UserInfo {
 }
 
 /// A media id is a number in the official docs and a string in some clients; kept as sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MediaId {
     Number(i64),
     Text(String),
+    /// A JSON number that does not fit `i64` (a huge or fractional id), kept digit for digit as it was sent:
+    /// written back as the same number, never rounded through a float.
+    Verbatim(String),
+}
+
+impl Serialize for MediaId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            MediaId::Number(n) => s.serialize_i64(*n),
+            MediaId::Text(t) => s.serialize_str(t),
+            MediaId::Verbatim(digits) => {
+                match serde_json::value::RawValue::from_string(digits.clone()) {
+                    Ok(raw) => raw.serialize(s),
+                    // Only the parser builds this variant, from a number it read; anything else is text.
+                    Err(_) => s.serialize_str(digits),
+                }
+            }
+        }
+    }
 }
 
 impl fmt::Display for MediaId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             MediaId::Number(n) => write!(f, "{n}"),
-            MediaId::Text(s) => f.write_str(s),
+            MediaId::Text(s) | MediaId::Verbatim(s) => f.write_str(s),
         }
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Media {
     pub id: MediaId,
     pub name: Option<String>,

@@ -4,17 +4,13 @@
 use crate::app::{ExitReason, State};
 use crate::cli::CommonArgs;
 use crate::effects::{FileOptions, SessionFiles};
-use crate::sources::{SourceError, SourceMsg};
 use chrono::Utc;
 use futures_util::FutureExt;
-use std::any::Any;
 use std::future::Future;
-use std::io::Write;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
-use tokio::sync::mpsc;
 
 /// The last panic's message and place, kept by the hook for the end report.
 static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
@@ -23,11 +19,15 @@ static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
 pub const AUTOSAVE_ENV: &str = "ROOMWATCH_AUTOSAVE_MS";
 /// Hidden, debug builds only: panic after this many events (the panic exit-path test).
 pub const FAULT_PANIC_ENV: &str = "ROOMWATCH_FAULT_PANIC_AFTER_EVENTS";
+/// Hidden, debug builds only: the simulator panics after this many batches (the source-panic tests).
+pub const FAULT_SOURCE_PANIC_ENV: &str = "ROOMWATCH_FAULT_SOURCE_PANIC_AFTER_BATCHES";
 
-/// One line on stderr; never panics (after a hang-up there is no terminal to write to).
-pub fn say(line: &str) {
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{line}");
+/// The simulator's fault injection, in debug builds only.
+pub fn fault_source_panic() -> Option<u64> {
+    if !cfg!(debug_assertions) {
+        return None;
+    }
+    std::env::var(FAULT_SOURCE_PANIC_ENV).ok()?.parse().ok()
 }
 
 /// Replaces the default panic output (a backtrace hint on a screen that may be in raw mode) with a record
@@ -51,13 +51,7 @@ pub fn last_panic() -> Option<String> {
     LAST_PANIC.lock().ok().and_then(|l| l.clone())
 }
 
-fn panic_text(payload: &(dyn Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "panic".into())
-}
+use crate::sources::supervisor::panic_text;
 
 /// Runs `fut`, turning a panic inside it into `Err(message)`. Whatever `fut` borrowed (the state, the files)
 /// is usable afterwards: that is what lets a panic still write the summary.
@@ -66,19 +60,6 @@ pub async fn catch_panic<F: Future>(fut: F) -> Result<F::Output, String> {
         .catch_unwind()
         .await
         .map_err(|p| panic_text(&*p))
-}
-
-/// Spawns a source task; if it panics, the runner gets a [`SourceMsg::Fatal`] instead of a silent end.
-pub fn spawn_source<F>(fut: F, tx: mpsc::Sender<SourceMsg>) -> tokio::task::JoinHandle<()>
-where
-    F: Future<Output = ()> + Send + 'static,
-{
-    tokio::spawn(async move {
-        if let Err(text) = catch_panic(fut).await {
-            let text = format!("the event source stopped on an internal error: {text}");
-            let _ = tx.send(SourceMsg::Fatal(SourceError::Fatal(text))).await;
-        }
-    })
 }
 
 /// The session's file options from the command line. A replay writes no journal unless `--journal` asks.
@@ -121,10 +102,10 @@ pub fn finish_session(files: &mut SessionFiles, state: &mut State, reason: &Exit
     match finished {
         Ok(_) => {
             for line in files.end_report() {
-                say(&line);
+                crate::stderr::say(&line);
             }
         }
-        Err(p) => say(&format!(
+        Err(p) => crate::stderr::say(&format!(
             "roomwatch: internal error while writing the session summary: {}",
             crate::mask::scrub(&panic_text(&*p))
         )),
@@ -151,24 +132,6 @@ mod tests {
         let got = catch_panic(runner).await;
         assert_eq!(got.unwrap_err(), "boom in the runner");
         assert_eq!(state.stats.events_total, 42);
-    }
-
-    #[tokio::test]
-    async fn a_panicking_source_becomes_a_fatal_message() {
-        let (tx, mut rx) = mpsc::channel(4);
-        let task = spawn_source(
-            async {
-                panic!("source broke");
-            },
-            tx,
-        );
-        let msg = rx.recv().await.expect("a message");
-        match msg {
-            SourceMsg::Fatal(SourceError::Fatal(text)) => assert!(text.contains("source broke")),
-            other => panic!("{other:?}"),
-        }
-        assert!(rx.recv().await.is_none(), "channel closes after the fatal");
-        task.await.unwrap();
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use super::signals::Signals;
 use crate::app::{update, ExitReason, Msg, State};
 use crate::event::write_json_line;
-use crate::sources::{ConnState, ConnStatus, SourceMsg};
+use crate::sources::{ConnState, ConnStatus, SourceError, SourceMsg};
 use chrono::Utc;
 use std::io::{self, Write};
 use tokio::sync::mpsc;
@@ -43,8 +43,15 @@ pub async fn run(
             }
         };
         if got == 0 {
+            // `Ended` and `Fatal` end the run before the channel closes: closing without one is a source
+            // that vanished, never a clean end.
             let _ = out.flush();
-            return ExitReason::EndOfReplay;
+            update(
+                state,
+                Msg::Source(SourceMsg::Fatal(SourceError::Vanished)),
+                Utc::now(),
+            );
+            return ExitReason::SourceFailed;
         }
         for msg in buf.drain(..) {
             let msg = match msg {
@@ -87,7 +94,7 @@ pub async fn run(
                     SourceMsg::Status(s)
                 }
                 SourceMsg::Notice(text) => {
-                    super::exit::say(&format!("roomwatch: {}", crate::mask::scrub(&text)));
+                    crate::stderr::say(&format!("roomwatch: {text}"));
                     SourceMsg::Notice(text)
                 }
                 other => other,
@@ -128,5 +135,5 @@ fn status_line(s: &ConnStatus) {
         ConnState::CredentialsRefused => "credentials refused".to_string(),
         ConnState::Stopped => "stopped".to_string(),
     };
-    super::exit::say(&format!("roomwatch: {text}"));
+    crate::stderr::say(&format!("roomwatch: {text}"));
 }

@@ -39,6 +39,13 @@ impl RunError {
     }
 }
 
+/// `demo --rate` range (besides 0, flat out): slower would wait for days between events, faster is what 0 is for.
+const MIN_RATE: f64 = 0.001;
+const MAX_RATE: f64 = 1_000_000.0;
+/// `replay --speed` range: a speed near 0 (`1e-300`) overflowed the replay's clock and froze the screen.
+const MIN_SPEED: f64 = 0.001;
+const MAX_SPEED: f64 = 100_000.0;
+
 /// A started source: its channel and its task (aborted, not awaited, at the end).
 /// Pane history kept in headless mode (nothing is drawn; see `run_inner`).
 const HEADLESS_HISTORY: usize = 16;
@@ -52,6 +59,8 @@ pub struct StartedSource {
     pub replay_of: Option<PathBuf>,
     /// Keep the room's resume cursor (the Chaturbate source only).
     pub save_cursor: bool,
+    /// The room's lock, held to the end of the session (sources with a resume cursor).
+    pub room_lock: Option<crate::effects::room_lock::RoomLock>,
 }
 
 /// Runs the whole program for a parsed command line; returns the exit code.
@@ -63,7 +72,7 @@ pub async fn run(cli: Cli) -> i32 {
     match run_inner(cli).await {
         Ok(reason) => reason.exit_code(),
         Err(e) => {
-            exit::say(&format!("roomwatch: {}", crate::mask::scrub(&e.message)));
+            crate::stderr::say(&format!("roomwatch: {}", e.message));
             e.code
         }
     }
@@ -94,7 +103,7 @@ fn run_utility(command: &Command) -> Option<i32> {
         Command::Man => match crate::manual::man(&mut std::io::stdout().lock()) {
             Ok(()) => 0,
             Err(e) => {
-                eprintln!("roomwatch: cannot write the man page: {e}");
+                crate::stderr::say(&format!("roomwatch: cannot write the man page: {e}"));
                 4
             }
         },
@@ -104,6 +113,12 @@ fn run_utility(command: &Command) -> Option<i32> {
 
 async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
     let common = cli.command.common().cloned().unwrap_or_default();
+    // Checked before anything starts: no request, no file, no cursor for a session that cannot be shown.
+    if !common.headless && !tui::has_terminal() {
+        return Err(RunError::usage(
+            "no terminal: the live screen needs one (stdin and stdout); use --headless for JSON lines",
+        ));
+    }
     let config = crate::config::load(&crate::config::LoadOptions::from_cli(&common))
         .map_err(|e| RunError::usage(e.to_string()))?;
     // Held to the end of the run: dropping it flushes the log.
@@ -130,6 +145,7 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
         kind,
         replay_of,
         save_cursor,
+        room_lock: _room_lock,
     } = source;
     let replay = replay_of.is_some();
     let mut files = SessionFiles::new(exit::file_options(&common, &config, replay_of, save_cursor));
@@ -179,18 +195,20 @@ fn start_source(
     let (tx, rx) = mpsc::channel(sources::CHANNEL_BATCHES);
     match command {
         Command::Demo { seed, rate, common } => {
-            if !(rate.is_finite() && rate >= 0.0) {
+            if !(rate == 0.0 || (MIN_RATE..=MAX_RATE).contains(&rate)) {
                 return Err(RunError::usage(format!(
-                    "--rate must be a number of events per second ≥ 0, got {rate}"
+                    "--rate must be 0 (as fast as possible) or between {MIN_RATE} and {MAX_RATE} events per \
+                     second, got {rate}"
                 )));
             }
             let cfg = simulator::SimConfig {
                 seed,
                 rate,
+                panic_after_batches: exit::fault_source_panic(),
                 ..simulator::SimConfig::default()
             };
             let room = cfg.room.clone();
-            let task = exit::spawn_source(simulator::run(cfg, tx.clone()), tx);
+            let task = sources::supervisor::spawn(simulator::run(cfg, tx.clone()), tx);
             Ok((
                 StartedSource {
                     rx,
@@ -199,6 +217,7 @@ fn start_source(
                     kind: SourceKind::Simulator,
                     replay_of: None,
                     save_cursor: false,
+                    room_lock: None,
                 },
                 common,
             ))
@@ -229,12 +248,13 @@ fn start_source(
         } => {
             let pacing = match (instant, speed) {
                 (true, _) => replay::Pacing::Instant,
-                (false, Some(x)) if x.is_finite() && x > 0.0 => {
+                (false, Some(x)) if (MIN_SPEED..=MAX_SPEED).contains(&x) => {
                     replay::Pacing::Recorded { speed: x }
                 }
                 (false, Some(x)) => {
                     return Err(RunError::usage(format!(
-                        "--speed must be a number greater than 0, got {x}"
+                        "--speed must be between {MIN_SPEED} and {MAX_SPEED} (1 = as recorded), got {x}; \
+                         use --instant for no waiting"
                     )))
                 }
                 // Headless output carries no timing: play at once unless a speed is asked for.
@@ -244,7 +264,7 @@ fn start_source(
             let opened = replay::Replay::open(&journal).map_err(RunError::usage)?;
             let room = opened.room.clone();
             let kind = opened.source;
-            let task = exit::spawn_source(replay::run(opened, pacing, tx.clone()), tx);
+            let task = sources::supervisor::spawn(replay::run(opened, pacing, tx.clone()), tx);
             Ok((
                 StartedSource {
                     rx,
@@ -253,6 +273,7 @@ fn start_source(
                     kind,
                     replay_of: Some(journal),
                     save_cursor: false,
+                    room_lock: None,
                 },
                 common,
             ))
@@ -266,13 +287,17 @@ fn start_source(
 fn report_end(reason: &ExitReason) {
     match reason {
         ExitReason::FatalError(text) => {
-            exit::say(&format!("roomwatch: {}", crate::mask::scrub(text)));
+            crate::stderr::say(&format!("roomwatch: {text}"));
         }
-        ExitReason::CredentialsRefused => exit::say(
+        ExitReason::CredentialsRefused => crate::stderr::say(
             "roomwatch: the platform refused the credentials (HTTP 401/403). Create a new token with the \
              \"Events API\" scope at https://chaturbate.com/statsapi/authtoken/ and set CB_EVENTS_URL to its URL.",
         ),
-        ExitReason::Panic => exit::say(&format!(
+        ExitReason::SourceFailed => crate::stderr::say(
+            "roomwatch: the event source stopped without saying why (an internal error). The session \
+             summary was written; please report this bug.",
+        ),
+        ExitReason::Panic => crate::stderr::say(&format!(
             "roomwatch: internal error ({}). The session summary was written; please report this bug.",
             exit::last_panic().unwrap_or_else(|| "panic".into())
         )),

@@ -5,7 +5,7 @@ use super::signals::Signals;
 use crate::app::settings::ThemeName;
 use crate::app::{update, Effects, ExitReason, Mode, Msg, State};
 use crate::effects::SessionFiles;
-use crate::sources::SourceMsg;
+use crate::sources::{SourceError, SourceMsg};
 use chrono::Utc;
 use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use crossterm::terminal::{
@@ -19,7 +19,6 @@ use ratatui::Terminal;
 use std::io::{self, IsTerminal, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::{interval, sleep_until, Instant, MissedTickBehavior};
@@ -27,7 +26,7 @@ use tokio::time::{interval, sleep_until, Instant, MissedTickBehavior};
 /// Most batches taken from the channel per wake-up.
 const DRAIN: usize = 64;
 
-/// Set by the panic hook: bytes of a half-built frame must not land on the restored screen.
+/// Set when drawing panicked: bytes of a half-built frame must not land on the restored screen.
 static DISCARD_OUTPUT: AtomicBool = AtomicBool::new(false);
 /// Frames drawn and bytes written to the terminal in this process (logged at the end; read by tests).
 pub static FRAMES: AtomicU64 = AtomicU64::new(0);
@@ -86,7 +85,6 @@ impl Drop for TermOut {
 }
 
 type Term = Terminal<CrosstermBackend<TermOut>>;
-type Hook = Arc<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>;
 
 /// Leaves raw mode and the alternate screen. Safe to call more than once and when the terminal is gone.
 fn restore_terminal() {
@@ -100,22 +98,18 @@ fn restore_terminal() {
     let _ = disable_raw_mode();
 }
 
-/// Owns the terminal modes: entering installs a panic hook that restores first, dropping restores.
-struct TerminalGuard {
-    previous_hook: Hook,
-}
+/// Owns the terminal modes: dropping it restores the terminal, once, on every way out of the live screen.
+///
+/// The panic hook is left alone on purpose. Every panic on this thread is caught (the reducer and the
+/// drawing by `step`/`draw`, the source by its supervisor, the runner by `run_inner`) and ends the session
+/// through the one exit path, which drops this guard. A hook that restored the terminal itself would also
+/// fire for panics caught elsewhere (a source task) and leave the loop running on a cooked terminal.
+struct TerminalGuard;
 
 impl TerminalGuard {
     fn enter() -> io::Result<(TerminalGuard, Term)> {
-        let previous_hook: Hook = Arc::from(std::panic::take_hook());
-        let chained = previous_hook.clone();
         DISCARD_OUTPUT.store(false, Ordering::Relaxed);
-        std::panic::set_hook(Box::new(move |info| {
-            DISCARD_OUTPUT.store(true, Ordering::Relaxed);
-            restore_terminal();
-            chained(info);
-        }));
-        let guard = TerminalGuard { previous_hook };
+        let guard = TerminalGuard;
         enable_raw_mode()?;
         execute!(io::stdout(), EnterAlternateScreen, cursor::Hide)?;
         let out = TermOut {
@@ -129,12 +123,12 @@ impl TerminalGuard {
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore_terminal();
-        // Changing the hook while unwinding is itself a panic, which would abort the process.
-        if !std::thread::panicking() {
-            let prev = self.previous_hook.clone();
-            std::panic::set_hook(Box::new(move |info| prev(info)));
-        }
     }
+}
+
+/// Both ends of the live screen are a terminal.
+pub fn has_terminal() -> bool {
+    io::stdout().is_terminal() && io::stdin().is_terminal()
 }
 
 /// `NO_COLOR` set to anything non-empty turns colour off (no-color.org).
@@ -151,7 +145,7 @@ pub async fn run(
     files: &mut SessionFiles,
     max_events: Option<u64>,
 ) -> ExitReason {
-    if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
+    if !has_terminal() {
         return ExitReason::FatalError(
             "the live screen needs a terminal; use --headless for JSON lines".into(),
         );
@@ -232,7 +226,10 @@ fn draw(term: &mut Term, state: &State, clear: bool) -> Result<(), ExitReason> {
             Err(ExitReason::Hangup)
         }
         Ok(Err(e)) => Err(ExitReason::FatalError(format!("cannot draw: {e}"))),
-        Err(_) => Err(ExitReason::Panic),
+        Err(_) => {
+            DISCARD_OUTPUT.store(true, Ordering::Relaxed);
+            Err(ExitReason::Panic)
+        }
     }
 }
 
@@ -289,9 +286,12 @@ async fn event_loop(
             n = rx.recv_many(&mut buf, DRAIN), if source_open => {
                 if n == 0 {
                     source_open = false;
-                    match step(state, Msg::Source(SourceMsg::Ended)) {
-                        Ok(f) => fx = f,
-                        Err(r) => return r,
+                    // Closed after `Ended`/`Fatal`: nothing to add. Closed without a word: the source vanished.
+                    if state.live.ended.is_none() {
+                        match step(state, Msg::Source(SourceMsg::Fatal(SourceError::Vanished))) {
+                            Ok(f) => fx = f,
+                            Err(r) => return r,
+                        }
                     }
                 }
                 for msg in buf.drain(..) {

@@ -4,6 +4,7 @@
 pub mod chaturbate;
 pub mod replay;
 pub mod simulator;
+pub mod supervisor;
 
 use crate::event::RoomEvent;
 use chrono::{DateTime, Utc};
@@ -13,6 +14,11 @@ use std::time::Duration;
 
 /// Channel capacity in batches: if the consumer stalls, the source waits before its next poll.
 pub const CHANNEL_BATCHES: usize = 4;
+
+/// Largest reply body read, after decompression. The Events API's biggest real replies (a full page of
+/// events) are a few hundred KB; 4 MiB is ten times that, and it keeps a hostile or broken server (a gzip
+/// bomb, an endless chunked body) from taking more memory than that. A larger reply is an invalid reply.
+pub const MAX_REPLY_BYTES: usize = 4 * 1024 * 1024;
 
 /// Everything a source tells the main task.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +53,12 @@ pub enum SourceError {
     /// 404 and other replies that retrying cannot fix.
     #[error("{0}")]
     Fatal(String),
+    /// The source task panicked (a bug): the session ends at once.
+    #[error("the event source stopped on an internal error: {0}")]
+    Panic(String),
+    /// The source's channel closed without `Ended` or `Fatal` (set by the runner, never sent).
+    #[error("the event source stopped without saying why (an internal error)")]
+    Vanished,
 }
 
 /// Error classes, as counted in the summary (`connection.errors_by_class`) and shown in the status line.

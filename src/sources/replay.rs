@@ -15,6 +15,60 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+/// Longest journal line read: a line is one event, and no reply the poller accepts is larger.
+const MAX_LINE_BYTES: usize = super::MAX_REPLY_BYTES;
+
+/// What [`read_line_capped`] found.
+enum LineRead {
+    Read,
+    /// Longer than the cap: skipped to its end, nothing kept.
+    TooLong,
+    End,
+}
+
+/// Reads one line (without keeping more than `max` bytes of it) into `buf`.
+fn read_line_capped(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<LineRead> {
+    let mut too_long = false;
+    let mut any = false;
+    loop {
+        let available = reader.fill_buf()?;
+        if available.is_empty() {
+            return Ok(match (any, too_long) {
+                (false, _) => LineRead::End,
+                (true, true) => LineRead::TooLong,
+                (true, false) => LineRead::Read,
+            });
+        }
+        any = true;
+        let (chunk, done) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (&available[..=i], true),
+            None => (available, false),
+        };
+        let used = chunk.len();
+        if !too_long && buf.len() + used <= max {
+            buf.extend_from_slice(chunk);
+        } else {
+            too_long = true;
+            buf.clear();
+        }
+        reader.consume(used);
+        if done {
+            return Ok(if too_long {
+                LineRead::TooLong
+            } else {
+                LineRead::Read
+            });
+        }
+    }
+}
+
+/// Fallback wait when a recorded gap does not fit the clock at all.
+const LONGEST_WAIT: Duration = Duration::from_secs(24 * 3600);
+
 /// Malformed lines reported one by one; after that only the count (in the summary's `events.skipped`).
 const MAX_LINE_NOTICES: u64 = 20;
 
@@ -112,7 +166,7 @@ impl Player {
 
     async fn bad_line(&mut self, path: &Path, line_no: u64, why: &str) -> bool {
         self.malformed += 1;
-        self.skipped_pending += 1;
+        self.skipped_pending = self.skipped_pending.saturating_add(1);
         if self.malformed <= MAX_LINE_NOTICES {
             let more = if self.malformed == MAX_LINE_NOTICES {
                 " (further bad lines are only counted)"
@@ -131,7 +185,9 @@ impl Player {
 
     /// Waits for the batch's recorded moment (scaled), then sends it. `false` when the receiver is gone.
     async fn send(&mut self, mut batch: Batch) -> bool {
-        batch.skipped += std::mem::take(&mut self.skipped_pending);
+        batch.skipped = batch
+            .skipped
+            .saturating_add(std::mem::take(&mut self.skipped_pending));
         if let Pacing::Recorded { speed } = self.pacing {
             let t = batch.received_at;
             let (t0, i0) = match (self.origin, self.last_recorded) {
@@ -145,7 +201,13 @@ impl Player {
             };
             self.last_recorded = Some(t);
             let gap = (t - t0).to_std().unwrap_or(Duration::ZERO);
-            tokio::time::sleep_until(i0 + gap.div_f64(speed)).await;
+            // A hostile or odd journal (years between two batches) must not overflow the clock.
+            let scaled =
+                Duration::try_from_secs_f64(gap.as_secs_f64() / speed).unwrap_or(Duration::MAX);
+            let until = i0
+                .checked_add(scaled)
+                .unwrap_or_else(|| Instant::now() + LONGEST_WAIT);
+            tokio::time::sleep_until(until).await;
         }
         self.tx.send(SourceMsg::Batch(batch)).await.is_ok()
     }
@@ -178,9 +240,16 @@ pub async fn run(replay: Replay, pacing: Pacing, tx: mpsc::Sender<SourceMsg>) {
     let mut buf = Vec::with_capacity(4096);
     loop {
         buf.clear();
-        match reader.read_until(b'\n', &mut buf) {
-            Ok(0) => break,
-            Ok(_) => line_no += 1,
+        match read_line_capped(&mut reader, &mut buf, MAX_LINE_BYTES) {
+            Ok(LineRead::End) => break,
+            Ok(LineRead::TooLong) => {
+                line_no += 1;
+                if !player.bad_line(&path, line_no, "longer than 4 MiB").await {
+                    return;
+                }
+                continue;
+            }
+            Ok(LineRead::Read) => line_no += 1,
             Err(e) => {
                 let text = format!("cannot read the journal {}: {e}", path.display());
                 let _ = player
@@ -259,8 +328,12 @@ pub async fn run(replay: Replay, pacing: Pacing, tx: mpsc::Sender<SourceMsg>) {
                 duplicates_dropped,
                 ..
             } => {
-                p.batch.skipped += skipped;
-                p.batch.duplicates_dropped += duplicates_dropped;
+                // Counts from a journal are untrusted numbers: they saturate, never wrap.
+                p.batch.skipped = p.batch.skipped.saturating_add(skipped);
+                p.batch.duplicates_dropped = p
+                    .batch
+                    .duplicates_dropped
+                    .saturating_add(duplicates_dropped);
             }
             Line::Header(_) => {}
         }

@@ -20,6 +20,8 @@ pub struct SimConfig {
     pub rate: f64,
     /// The broadcaster's name shown as the room.
     pub room: String,
+    /// Debug builds' fault injection: panic after this many batches (the source-panic exit-path tests).
+    pub panic_after_batches: Option<u64>,
 }
 
 impl Default for SimConfig {
@@ -28,6 +30,7 @@ impl Default for SimConfig {
             seed: 1,
             rate: 4.0,
             room: "demo_room".into(),
+            panic_after_batches: None,
         }
     }
 }
@@ -435,9 +438,21 @@ pub async fn run(cfg: SimConfig, tx: mpsc::Sender<SourceMsg>) {
     // Simulated time of the next event, in seconds since start.
     let mut next_at = 0.0f64;
     let mut burst_until = 0.0f64;
+    let mut batches = 0u64;
     loop {
         if cfg.rate > 0.0 {
-            tokio::time::sleep_until(start + Duration::from_secs_f64(next_at)).await;
+            // A day at most: no float of a gap can overflow the clock.
+            let wait = Duration::try_from_secs_f64(next_at)
+                .unwrap_or(Duration::MAX)
+                .min(MAX_WAIT);
+            tokio::time::sleep_until(start + wait).await;
+        }
+        batches += 1;
+        if cfg.panic_after_batches.is_some_and(|n| batches > n) {
+            panic!(
+                "fault injection: simulator panic after {} batches",
+                batches - 1
+            );
         }
         let now_s = start.elapsed().as_secs_f64();
         let received_at = Utc::now();
@@ -462,6 +477,9 @@ pub async fn run(cfg: SimConfig, tx: mpsc::Sender<SourceMsg>) {
         }
     }
 }
+
+/// Longest wait for the next simulated event.
+const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
 
 /// Seconds to the next event: exponential gaps at `rate`, with a ten-times burst for a few seconds now and then.
 fn next_gap(rng: &mut fastrand::Rng, rate: f64, now: f64, burst_until: &mut f64) -> f64 {

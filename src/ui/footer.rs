@@ -69,7 +69,7 @@ pub fn footer(state: &State, theme: &Theme, width_cols: u16) -> Line<'static> {
 pub fn prompt(state: &State, theme: &Theme) -> Option<(Line<'static>, u16)> {
     let p = state.live.prompt.as_ref()?;
     let head = format!(" {} › ", p.label());
-    let buffer = super::sanitize::clean(&p.buffer).into_owned();
+    let buffer = crate::sanitize::clean(&p.buffer).into_owned();
     let cursor = (width(&head) + width(&buffer)) as u16;
     let mut spans = vec![Span::styled(head, theme.key()), Span::raw(buffer)];
     if let Some(e) = &p.error {

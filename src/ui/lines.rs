@@ -1,10 +1,10 @@
 //! One event → styled spans, per pane. All network text goes through `sanitize::clean` here.
 
 use super::format::thousands;
-use super::sanitize::clean;
 use super::theme::Theme;
 use crate::app::State;
 use crate::event::{split_tip_message, EventBody, RoomEvent, UserInfo};
+use crate::sanitize::clean;
 use ratatui::text::Span;
 use std::fmt::Write;
 
@@ -42,7 +42,7 @@ fn user_spans(user: &UserInfo, theme: &Theme, spans: &mut Vec<Span<'static>>) {
         Some("tons") => spans.push(Span::styled("$$", theme.tier_mark())),
         _ => {}
     }
-    let name = clean(&user.username).into_owned();
+    let name = crate::sanitize::name(&user.username).into_owned();
     spans.push(Span::styled(name.clone(), theme.user(&name)));
     if user.is_follower {
         spans.push(Span::styled("+", theme.dim()));
@@ -73,10 +73,13 @@ pub fn chat(state: &State, ev: &RoomEvent, theme: &Theme) -> (Vec<Span<'static>>
             spans.push(Span::styled(" PM ", theme.pm_tag()));
             spans.push(Span::raw(" "));
             let from = from_user.as_deref().or(ev.display_user()).unwrap_or("?");
-            let from = clean(from).into_owned();
+            let from = crate::sanitize::name(from).into_owned();
             spans.push(Span::styled(from.clone(), theme.user(&from)));
             if let Some(to) = to_user {
-                spans.push(Span::styled(format!(" → {}", clean(to)), theme.dim()));
+                spans.push(Span::styled(
+                    format!(" → {}", crate::sanitize::name(to)),
+                    theme.dim(),
+                ));
             }
             spans.push(Span::raw(": "));
             spans.push(Span::styled(clean(message).into_owned(), theme.text()));

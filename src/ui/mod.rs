@@ -6,7 +6,6 @@ pub mod help;
 pub mod layout;
 pub mod lines;
 pub mod pane;
-pub mod sanitize;
 pub mod status;
 pub mod theme;
 pub mod totals;

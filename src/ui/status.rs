@@ -1,10 +1,10 @@
 //! The status line (connection state, rates, clock, tokens), the pause banner and the notice line.
 
 use super::format::{age, clock, thousands, truncate, width};
-use super::sanitize::clean;
 use super::theme::{Level, Theme};
 use crate::app::{Action, ExitReason, Mode, State};
 use crate::event::SourceKind;
+use crate::sanitize::clean;
 use crate::sources::ConnState;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -25,7 +25,9 @@ pub fn connection(state: &State) -> (String, Level) {
     if let Some(reason) = &state.live.ended {
         return match reason {
             ExitReason::CredentialsRefused => ("CREDENTIALS REFUSED".into(), Level::Bad),
-            ExitReason::FatalError(_) => ("STOPPED · error".into(), Level::Bad),
+            ExitReason::FatalError(_) | ExitReason::SourceFailed => {
+                ("STOPPED · error".into(), Level::Bad)
+            }
             _ => ("ENDED".into(), Level::Warn),
         };
     }
@@ -119,7 +121,7 @@ pub fn status_line(state: &State, theme: &Theme, width_cols: u16) -> Line<'stati
             vec![
                 Span::raw("│ "),
                 Span::styled(
-                    format!("{} tk", thousands(s.tips_tokens + s.media_tokens)),
+                    format!("{} tk", thousands(s.tokens_total())),
                     theme.tokens(),
                 ),
                 Span::raw(" "),
@@ -163,6 +165,8 @@ pub fn status_line(state: &State, theme: &Theme, width_cols: u16) -> Line<'stati
     Line::from(spans)
 }
 
+const SOURCE_FAILED: &str = "the event source stopped without saying why (an internal error)";
+
 /// The banner while panes are frozen (`PAUSED · 37 new (5 tips)`) or the source has ended.
 pub fn banner(state: &State) -> Option<String> {
     let live = &state.live;
@@ -172,6 +176,7 @@ pub fn banner(state: &State) -> Option<String> {
                 "the platform refused the credentials — make a new token, then restart".to_string()
             }
             ExitReason::FatalError(e) => clean(&crate::mask::scrub(e)).into_owned(),
+            ExitReason::SourceFailed => SOURCE_FAILED.to_string(),
             _ => "the source has ended".to_string(),
         };
         let quit = hints(state, &[Action::Quit])

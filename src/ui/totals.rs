@@ -64,7 +64,7 @@ pub fn tips(state: &State, theme: &Theme, width_cols: u16) -> Vec<Line<'static>>
         let pct = (s.tips_tokens.saturating_mul(100) / target).min(999);
         let head = format!(
             "goal {} {}/{} ",
-            super::sanitize::clean(&goal.label),
+            crate::sanitize::clean(&goal.label),
             thousands(s.tips_tokens.min(target)),
             thousands(target)
         );
@@ -86,7 +86,7 @@ pub fn tips(state: &State, theme: &Theme, width_cols: u16) -> Vec<Line<'static>>
         ];
         match &b.user {
             Some(u) => spans.push(Span::styled(
-                super::sanitize::clean(u).into_owned(),
+                crate::sanitize::name(u).into_owned(),
                 theme.user(u),
             )),
             None => spans.push(Span::styled("anonymous", theme.anonymous())),
@@ -94,7 +94,7 @@ pub fn tips(state: &State, theme: &Theme, width_cols: u16) -> Vec<Line<'static>>
         out.push(Line::from(spans));
     }
     for (i, (user, total)) in state.live.top.entries.iter().enumerate() {
-        let user = super::sanitize::clean(user).into_owned();
+        let user = crate::sanitize::name(user).into_owned();
         out.push(Line::from(vec![
             Span::styled(format!("{}. ", i + 1), theme.dim()),
             Span::styled(user.clone(), theme.user(&user)),

@@ -62,14 +62,13 @@ impl Prompt for TerminalPrompt {
         rpassword::prompt_password(question)
     }
     fn confirm(&mut self, question: &str) -> io::Result<bool> {
-        eprint!("{question} [y/N] ");
-        io::stderr().flush()?;
+        crate::stderr::prompt(&format!("{question} [y/N] "));
         let mut line = String::new();
         io::stdin().lock().read_line(&mut line)?;
         Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes"))
     }
     fn say(&mut self, line: &str) {
-        eprintln!("{line}");
+        crate::stderr::say(line);
     }
 }
 
@@ -154,7 +153,7 @@ pub fn read_file(path: &Path, testbed: bool) -> Result<EventsUrl, CredentialErro
             "refusing the Events API URL file {shown}: other users can read it; run `chmod 600 {shown}`"
         )));
     }
-    let text = fs::read_to_string(path)
+    let text = crate::files::read_text(path, crate::files::MAX_SMALL_FILE_BYTES)
         .map_err(|e| CredentialError(format!("cannot read {shown}: {e}")))?;
     let line = text
         .lines()

@@ -10,7 +10,12 @@ use std::marker::PhantomData;
 enum Scalar {
     Bool(bool),
     Unsigned(u64),
+    /// A negative whole number.
+    Negative,
+    Float(f64),
     Str(String),
+    Null,
+    /// An object or a list.
     Other,
 }
 
@@ -28,10 +33,10 @@ impl<'de> Visitor<'de> for ScalarVisitor {
         Ok(Scalar::Unsigned(v))
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
-        Ok(u64::try_from(v).map_or(Scalar::Other, Scalar::Unsigned))
+        Ok(u64::try_from(v).map_or(Scalar::Negative, Scalar::Unsigned))
     }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Scalar, E> {
-        Ok(Scalar::Other)
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+        Ok(Scalar::Float(v))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
         Ok(Scalar::Str(v.to_owned()))
@@ -40,10 +45,10 @@ impl<'de> Visitor<'de> for ScalarVisitor {
         Ok(Scalar::Str(v))
     }
     fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
-        Ok(Scalar::Other)
+        Ok(Scalar::Null)
     }
     fn visit_none<E: de::Error>(self) -> Result<Scalar, E> {
-        Ok(Scalar::Other)
+        Ok(Scalar::Null)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
@@ -55,35 +60,83 @@ impl<'de> Visitor<'de> for ScalarVisitor {
     }
 }
 
-macro_rules! loose_scalar {
-    ($(#[$doc:meta])* $name:ident, $inner:ty, $variant:ident) => {
+/// An integral float within `u64` (`25.0`, `1e3`), as the whole number it is.
+fn whole(v: f64) -> Option<u64> {
+    // 2^64 is the first float above u64::MAX; `as` would saturate, so the range is checked first.
+    (v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 18_446_744_073_709_551_616.0)
+        .then_some(v as u64)
+}
+
+macro_rules! loose {
+    ($(#[$doc:meta])* $name:ident, $inner:ty, |$s:ident| $map:expr) => {
         $(#[$doc])*
         #[derive(Debug, Default, Clone, PartialEq, Eq)]
         pub struct $name(pub Option<$inner>);
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                Ok($name(match d.deserialize_any(ScalarVisitor)? {
-                    Scalar::$variant(v) => Some(v),
-                    _ => None,
-                }))
+                let $s = d.deserialize_any(ScalarVisitor)?;
+                Ok($name($map))
             }
         }
     };
 }
 
-loose_scalar!(
-    /// A bool, or `None` for anything else.
-    LooseBool, bool, Bool
+loose!(
+    /// A bool, also written as `"true"`/`"false"`/`"1"`/`"0"` or `1`/`0`; `None` for anything else.
+    LooseBool, bool, |s| match s {
+        Scalar::Bool(b) => Some(b),
+        Scalar::Unsigned(0) => Some(false),
+        Scalar::Unsigned(1) => Some(true),
+        Scalar::Str(t) => match t.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" => Some(true),
+            "false" | "0" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
 );
-loose_scalar!(
+loose!(
     /// A string, or `None` for anything else.
-    LooseStr, String, Str
+    LooseStr, String, |s| match s {
+        Scalar::Str(t) => Some(t),
+        _ => None,
+    }
 );
-loose_scalar!(
-    /// A whole number ≥ 0, or `None` (strings, fractions and negatives are not amounts).
-    LooseCount, u64, Unsigned
+loose!(
+    /// A whole number ≥ 0, also written as an integral float (`25.0`) or a numeric string (`"25"`); `None`
+    /// for fractions, negatives and anything else (an amount that cannot be read is not money).
+    LooseCount, u64, |s| match s {
+        Scalar::Unsigned(n) => Some(n),
+        Scalar::Float(f) => whole(f),
+        Scalar::Str(t) => {
+            let t = t.trim();
+            t.parse::<u64>().ok().or_else(|| t.parse::<f64>().ok().and_then(whole))
+        }
+        _ => None,
+    }
 );
+loose!(
+    /// A flag where a wrong "no" would be worse than a wrong "yes" (anonymity): `false` only when it clearly
+    /// says so (`false`, `0`, `"false"`, `"0"`, `"no"`, `""`, `null`); any other value present means `true`.
+    /// Absent: `None`.
+    CautiousFlag, bool, |s| Some(match s {
+        Scalar::Bool(b) => b,
+        Scalar::Unsigned(n) => n != 0,
+        Scalar::Float(f) => f != 0.0,
+        Scalar::Str(t) => !says_no(&t),
+        Scalar::Null => false,
+        Scalar::Negative | Scalar::Other => true,
+    })
+);
+
+/// A string that clearly means "no".
+pub fn says_no(text: &str) -> bool {
+    matches!(
+        text.trim().to_ascii_lowercase().as_str(),
+        "" | "false" | "0" | "no" | "null"
+    )
+}
 
 /// A nested object parsed as `T`, or `None` when the value is not an object (or does not fit `T`).
 #[derive(Debug, Clone, PartialEq)]

@@ -1,12 +1,18 @@
 //! Parsing of Events API replies: strict on the envelope, lenient inside events (chaturbate.md §3).
 
-use super::loose::{LooseBool, LooseCount, LooseObj, LooseStr};
+use super::loose::{says_no, CautiousFlag, LooseBool, LooseCount, LooseObj, LooseStr};
 use crate::event::{
     event_time, EventBody, EventKind, Media, MediaId, RoomEvent, SourceKind, UserInfo,
 };
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use std::borrow::Cow;
+
+/// Longest event id accepted. Real ids are ~15 bytes (`1625274862454-0`); an id is also the poll cursor, so a
+/// huge one would make every later request unbuildable, and the de-dup set would hold it.
+pub const MAX_ID_BYTES: usize = 512;
+const ID_TOO_LONG: &str = "event id longer than 512 bytes";
 
 /// A reply that cannot be used at all. Only these are retried by the poller.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,6 +43,9 @@ pub struct ParsedReply {
     pub next_url: NextUrl,
     /// Array items that were not events with an id: skipped, counted and logged; the batch still advances.
     pub skipped: Vec<SkippedEvent>,
+    /// Money events (`tip`, `mediaPurchase`) whose amount could not be read: passed on as `unknown` (in
+    /// `events`), but in no total, so they are counted with the skipped ones (`events.skipped`).
+    pub uncounted_money: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,14 +161,15 @@ struct WireMessage {
 #[serde(default, rename_all = "camelCase")]
 struct WireTip {
     tokens: LooseCount,
-    is_anon: LooseBool,
+    #[serde(alias = "is_anon", alias = "anonymous", alias = "isAnonymous")]
+    is_anon: CautiousFlag,
     message: LooseStr,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct WireMedia {
-    id: Option<serde_json::Value>,
+    id: Option<Box<RawValue>>,
     name: LooseStr,
     #[serde(rename = "type")]
     media_type: LooseStr,
@@ -174,6 +184,14 @@ struct WireObject {
     tip: LooseObj<WireTip>,
     media: LooseObj<WireMedia>,
     subject: LooseStr,
+    /// An anonymity flag beside `tip` instead of inside it.
+    #[serde(
+        rename = "isAnon",
+        alias = "is_anon",
+        alias = "anonymous",
+        alias = "isAnonymous"
+    )]
+    is_anon: CautiousFlag,
 }
 
 /// Parses a reply body (HTTP 200, or a 400 long-poll continuation).
@@ -191,8 +209,19 @@ pub fn parse_reply(
             },
         );
     }
-    let env: Envelope =
-        serde_json::from_slice(body).map_err(|e| EnvelopeError::InvalidJson(e.to_string()))?;
+    // Invalid UTF-8 inside one string would otherwise make the whole reply unusable, retried forever: such a
+    // reply is decoded lossily (the bad bytes become U+FFFD) and the rest of it goes on.
+    let lossy: Vec<u8>;
+    let env: Envelope = match serde_json::from_slice(body) {
+        Ok(env) => env,
+        Err(e) if std::str::from_utf8(body).is_ok() => {
+            return Err(EnvelopeError::InvalidJson(e.to_string()))
+        }
+        Err(_) => {
+            lossy = String::from_utf8_lossy(body).into_owned().into_bytes();
+            serde_json::from_slice(&lossy).map_err(|e| EnvelopeError::InvalidJson(e.to_string()))?
+        }
+    };
     let next_url = match env.next_url {
         None => NextUrl::Missing,
         Some(raw) if raw.get() == "null" => NextUrl::Missing,
@@ -209,9 +238,13 @@ pub fn parse_reply(
     };
     let mut events = Vec::with_capacity(items.len());
     let mut skipped = Vec::new();
+    let mut uncounted_money = 0u32;
     for (index, item) in items.into_iter().enumerate() {
         match parse_event(item, source, received_at) {
-            Ok(ev) => events.push(ev),
+            Ok(ev) => {
+                uncounted_money += u32::from(is_unreadable_money(&ev));
+                events.push(ev)
+            }
             Err(reason) => skipped.push(SkippedEvent { index, reason }),
         }
     }
@@ -219,6 +252,7 @@ pub fn parse_reply(
         events,
         next_url,
         skipped,
+        uncounted_money,
     })
 }
 
@@ -232,6 +266,12 @@ pub fn parse_event(
     if !item.get().starts_with('{') {
         return Err("not a JSON object");
     }
+    // A lone UTF-16 surrogate (`"\ud800"`) is valid JSON syntax but no string: without this, a chat message
+    // carrying one would lose its text. Replaced by U+FFFD, and the event parsed from the repaired text.
+    if let Cow::Owned(repaired) = repair_lone_surrogates(item.get()) {
+        let repaired = RawValue::from_string(repaired).map_err(|_| "not a JSON object")?;
+        return parse_event(&repaired, source, received_at);
+    }
     if let Ok(FastEvent {
         method,
         id: LooseStr(Some(id)),
@@ -239,6 +279,9 @@ pub fn parse_event(
     }) = serde_json::from_str::<FastEvent>(item.get())
     {
         if !id.is_empty() {
+            if id.len() > MAX_ID_BYTES {
+                return Err(ID_TOO_LONG);
+            }
             let object = object.0.unwrap_or_default();
             return Ok(build(
                 id,
@@ -259,6 +302,9 @@ pub fn parse_event(
         Some(Ok(serde_json::Value::Number(n))) => n.to_string(),
         _ => return Err("event without an id"),
     };
+    if id.len() > MAX_ID_BYTES {
+        return Err(ID_TOO_LONG);
+    }
     let method = wire.method.0.unwrap_or_default();
     let object: WireObject = wire
         .object
@@ -297,8 +343,115 @@ fn build(
 }
 
 fn unknown(method: String, item: &RawValue) -> (Option<UserInfo>, EventBody) {
-    let raw = serde_json::from_str(item.get()).unwrap_or(serde_json::Value::Null);
+    let mut raw = serde_json::from_str(item.get()).unwrap_or(serde_json::Value::Null);
+    strip_anonymous_user(&mut raw);
     (None, EventBody::Unknown { method, raw })
+}
+
+/// Keys that name the user of an event.
+const USER_KEYS: [&str; 4] = ["user", "username", "fromUser", "from_user"];
+/// Keys that say an event is anonymous.
+const ANON_KEYS: [&str; 4] = ["isAnon", "is_anon", "anonymous", "isAnonymous"];
+
+/// An `unknown` event is passed on raw; when it says it is anonymous (in any form but a clear "no", on the
+/// event, its object or one level inside, e.g. `object.tip.isAnon`), every user name is removed from it first.
+/// Anonymous tippers are never named, even through an event that could not be typed.
+fn strip_anonymous_user(raw: &mut serde_json::Value) {
+    use serde_json::Value;
+    fn flagged(v: &Value) -> bool {
+        let Value::Object(map) = v else { return false };
+        ANON_KEYS.iter().any(|k| match map.get(*k) {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(Value::Number(n)) => n.as_f64() != Some(0.0),
+            Some(Value::String(s)) => !says_no(s),
+            Some(_) => true,
+        })
+    }
+    fn says_anonymous(v: &Value) -> bool {
+        flagged(v)
+            || match v {
+                Value::Object(map) => map
+                    .values()
+                    .any(|c| flagged(c) || c.as_object().is_some_and(|o| o.values().any(flagged))),
+                _ => false,
+            }
+    }
+    fn strip(v: &mut Value, depth: u8) {
+        if let Value::Object(map) = v {
+            for k in USER_KEYS {
+                map.remove(k);
+            }
+            if depth > 0 {
+                for child in map.values_mut() {
+                    strip(child, depth - 1);
+                }
+            }
+        }
+    }
+    if says_anonymous(raw) {
+        strip(raw, 2);
+    }
+}
+
+/// An event of a money method (`tip`, `mediaPurchase`) that could not be typed: its amount is in no total.
+pub fn is_unreadable_money(ev: &RoomEvent) -> bool {
+    matches!(&ev.body, EventBody::Unknown { method, .. }
+        if matches!(EventKind::from_chaturbate_method(method), Some(EventKind::Tip | EventKind::MediaPurchase)))
+}
+
+/// Replaces `\uD800`–`\uDFFF` escapes that do not form a pair with `\uFFFD`. Borrowed when there is none.
+fn repair_lone_surrogates(text: &str) -> Cow<'_, str> {
+    if !text.contains("\\u") {
+        return Cow::Borrowed(text);
+    }
+    let bytes = text.as_bytes();
+    let unit = |at: usize| -> Option<u16> {
+        let hex = bytes.get(at..at + 6)?;
+        if hex[0] != b'\\' || hex[1] != b'u' {
+            return None;
+        }
+        u16::from_str_radix(std::str::from_utf8(&hex[2..]).ok()?, 16).ok()
+    };
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        let Some(u) = unit(i) else {
+            // Any other escape: skip both characters (so `\\u…` is not read as an escape).
+            i += 2;
+            continue;
+        };
+        let lone = match u {
+            0xD800..=0xDBFF => match unit(i + 6) {
+                Some(0xDC00..=0xDFFF) => {
+                    i += 12;
+                    continue;
+                }
+                _ => true,
+            },
+            0xDC00..=0xDFFF => true,
+            _ => false,
+        };
+        if lone {
+            let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
+            o.push_str(&text[copied..i]);
+            o.push_str("\\uFFFD");
+            copied = i + 6;
+        }
+        i += 6;
+    }
+    match out {
+        Some(mut o) => {
+            o.push_str(&text[copied..]);
+            Cow::Owned(o)
+        }
+        None => Cow::Borrowed(text),
+    }
 }
 
 fn user_info(w: WireUser) -> Option<UserInfo> {
@@ -314,12 +467,26 @@ fn user_info(w: WireUser) -> Option<UserInfo> {
     })
 }
 
+/// A media id as sent: a string, an `i64`, or any other JSON number kept digit for digit.
+fn media_id(raw: Option<&RawValue>) -> Option<MediaId> {
+    let text = raw?.get();
+    match text.as_bytes().first()? {
+        b'"' => serde_json::from_str::<String>(text).ok().map(MediaId::Text),
+        b'-' | b'0'..=b'9' => Some(
+            text.parse::<i64>()
+                .map_or_else(|_| MediaId::Verbatim(text.to_string()), MediaId::Number),
+        ),
+        _ => None,
+    }
+}
+
 /// Maps a known method onto its typed body; `Err` names the part that is missing or unusable.
 fn typed_body(
     kind: EventKind,
     obj: WireObject,
 ) -> Result<(Option<UserInfo>, EventBody), &'static str> {
     let user = obj.user.0.and_then(user_info);
+    let object_anonymous = obj.is_anon.0.unwrap_or(false);
     let need_user = |u: Option<UserInfo>| u.map(Some).ok_or("user.username missing");
     Ok(match kind {
         EventKind::ChatMessage | EventKind::PrivateMessage => {
@@ -340,7 +507,7 @@ fn typed_body(
         EventKind::Tip => {
             let tip = obj.tip.0.ok_or("tip missing")?;
             let tokens = tip.tokens.0.ok_or("tip.tokens is not a whole number")?;
-            let anonymous = tip.is_anon.0.unwrap_or(false);
+            let anonymous = tip.is_anon.0.unwrap_or(false) || object_anonymous;
             let body = EventBody::Tip {
                 tokens,
                 anonymous,
@@ -351,14 +518,7 @@ fn typed_body(
         }
         EventKind::MediaPurchase => {
             let media = obj.media.0.ok_or("media missing")?;
-            let id = match media.id {
-                Some(serde_json::Value::Number(n)) => match n.as_i64() {
-                    Some(i) => MediaId::Number(i),
-                    None => MediaId::Text(n.to_string()),
-                },
-                Some(serde_json::Value::String(s)) => MediaId::Text(s),
-                _ => return Err("media.id missing"),
-            };
+            let id = media_id(media.id.as_deref()).ok_or("media.id missing")?;
             let tokens = media.tokens.0.ok_or("media.tokens is not a whole number")?;
             let body = EventBody::MediaPurchase {
                 tokens,

@@ -7,7 +7,9 @@ use super::parse::{parse_reply, NextUrl, ParsedReply};
 use super::rate_limit::TokenBucket;
 use super::url::{EventsUrl, HostKind, SecretUrl, TOKEN_PAGE};
 use crate::event::SourceKind;
-use crate::sources::{Batch, ConnState, ConnStatus, ErrorClass, SourceError, SourceMsg};
+use crate::sources::{
+    Batch, ConnState, ConnStatus, ErrorClass, SourceError, SourceMsg, MAX_REPLY_BYTES,
+};
 use chrono::Utc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -77,9 +79,9 @@ pub fn http_client(cfg: &PollerConfig) -> reqwest::Result<reqwest::Client> {
     b.build()
 }
 
-/// Spawns the task on the current runtime.
+/// Spawns the task on the current runtime, under the source supervisor.
 pub fn spawn(cfg: PollerConfig, tx: mpsc::Sender<SourceMsg>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(run(cfg, tx))
+    crate::sources::supervisor::spawn(run(cfg, tx.clone()), tx)
 }
 
 /// Runs until the receiver is dropped, the credentials are refused or a fatal reply arrives. Cancel it by
@@ -99,6 +101,40 @@ pub async fn run(cfg: PollerConfig, tx: mpsc::Sender<SourceMsg>) {
 
 /// The receiver is gone: nothing more to do.
 struct Closed;
+
+/// Why a GET produced no HTTP reply to act on.
+enum Failure {
+    /// Connect, timeout, reset, a body cut short or over [`MAX_REPLY_BYTES`]: retried with backoff.
+    Transport(ErrorClass, String),
+    /// The request could not be built from the URL.
+    Unbuildable(String),
+}
+
+/// Reads a reply body, decompressed, stopping as soon as it grows past [`MAX_REPLY_BYTES`]: a gzip bomb or an
+/// endless chunked body costs at most that much memory.
+async fn read_capped(mut resp: reqwest::Response) -> Result<Vec<u8>, Failure> {
+    let hint = resp
+        .content_length()
+        .unwrap_or(0)
+        .min(MAX_REPLY_BYTES as u64) as usize;
+    let mut body = Vec::with_capacity(hint);
+    while let Some(chunk) = resp.chunk().await.map_err(|e| {
+        let (class, text) = transport_error(e, true);
+        Failure::Transport(class, text)
+    })? {
+        if body.len() + chunk.len() > MAX_REPLY_BYTES {
+            return Err(Failure::Transport(
+                ErrorClass::InvalidReply,
+                format!(
+                    "the reply is larger than {} MiB: not read",
+                    MAX_REPLY_BYTES / (1024 * 1024)
+                ),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
 
 /// An HTTP exchange that produced a status line.
 struct Reply {
@@ -126,7 +162,15 @@ struct Poller {
     discard_next: bool,
     /// The first poll resumes a saved cursor; a refusal means the cursor is stale.
     resuming: bool,
+    /// `next` is a `nextUrl` the server gave (not one rebuilt from the configured URL).
+    next_is_given: bool,
+    /// Consecutive replies without a new event that came back at once although the URL asked the server to
+    /// wait: a broken or hostile server answering instantly. They are paced by the backoff schedule.
+    quick_empty: u32,
 }
+
+/// An empty reply sooner than this, to a long poll that asked for at least a second, is "at once".
+const QUICK_REPLY: Duration = Duration::from_millis(100);
 
 impl Poller {
     fn new(cfg: PollerConfig, client: reqwest::Client, tx: mpsc::Sender<SourceMsg>) -> Self {
@@ -151,6 +195,8 @@ impl Poller {
             status: ConnStatus::default(),
             failures: 0,
             auth_failures: 0,
+            next_is_given: false,
+            quick_empty: 0,
             cfg,
             client,
             tx,
@@ -179,10 +225,13 @@ impl Poller {
             self.bucket.take().await;
             self.status.requests += 1;
             let url = self.next.clone();
+            let asked = Instant::now();
             match self.fetch(&url).await {
-                Err((class, detail)) => self.retry(class, &detail, None).await?,
+                Err(Failure::Unbuildable(detail)) => self.unbuildable(&detail).await?,
+                Err(Failure::Transport(class, detail)) => self.retry(class, &detail, None).await?,
                 Ok(reply) => {
-                    if !self.handle(&url, reply).await? {
+                    let quick = asked.elapsed() < QUICK_REPLY && url.long_poll_timeout_s() >= 1;
+                    if !self.handle(&url, reply, quick).await? {
                         return Ok(());
                     }
                 }
@@ -190,13 +239,44 @@ impl Poller {
         }
     }
 
-    /// One GET. `Err` for failures below HTTP (connect, timeout, reset, a body cut short).
-    async fn fetch(&self, url: &SecretUrl) -> Result<Reply, (ErrorClass, String)> {
+    /// The HTTP client could not even build the request (e.g. a URL too long for a request line). Retrying
+    /// the same URL would fail the same way for ever: a followed `nextUrl` is dropped for the configured URL
+    /// with the last id, and a rebuilt URL for the configured URL alone.
+    async fn unbuildable(&mut self, detail: &str) -> Result<(), Closed> {
+        let (next, what) = if self.next_is_given {
+            (self.rebuilt(), "nextUrl cannot be requested: not followed; polling continues from the configured URL")
+        } else {
+            self.last_id = None;
+            (
+                self.cfg
+                    .url
+                    .poll_url_from_start(self.cfg.long_poll_timeout_s),
+                "the poll URL cannot be requested: starting over from the configured URL",
+            )
+        };
+        self.notice(format!("{what} ({detail})")).await?;
+        self.next = next;
+        self.next_is_given = false;
+        self.retry(ErrorClass::InvalidReply, detail, None).await
+    }
+
+    /// One GET. `Err` for failures below HTTP (connect, timeout, reset, a body cut short or too large) and
+    /// for a request that could not be built.
+    async fn fetch(&self, url: &SecretUrl) -> Result<Reply, Failure> {
         let mut req = self.client.get(url.expose().clone());
         if let Some(margin) = self.cfg.read_margin {
-            req = req.timeout(Duration::from_secs(url.long_poll_timeout_s()) + margin);
+            // The timeout is clamped to the API's 90 s, so this cannot overflow.
+            req =
+                req.timeout(Duration::from_secs(url.long_poll_timeout_s()).saturating_add(margin));
         }
-        let resp = req.send().await.map_err(|e| transport_error(e, false))?;
+        let resp = req.send().await.map_err(|e| {
+            if e.is_builder() {
+                Failure::Unbuildable(transport_error(e, false).1)
+            } else {
+                let (class, text) = transport_error(e, false);
+                Failure::Transport(class, text)
+            }
+        })?;
         let status = resp.status().as_u16();
         let retry_after = resp
             .headers()
@@ -204,8 +284,7 @@ impl Poller {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let body = if status == 200 || status == 400 {
-            let bytes = resp.bytes().await.map_err(|e| transport_error(e, true))?;
-            Some(Vec::from(bytes))
+            Some(read_capped(resp).await?)
         } else {
             None
         };
@@ -216,8 +295,9 @@ impl Poller {
         })
     }
 
-    /// Acts on one HTTP reply. `Ok(false)`: the task must stop.
-    async fn handle(&mut self, url: &SecretUrl, reply: Reply) -> Result<bool, Closed> {
+    /// Acts on one HTTP reply. `Ok(false)`: the task must stop. `quick`: it came back at once although the
+    /// URL asked the server to wait.
+    async fn handle(&mut self, url: &SecretUrl, reply: Reply, quick: bool) -> Result<bool, Closed> {
         let received_at = Utc::now();
         let status = reply.status;
         // Never the URL: the request number is what ties a reply to its retry lines.
@@ -231,10 +311,10 @@ impl Poller {
             200 | 400 => {
                 let body = reply.body.unwrap_or_default();
                 match parse_reply(&body, SourceKind::Chaturbate, received_at) {
-                    Ok(parsed) if status == 200 => self.deliver(parsed, received_at).await?,
+                    Ok(parsed) if status == 200 => self.deliver(parsed, received_at, quick).await?,
                     Ok(parsed) if self.valid_next(&parsed.next_url) => {
                         // The long-poll "waited too long" continuation (chaturbate.md §3.2).
-                        self.deliver(parsed, received_at).await?
+                        self.deliver(parsed, received_at, quick).await?
                     }
                     Err(e) if status == 200 => {
                         self.retry(ErrorClass::InvalidReply, &e.to_string(), None)
@@ -311,9 +391,9 @@ impl Poller {
     }
 
     /// A 400 without a usable `nextUrl`. With a cursor in the URL the position is what the server refused:
-    /// say so and start over from the configured URL. Without one, nothing would change: fatal.
+    /// say so and start over from the configured URL without any cursor (its own `i` included), after the
+    /// backoff wait. Without one, nothing would change: fatal.
     async fn bad_request(&mut self, url: &SecretUrl) -> Result<bool, Closed> {
-        self.count_error(ErrorClass::Status(400));
         if url.cursor().is_some() {
             let text = if self.resuming {
                 "the server refused the saved position (HTTP 400): starting fresh from the server's recent \
@@ -324,9 +404,16 @@ impl Poller {
             self.notice(text.to_string()).await?;
             self.resuming = false;
             self.last_id = None;
-            self.next = self.cfg.url.poll_url(None, self.cfg.long_poll_timeout_s);
+            self.next = self
+                .cfg
+                .url
+                .poll_url_from_start(self.cfg.long_poll_timeout_s);
+            self.next_is_given = false;
+            self.retry(ErrorClass::Status(400), "position refused", None)
+                .await?;
             return Ok(true);
         }
+        self.count_error(ErrorClass::Status(400));
         self.set_state(ConnState::Stopped).await?;
         let text = format!(
             "the Events API refused the request (HTTP 400): check the URL (copy it again from {TOKEN_PAGE})"
@@ -340,17 +427,19 @@ impl Poller {
         *self.status.errors_by_class.entry(class.key()).or_default() += 1;
     }
 
-    /// A retryable failure: count it, report it, wait (backoff or `Retry-After`). The URL stays the same.
+    /// A retryable failure: count it, report it, wait. The wait is the backoff schedule's, or a longer
+    /// `Retry-After`: a server asking for less (even 0) never makes the same failing request come faster.
     async fn retry(
         &mut self,
         class: ErrorClass,
         detail: &str,
-        wait: Option<Duration>,
+        retry_after: Option<Duration>,
     ) -> Result<(), Closed> {
         self.count_error(class);
         self.status.retries += 1;
         self.failures = self.failures.saturating_add(1);
-        let wait = wait.unwrap_or_else(|| self.cfg.backoff.delay(self.failures, self.rng.f64()));
+        let backoff = self.cfg.backoff.delay(self.failures, self.rng.f64());
+        let wait = retry_after.map_or(backoff, |r| r.max(backoff));
         tracing::info!(
             attempt = self.failures,
             class = %class,
@@ -373,6 +462,7 @@ impl Poller {
         &mut self,
         reply: ParsedReply,
         received_at: chrono::DateTime<Utc>,
+        quick: bool,
     ) -> Result<(), Closed> {
         self.failures = 0;
         self.auth_failures = 0;
@@ -388,11 +478,16 @@ impl Poller {
             events,
             next_url,
             skipped,
+            uncounted_money,
         } = reply;
-        if !skipped.is_empty() {
-            for s in &skipped {
-                tracing::warn!(index = s.index, reason = s.reason, "event skipped");
-            }
+        for s in &skipped {
+            tracing::warn!(index = s.index, reason = s.reason, "event skipped");
+        }
+        if uncounted_money > 0 {
+            tracing::warn!(
+                events = uncounted_money,
+                "money events whose amount cannot be read: passed on as unknown, counted as skipped"
+            );
         }
         let total = events.len();
         let mut duplicates = 0u32;
@@ -407,6 +502,11 @@ impl Poller {
         if let Some(last) = kept.last() {
             self.last_id = Some(last.id.clone());
         }
+        self.quick_empty = if quick && kept.is_empty() {
+            self.quick_empty.saturating_add(1)
+        } else {
+            0
+        };
         if self.discard_next {
             self.discard_next = false;
             if !kept.is_empty() {
@@ -418,6 +518,7 @@ impl Poller {
             }
             kept.clear();
         }
+        self.next_is_given = matches!(&next_url, NextUrl::Given(_));
         self.next = match next_url {
             NextUrl::Given(s) => match self.cfg.url.resolve_next(&s) {
                 Ok(u) => u,
@@ -426,6 +527,7 @@ impl Poller {
                         "{why}: not followed; polling continues from the configured URL"
                     ))
                     .await?;
+                    self.next_is_given = false;
                     self.rebuilt()
                 }
             },
@@ -439,10 +541,23 @@ impl Poller {
         let batch = Batch {
             received_at,
             events: kept,
-            skipped: skipped.len() as u32,
+            skipped: u32::try_from(skipped.len())
+                .unwrap_or(u32::MAX)
+                .saturating_add(uncounted_money),
             duplicates_dropped: duplicates,
         };
-        self.send(SourceMsg::Batch(batch)).await
+        self.send(SourceMsg::Batch(batch)).await?;
+        if self.quick_empty >= 2 {
+            // The second reply in a row with nothing new, at once: pace like a retry, not as fast as replies come.
+            let wait = self.cfg.backoff.delay(self.quick_empty - 1, self.rng.f64());
+            tracing::info!(
+                replies = self.quick_empty,
+                wait_ms = wait.as_millis() as u64,
+                "the server answers long polls at once with nothing new: waiting before the next"
+            );
+            tokio::time::sleep(wait).await;
+        }
+        Ok(())
     }
 
     /// The configured URL with the last seen id, as after a null `nextUrl`.

@@ -36,6 +36,11 @@ pub fn start(opts: StartOptions) -> Result<StartedSource, RunError> {
     let (url, origin) = credentials::load(&cred).map_err(|e| RunError::usage(e.0))?;
     tracing::info!(room = url.room(), ?origin, "Events API URL loaded");
     let room = url.room().to_string();
+    // One process per room, taken before the first request (DESIGN.md has no room for a read-only second run).
+    let room_lock = crate::effects::cursor::CursorStore::default_store()
+        .map(|store| crate::effects::room_lock::acquire(store.dir(), &room))
+        .transpose()
+        .map_err(RunError::usage)?;
     let mut cfg = PollerConfig::new(url);
     cfg.fresh = opts.fresh;
     // The room is only known once the URL is read, so the saved cursor is looked up here.
@@ -58,5 +63,6 @@ pub fn start(opts: StartOptions) -> Result<StartedSource, RunError> {
         kind: SourceKind::Chaturbate,
         replay_of: None,
         save_cursor: true,
+        room_lock,
     })
 }

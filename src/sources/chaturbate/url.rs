@@ -11,6 +11,12 @@ pub const TESTBED_HOST: &str = "events.testbed.cb.dev";
 pub const TOKEN_PAGE: &str = "https://chaturbate.com/statsapi/authtoken/";
 /// The server's own default when a URL carries no `timeout` (chaturbate.md §2).
 pub const SERVER_DEFAULT_TIMEOUT_S: u64 = 10;
+/// The API's own maximum long-poll `timeout` (0–90 s, chaturbate.md §2): a larger value in a configured URL
+/// or a `nextUrl` is read as 90, so no deadline arithmetic can overflow and no request waits for ever.
+pub const MAX_TIMEOUT_S: u64 = 90;
+/// Longest `nextUrl` followed. Real ones are ~100 bytes; 8 KiB is what common servers and proxies accept in
+/// a request line, and a longer one could not be requested anyway.
+pub const MAX_NEXT_URL_BYTES: usize = 8 * 1024;
 
 /// Which kind of host the configured URL points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,14 +89,10 @@ impl SecretUrl {
         &self.0
     }
 
-    /// The `timeout` query parameter (seconds) this URL asks the server to wait, or the server's default.
+    /// The `timeout` query parameter (seconds) this URL asks the server to wait, or the server's default;
+    /// at most [`MAX_TIMEOUT_S`].
     pub fn long_poll_timeout_s(&self) -> u64 {
-        self.0
-            .query_pairs()
-            .find(|(k, _)| k == "timeout")
-            .and_then(|(_, v)| v.trim().parse::<f64>().ok())
-            .filter(|t| t.is_finite() && *t >= 0.0)
-            .map_or(SERVER_DEFAULT_TIMEOUT_S, |t| t.ceil() as u64)
+        timeout_param(&self.0).unwrap_or(SERVER_DEFAULT_TIMEOUT_S)
     }
 
     /// The `i` (cursor) query parameter, if any.
@@ -121,6 +123,20 @@ pub enum NextUrlRefused {
     NotAUrl,
     #[error("nextUrl points to another origin ({0}) than the configured URL")]
     ForeignOrigin(String),
+    #[error("nextUrl carries a user name or password")]
+    UserInfo,
+    #[error("nextUrl is longer than {MAX_NEXT_URL_BYTES} bytes")]
+    TooLong,
+}
+
+/// A URL's `timeout` parameter in whole seconds (rounded up), clamped to `0..=MAX_TIMEOUT_S`; `None` when it
+/// is absent or not a number.
+fn timeout_param(url: &Url) -> Option<u64> {
+    url.query_pairs()
+        .find(|(k, _)| k == "timeout")
+        .and_then(|(_, v)| v.trim().parse::<f64>().ok())
+        .filter(|t| !t.is_nan())
+        .map(|t| t.clamp(0.0, MAX_TIMEOUT_S as f64).ceil() as u64)
 }
 
 /// The configured Events API URL, validated.
@@ -202,21 +218,42 @@ impl EventsUrl {
         self.token == text
     }
 
-    /// A poll URL built from the configured one: its own query kept, `i` set to `cursor` (when given) and
-    /// `timeout` set to `default_timeout_s` unless the configured URL names its own.
+    /// A poll URL built from the configured one: its own query kept, `i` set to `cursor` (when given), and
+    /// `timeout` set to the configured URL's own (clamped to [`MAX_TIMEOUT_S`]) or else `default_timeout_s`.
     pub fn poll_url(&self, cursor: Option<&str>, default_timeout_s: u64) -> SecretUrl {
+        self.build_poll_url(
+            cursor.map_or(Cursor::Configured, Cursor::At),
+            default_timeout_s,
+        )
+    }
+
+    /// The configured URL without any `i`, its own included: where polling starts over after the server
+    /// refused a position (a configured `i` it refuses would otherwise be requested for ever).
+    pub fn poll_url_from_start(&self, default_timeout_s: u64) -> SecretUrl {
+        self.build_poll_url(Cursor::None, default_timeout_s)
+    }
+
+    fn build_poll_url(&self, cursor: Cursor<'_>, default_timeout_s: u64) -> SecretUrl {
         let mut url = self.base.clone();
+        let timeout = timeout_param(&self.base).unwrap_or(default_timeout_s.min(MAX_TIMEOUT_S));
         let mut pairs: Vec<(String, String)> = self
             .base
             .query_pairs()
-            .filter(|(k, _)| !(cursor.is_some() && k == "i"))
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .filter(|(k, _)| k != "i" || cursor == Cursor::Configured)
+            .map(|(k, v)| {
+                let v = if k == "timeout" {
+                    timeout.to_string()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
             .collect();
-        if let Some(i) = cursor {
+        if let Cursor::At(i) = cursor {
             pairs.push(("i".into(), i.to_string()));
         }
         if !pairs.iter().any(|(k, _)| k == "timeout") {
-            pairs.push(("timeout".into(), default_timeout_s.to_string()));
+            pairs.push(("timeout".into(), timeout.to_string()));
         }
         url.set_query(None);
         url.query_pairs_mut().extend_pairs(pairs);
@@ -226,6 +263,9 @@ impl EventsUrl {
     /// Resolves a `nextUrl` (relative ones against the configured URL) and checks that it has the same
     /// scheme, host and port. A refused one must never be requested.
     pub fn resolve_next(&self, next: &str) -> Result<SecretUrl, NextUrlRefused> {
+        if next.len() > MAX_NEXT_URL_BYTES {
+            return Err(NextUrlRefused::TooLong);
+        }
         let url = self
             .base
             .join(next.trim())
@@ -238,10 +278,22 @@ impl EventsUrl {
             return Err(NextUrlRefused::ForeignOrigin(origin_label(&url)));
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(NextUrlRefused::ForeignOrigin(origin_label(&url)));
+            return Err(NextUrlRefused::UserInfo);
+        }
+        if url.as_str().len() > MAX_NEXT_URL_BYTES {
+            return Err(NextUrlRefused::TooLong);
         }
         Ok(SecretUrl(url))
     }
+}
+
+/// Which `i` a poll URL carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cursor<'a> {
+    /// The configured URL's own `i`, if it has one.
+    Configured,
+    At(&'a str),
+    None,
 }
 
 /// `scheme://host[:port]` of a refused URL: enough to say where it pointed, never its path (the token).

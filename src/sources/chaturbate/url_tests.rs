@@ -151,13 +151,19 @@ fn next_url_same_origin_rule() {
         "http://localhost:4000/events/alice/t/",
         "http://evil.example/events/alice/t/",
         "//evil.example/events/",
-        "http://x@127.0.0.1:4000/events/alice/t/",
     ] {
         assert!(
             matches!(u.resolve_next(bad), Err(NextUrlRefused::ForeignOrigin(_))),
             "{bad}"
         );
     }
+    // Same origin, but with a user name: refused for what it is, not as another origin (issue 9).
+    let refused = u.resolve_next("http://x@127.0.0.1:4000/events/alice/t/");
+    assert_eq!(refused, Err(NextUrlRefused::UserInfo));
+    assert!(refused
+        .unwrap_err()
+        .to_string()
+        .contains("user name or password"));
     let p = EventsUrl::parse(&prod(), false).unwrap();
     assert!(p
         .resolve_next("http://eventsapi.chaturbate.com/events/alice/t/")
@@ -177,4 +183,50 @@ fn percent_encoded_token_is_decoded_and_masked_both_ways() {
     assert!(u.token_is("Enc/TokenValue99"));
     let shown = format!("{}", u.configured());
     assert!(!shown.contains("TokenValue99"), "{shown}");
+}
+
+#[test]
+fn huge_timeouts_are_read_as_the_api_maximum() {
+    // `timeout=1e20` overflowed the deadline arithmetic and panicked the poller (issue 9).
+    for (q, want) in [("1e20", 90), ("inf", 90), ("91", 90), ("-5", 0), ("2.5", 3)] {
+        let u = EventsUrl::parse(&format!("{}?timeout={q}", prod()), false).unwrap();
+        let p = u.poll_url(None, 30);
+        assert_eq!(p.long_poll_timeout_s(), want, "{q}");
+        assert_eq!(p.expose().query(), Some(format!("timeout={want}").as_str()));
+        let next = u.resolve_next(&format!("?i=1-0&timeout={q}")).unwrap();
+        assert_eq!(next.long_poll_timeout_s(), want, "{q}");
+    }
+    // Not a number: the default asked for, or the server's own default for a nextUrl.
+    let u = EventsUrl::parse(&format!("{}?timeout=NaN", prod()), false).unwrap();
+    assert_eq!(u.poll_url(None, 30).long_poll_timeout_s(), 30);
+    assert_eq!(
+        u.resolve_next("?timeout=NaN")
+            .unwrap()
+            .long_poll_timeout_s(),
+        10
+    );
+    let u = EventsUrl::parse(&prod(), false).unwrap();
+    assert_eq!(u.poll_url(None, 1000).long_poll_timeout_s(), 90);
+}
+
+#[test]
+fn starting_over_drops_a_configured_cursor() {
+    // A configured `i=` that the server refuses must not be rebuilt for ever (issue 9).
+    let u = EventsUrl::parse(&format!("{}?i=bad-0&x=1", prod()), false).unwrap();
+    assert_eq!(u.poll_url(None, 30).cursor().as_deref(), Some("bad-0"));
+    let fresh = u.poll_url_from_start(30);
+    assert_eq!(fresh.cursor(), None);
+    assert_eq!(fresh.expose().query(), Some("x=1&timeout=30"));
+}
+
+#[test]
+fn an_overlong_next_url_is_refused() {
+    let u = EventsUrl::parse(
+        &format!("http://127.0.0.1:4000/events/alice/{TOKEN}/"),
+        false,
+    )
+    .unwrap();
+    let long = format!("?i={}", "9".repeat(100 * 1024));
+    assert_eq!(u.resolve_next(&long), Err(NextUrlRefused::TooLong));
+    assert!(u.resolve_next("?i=1-0&timeout=10").is_ok());
 }

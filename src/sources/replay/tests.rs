@@ -136,3 +136,21 @@ fn a_file_that_is_not_a_journal_is_refused_clearly() {
         .unwrap();
     assert!(err.contains("cannot open"), "{err}");
 }
+
+#[test]
+fn an_endless_journal_line_is_skipped_without_being_kept() {
+    let text = format!("{}\nshort\n{}", "x".repeat(100), "y".repeat(50));
+    let mut reader = std::io::BufReader::with_capacity(8, text.as_bytes());
+    let mut buf = Vec::new();
+    let mut got = Vec::new();
+    loop {
+        buf.clear();
+        match read_line_capped(&mut reader, &mut buf, 16).unwrap() {
+            LineRead::End => break,
+            LineRead::TooLong => got.push("too long".to_string()),
+            LineRead::Read => got.push(String::from_utf8(buf.clone()).unwrap()),
+        }
+        assert!(buf.len() <= 16);
+    }
+    assert_eq!(got, ["too long", "short\n", "too long"]);
+}

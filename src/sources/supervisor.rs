@@ -1,0 +1,55 @@
+//! Every source task runs under this supervisor: a panic inside it becomes a [`SourceError::Panic`] on its
+//! channel (the session then ends with exit 4, summary `exit_reason: panic`), never a channel that simply
+//! closes and reads as a clean end. A channel that closes without `Ended` or `Fatal` is the runner's
+//! [`SourceError::Vanished`].
+
+use super::{SourceError, SourceMsg};
+use futures_util::FutureExt;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use tokio::sync::mpsc;
+
+/// Spawns a source task on the current runtime under the supervisor.
+pub fn spawn<F>(fut: F, tx: mpsc::Sender<SourceMsg>) -> tokio::task::JoinHandle<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    tokio::spawn(async move {
+        if let Err(payload) = AssertUnwindSafe(fut).catch_unwind().await {
+            let text = panic_text(&*payload);
+            tracing::error!(panic = %crate::mask::scrub(&text), "the event source panicked");
+            let _ = tx.send(SourceMsg::Fatal(SourceError::Panic(text))).await;
+        }
+    })
+}
+
+/// The message of a panic payload (`&str` or `String`), or "panic".
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_source_becomes_a_fatal_panic_message() {
+        let (tx, mut rx) = mpsc::channel(4);
+        let task = spawn(
+            async {
+                panic!("source broke");
+            },
+            tx,
+        );
+        match rx.recv().await.expect("a message") {
+            SourceMsg::Fatal(SourceError::Panic(text)) => assert!(text.contains("source broke")),
+            other => panic!("{other:?}"),
+        }
+        assert!(rx.recv().await.is_none(), "channel closes after the fatal");
+        task.await.unwrap();
+    }
+}
