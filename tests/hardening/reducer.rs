@@ -1,0 +1,33 @@
+//! How a source's end reaches the exit reason.
+
+use chrono::Utc;
+use roomwatch::app::{update, ExitReason, Msg, State};
+use roomwatch::event::SourceKind;
+use roomwatch::sources::{SourceError, SourceMsg};
+
+fn fatal(state: &mut State, err: SourceError) -> Option<ExitReason> {
+    update(state, Msg::Source(SourceMsg::Fatal(err)), Utc::now()).quit
+}
+
+#[test]
+fn a_vanished_source_is_a_failure_never_a_clean_end() {
+    let mut s = State::new("room", SourceKind::Chaturbate, Utc::now());
+    let reason = fatal(&mut s, SourceError::Vanished).expect("headless ends");
+    assert_eq!(reason, ExitReason::SourceFailed);
+    assert_eq!((reason.as_str(), reason.exit_code()), ("source_failed", 4));
+}
+
+#[test]
+fn a_source_panic_ends_even_the_held_live_screen() {
+    let mut s = State::new("room", SourceKind::Chaturbate, Utc::now());
+    s.live.hold_on_end = true;
+    assert_eq!(
+        fatal(&mut s, SourceError::Panic("boom".into())),
+        Some(ExitReason::Panic)
+    );
+    // An ordinary fatal error is held on screen until the user quits.
+    let mut s = State::new("room", SourceKind::Chaturbate, Utc::now());
+    s.live.hold_on_end = true;
+    assert_eq!(fatal(&mut s, SourceError::Fatal("404".into())), None);
+    assert!(s.live.ended.is_some());
+}
