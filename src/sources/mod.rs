@@ -15,9 +15,9 @@ use std::time::Duration;
 /// Channel capacity in batches: if the consumer stalls, the source waits before its next poll.
 pub const CHANNEL_BATCHES: usize = 4;
 
-/// Largest reply body read, after decompression. The Events API's biggest real replies (a full page of
-/// events) are a few hundred KB; 4 MiB is ten times that, and it keeps a hostile or broken server (a gzip
-/// bomb, an endless chunked body) from taking more memory than that. A larger reply is an invalid reply.
+/// Largest reply body read, after decompression. The reference payloads' events are 28–529 bytes, so even a
+/// thousand of them in one reply is under 1 MB; 4 MiB keeps a hostile or broken server (a gzip bomb, an
+/// endless chunked body) from taking more memory than that. A larger reply is an invalid reply.
 pub const MAX_REPLY_BYTES: usize = 4 * 1024 * 1024;
 
 /// Everything a source tells the main task.
