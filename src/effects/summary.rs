@@ -293,7 +293,11 @@ pub fn biggest_label(b: &Biggest) -> &str {
 pub fn text_lines(s: &Summary) -> [String; 5] {
     use crate::numfmt::count;
     let biggest = s.tips.biggest.as_ref().map_or(String::new(), |b| {
-        format!(" · biggest {} by {}", thousands(b.tokens), biggest_label(b))
+        format!(
+            " · biggest {} by {}",
+            thousands(b.tokens),
+            crate::sanitize::name(biggest_label(b))
+        )
     });
     [
         format!(

@@ -25,6 +25,11 @@ pub fn md_text(s: &str) -> String {
     out
 }
 
+/// A user name in Markdown: [`md_text`] of the displayed name (`(blank name)` when nothing printable is left).
+pub fn md_name(s: &str) -> String {
+    md_text(&crate::sanitize::name(s))
+}
+
 fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .ok()
@@ -70,7 +75,7 @@ pub fn render(s: &Summary) -> String {
 
 fn headline(md: &mut String, s: &Summary) {
     let biggest = s.tips.biggest.as_ref().map_or("—".to_string(), |b| {
-        format!("{} by {}", thousands(b.tokens), md_text(biggest_label(b)))
+        format!("{} by {}", thousands(b.tokens), md_name(biggest_label(b)))
     });
     let rows = [
         ("Duration", format_duration(s.duration_s)),
@@ -158,7 +163,7 @@ fn top_tippers(md: &mut String, s: &Summary) {
                 md,
                 "| {} | {} | {} | {} |",
                 i + 1,
-                md_text(&t.user),
+                md_name(&t.user),
                 thousands(t.tokens),
                 thousands(t.count)
             );

@@ -85,6 +85,11 @@ async fn run_for(cfg: PollerConfig, secs: f64, want: usize) -> Run {
 
 /// Requests seen from the first to the last, against what the backoff schedule allows in that time.
 fn assert_within_schedule(server: &Hostile, what: &str) {
+    assert_within_schedule_plus(server, what, 0)
+}
+
+/// [`assert_within_schedule`] with `extra` requests allowed (pacing that starts after a first reply).
+fn assert_within_schedule_plus(server: &Hostile, what: &str, extra: usize) {
     let seen = server.seen();
     assert!(
         seen.len() >= 2,
@@ -92,7 +97,7 @@ fn assert_within_schedule(server: &Hostile, what: &str) {
         seen.len()
     );
     let span = seen.last().unwrap().at - seen[0].at;
-    let ceiling = schedule_ceiling(INITIAL, CAP, span);
+    let ceiling = schedule_ceiling(INITIAL, CAP, span) + extra;
     assert!(
         seen.len() <= ceiling,
         "{what}: {} requests in {span:?}, the backoff schedule allows {ceiling}",
@@ -286,4 +291,48 @@ async fn an_id_too_long_to_be_a_cursor_is_skipped_and_counted() {
     let run = run_for(config(&server.events_url(TOKEN)), 10.0, 1).await;
     assert_eq!(run.events.len(), 1);
     assert_eq!(run.skipped, 1);
+}
+
+#[tokio::test]
+async fn a_refused_configured_cursor_stays_dropped_after_null_next_urls() {
+    // Found trying the release binary: after the fallback, a `nextUrl: null` rebuilt the configured URL with
+    // its refused `i=` again, and the 400 came back every few seconds.
+    let server = Hostile::start(|_, target| {
+        if target.contains("i=stale") {
+            Answer::status(400, &[], br#"{"status":"bad cursor"}"#)
+        } else {
+            std::thread::sleep(Duration::from_millis(150));
+            Answer::json(r#"{"events":[],"nextUrl":null}"#)
+        }
+    });
+    let url = format!("{}?i=stale-0", server.events_url(TOKEN));
+    let run = run_for(config(&url), 1.5, usize::MAX).await;
+    let stale = server
+        .seen()
+        .iter()
+        .filter(|s| s.target.contains("i=stale"))
+        .count();
+    assert_eq!(stale, 1, "{:?}", server.seen());
+    assert!(
+        server.seen().len() >= 3,
+        "polling went on: {:?}",
+        server.seen()
+    );
+    assert!(run.fatal.is_none());
+}
+
+#[tokio::test]
+async fn refused_next_urls_are_paced_and_said_once() {
+    // Found trying the release binary: a server giving a new event and a 100 KB nextUrl with every instant
+    // reply got 2308 requests in 10 s (the token bucket's burst) and as many notices on stderr.
+    let long_next = format!("?i=1&pad={}", "x".repeat(20 * 1024));
+    let server = Hostile::start(move |n, _| Answer::json(&reply(&[event(n, "new")], &long_next)));
+    let run = run_for(config(&server.events_url(TOKEN)), 1.5, usize::MAX).await;
+    let refusals = run
+        .notices
+        .iter()
+        .filter(|n| n.contains("longer than"))
+        .count();
+    assert_eq!(refusals, 1, "{:?}", run.notices);
+    assert_within_schedule_plus(&server, "refused nextUrls", 1);
 }

@@ -167,6 +167,10 @@ struct Poller {
     /// Consecutive replies without a new event that came back at once although the URL asked the server to
     /// wait: a broken or hostile server answering instantly. They are paced by the backoff schedule.
     quick_empty: u32,
+    /// Consecutive replies whose `nextUrl` was refused or unusable: paced too.
+    refused_next: u32,
+    /// The server refused a position: the configured URL's own `i` is never asked for again.
+    configured_cursor_refused: bool,
 }
 
 /// An empty reply sooner than this, to a long poll that asked for at least a second, is "at once".
@@ -197,6 +201,8 @@ impl Poller {
             auth_failures: 0,
             next_is_given: false,
             quick_empty: 0,
+            refused_next: 0,
+            configured_cursor_refused: false,
             cfg,
             client,
             tx,
@@ -247,6 +253,7 @@ impl Poller {
             (self.rebuilt(), "nextUrl cannot be requested: not followed; polling continues from the configured URL")
         } else {
             self.last_id = None;
+            self.configured_cursor_refused = true;
             (
                 self.cfg
                     .url
@@ -404,6 +411,7 @@ impl Poller {
             self.notice(text.to_string()).await?;
             self.resuming = false;
             self.last_id = None;
+            self.configured_cursor_refused = true;
             self.next = self
                 .cfg
                 .url
@@ -519,25 +527,38 @@ impl Poller {
             kept.clear();
         }
         self.next_is_given = matches!(&next_url, NextUrl::Given(_));
-        self.next = match next_url {
+        let refused = match next_url {
             NextUrl::Given(s) => match self.cfg.url.resolve_next(&s) {
-                Ok(u) => u,
-                Err(why) => {
-                    self.notice(format!(
-                        "{why}: not followed; polling continues from the configured URL"
-                    ))
-                    .await?;
-                    self.next_is_given = false;
-                    self.rebuilt()
+                Ok(u) => {
+                    self.next = u;
+                    None
                 }
+                Err(why) => Some(format!(
+                    "{why}: not followed; polling continues from the configured URL"
+                )),
             },
-            NextUrl::Missing => self.rebuilt(),
+            NextUrl::Missing => {
+                self.next = self.rebuilt();
+                None
+            }
             NextUrl::Invalid(why) => {
-                self.notice(format!("{why}: polling continues from the configured URL"))
-                    .await?;
-                self.rebuilt()
+                Some(format!("{why}: polling continues from the configured URL"))
             }
         };
+        match refused {
+            None => self.refused_next = 0,
+            Some(text) => {
+                self.next_is_given = false;
+                self.next = self.rebuilt();
+                self.refused_next = self.refused_next.saturating_add(1);
+                // Said once per run of refusals (a broken server would otherwise flood stderr), then counted.
+                if self.refused_next == 1 {
+                    self.notice(text).await?;
+                } else {
+                    tracing::warn!(refusals = self.refused_next, "{text}");
+                }
+            }
+        }
         let batch = Batch {
             received_at,
             events: kept,
@@ -547,24 +568,35 @@ impl Poller {
             duplicates_dropped: duplicates,
         };
         self.send(SourceMsg::Batch(batch)).await?;
-        if self.quick_empty >= 2 {
-            // The second reply in a row with nothing new, at once: pace like a retry, not as fast as replies come.
-            let wait = self.cfg.backoff.delay(self.quick_empty - 1, self.rng.f64());
+        // A server answering at once with nothing new (from the second such reply), or giving nextUrls that
+        // cannot be followed, is paced like a failing one: not as fast as its replies come.
+        let misbehaving = self.quick_empty.saturating_sub(1).max(self.refused_next);
+        if misbehaving > 0 {
+            let wait = self.cfg.backoff.delay(misbehaving, self.rng.f64());
             tracing::info!(
-                replies = self.quick_empty,
+                quick_empty = self.quick_empty,
+                refused_next = self.refused_next,
                 wait_ms = wait.as_millis() as u64,
-                "the server answers long polls at once with nothing new: waiting before the next"
+                "the server's replies are not what a long poll gives: waiting before the next request"
             );
             tokio::time::sleep(wait).await;
         }
         Ok(())
     }
 
-    /// The configured URL with the last seen id, as after a null `nextUrl`.
+    /// The configured URL with the last seen id, as after a null `nextUrl` (without any cursor once the
+    /// server refused the configured one).
     fn rebuilt(&self) -> SecretUrl {
-        self.cfg
-            .url
-            .poll_url(self.last_id.as_deref(), self.cfg.long_poll_timeout_s)
+        match (&self.last_id, self.configured_cursor_refused) {
+            (None, true) => self
+                .cfg
+                .url
+                .poll_url_from_start(self.cfg.long_poll_timeout_s),
+            (id, _) => self
+                .cfg
+                .url
+                .poll_url(id.as_deref(), self.cfg.long_poll_timeout_s),
+        }
     }
 }
 
