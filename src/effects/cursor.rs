@@ -69,7 +69,7 @@ impl CursorStore {
         atomic::ensure_dir(&self.dir)?;
         let saved = SavedCursor {
             room: room.to_string(),
-            last_event_id: crate::mask::scrub(id).into_owned(),
+            last_event_id: crate::mask::scrub_registered(id).into_owned(),
             saved_at: format_at(now),
         };
         let mut bytes = serde_json::to_vec(&saved).map_err(io::Error::other)?;

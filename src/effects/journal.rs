@@ -118,7 +118,7 @@ impl Journal {
             }
             self.out.write_all(prefix.as_bytes())?;
             // The event is the platform's JSON; a secret would only be there by accident, but never store one.
-            let raw = crate::mask::scrub(raw);
+            let raw = crate::mask::scrub_registered(raw);
             self.out.write_all(one_line(&raw).as_bytes())?;
             self.out.write_all(b"}\n")?;
             self.events_written += 1;

@@ -40,7 +40,7 @@ impl RunError {
 }
 
 /// `demo --rate` range (besides 0, flat out): slower would wait for days between events, faster is what 0 is for.
-const MIN_RATE: f64 = 0.001;
+const MIN_RATE: f64 = 0.000_001;
 const MAX_RATE: f64 = 1_000_000.0;
 /// `replay --speed` range: a speed near 0 (`1e-300`) overflowed the replay's clock and froze the screen.
 const MIN_SPEED: f64 = 0.001;

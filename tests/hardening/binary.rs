@@ -400,3 +400,36 @@ fn speeds_and_rates_that_would_overflow_the_clock_are_usage_errors() {
         );
     }
 }
+
+#[test]
+fn chat_that_looks_like_an_events_url_is_journaled_and_replayed_as_it_was() {
+    // The shape masking is for errors and logs; events are data and stay exact (replay equals live).
+    let chat = r#"{"method":"chatMessage","id":"1795000000000-1","object":{"message":{"message":"see example.com/events/summer/2026 now"},"user":{"username":"u"}}}"#;
+    let server = serve_once(vec![chat.to_string()]);
+    let home = tempfile::tempdir().unwrap();
+    let journal = home.path().join("j.jsonl");
+    let live = roomwatch(
+        home.path(),
+        Some(&server.events_url(TOKEN)),
+        &[
+            "chaturbate",
+            "--headless",
+            "--max-events",
+            "1",
+            "--journal",
+            journal.to_str().unwrap(),
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(live.status.code(), Some(0), "{}", text(&live.stderr));
+    assert!(text(&live.stdout).contains("events/summer/2026"));
+    let replay = roomwatch(
+        home.path(),
+        None,
+        &["replay", journal.to_str().unwrap(), "--headless"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(text(&replay.stdout), text(&live.stdout));
+}
