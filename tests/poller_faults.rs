@@ -3,7 +3,7 @@
 mod support;
 
 use roomwatch::event::RoomEvent;
-use roomwatch::sources::chaturbate::backoff::Backoff;
+use roomwatch::sources::backoff::Backoff;
 use roomwatch::sources::chaturbate::poller::{self, PollerConfig};
 use roomwatch::sources::chaturbate::url::EventsUrl;
 use roomwatch::sources::{ConnState, SourceError, SourceMsg};

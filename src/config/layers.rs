@@ -17,12 +17,15 @@ fn single(key: &str, text: &str, source: Source) -> Option<Single> {
     Some((raw, source))
 }
 
-/// Test hooks read by the runner, not options (see `run::exit`); they are not config and not rejected.
-const INTERNAL_VARS: &[&str] = &[
-    crate::run::exit::AUTOSAVE_ENV,
-    crate::run::exit::FAULT_PANIC_ENV,
-    crate::run::exit::FAULT_SOURCE_PANIC_ENV,
-];
+/// Hidden: autosave interval in milliseconds (tests use a tight one); the config will set it for users.
+pub const AUTOSAVE_ENV: &str = "ROOMWATCH_AUTOSAVE_MS";
+/// Hidden, debug builds only: panic after this many events (the panic exit-path test).
+pub const FAULT_PANIC_ENV: &str = "ROOMWATCH_FAULT_PANIC_AFTER_EVENTS";
+/// Hidden, debug builds only: the simulator panics after this many batches (the source-panic tests).
+pub const FAULT_SOURCE_PANIC_ENV: &str = "ROOMWATCH_FAULT_SOURCE_PANIC_AFTER_BATCHES";
+
+/// Test hooks read by the runner (`run::exit`), not options: they are not config and not rejected.
+const INTERNAL_VARS: &[&str] = &[AUTOSAVE_ENV, FAULT_PANIC_ENV, FAULT_SOURCE_PANIC_ENV];
 
 /// The `ROOMWATCH_…` variables, in the order of [`OPTIONS`]. An unknown `ROOMWATCH_` variable is an error (a
 /// typo would otherwise be ignored without a word).

@@ -77,36 +77,8 @@ impl CursorStore {
         atomic::write(&self.path(room), &bytes, Place::Replace, durability)
     }
 
-    /// Forgets the cursor of `room` (the server refused it: start fresh next time).
-    pub fn clear(&self, room: &str) -> io::Result<()> {
-        match std::fs::remove_file(self.path(room)) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
-        }
-    }
-
     pub fn dir(&self) -> &Path {
         &self.dir
-    }
-}
-
-/// The saved cursor of `room` in the default store (`None` without one, or with `--fresh` at the caller).
-pub fn load(room: &str) -> Option<String> {
-    CursorStore::default_store()?.load(room)
-}
-
-/// Saves the cursor of `room` in the default store (fsynced).
-pub fn save(room: &str, id: &str) -> io::Result<()> {
-    let store = CursorStore::default_store()
-        .ok_or_else(|| io::Error::other("no state directory for the resume cursor"))?;
-    store.save(room, id, Utc::now(), Durability::Synced)
-}
-
-/// Forgets the cursor of `room` in the default store.
-pub fn clear(room: &str) -> io::Result<()> {
-    match CursorStore::default_store() {
-        Some(store) => store.clear(room),
-        None => Ok(()),
     }
 }
 
@@ -143,9 +115,6 @@ mod tests {
         assert_eq!(mode & 0o777, 0o600);
         let files: Vec<_> = std::fs::read_dir(store.dir()).unwrap().collect();
         assert_eq!(files.len(), 2, "no temp files left behind");
-        store.clear("alice").unwrap();
-        store.clear("alice").unwrap();
-        assert_eq!(store.load("alice"), None);
     }
 
     #[test]

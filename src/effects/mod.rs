@@ -96,7 +96,7 @@ impl SessionFiles {
         self.started_at = Some(state.started_at);
         self.next_autosave = Some(state.started_at + self.options.autosave_every);
         if !self.options.no_journal {
-            let header = journal::Header {
+            let header = crate::event::journal::Header {
                 room: state.room.clone(),
                 source: state.source,
                 started_at: state.started_at,

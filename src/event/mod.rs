@@ -1,5 +1,6 @@
 //! The normalized event model shared by every source, the reducer, the views and the headless output.
 
+pub mod journal;
 mod json_line;
 mod time;
 

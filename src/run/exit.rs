@@ -3,7 +3,9 @@
 
 use crate::app::{ExitReason, State};
 use crate::cli::CommonArgs;
+use crate::config::layers::{AUTOSAVE_ENV, FAULT_PANIC_ENV, FAULT_SOURCE_PANIC_ENV};
 use crate::effects::{FileOptions, SessionFiles};
+use crate::sources::supervisor::panic_text;
 use chrono::Utc;
 use futures_util::FutureExt;
 use std::future::Future;
@@ -15,13 +17,6 @@ use std::time::Duration;
 /// The last panic's message and place, kept by the hook for the end report.
 static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
 
-/// Hidden: autosave interval in milliseconds (tests use a tight one); the config will set it for users.
-pub const AUTOSAVE_ENV: &str = "ROOMWATCH_AUTOSAVE_MS";
-/// Hidden, debug builds only: panic after this many events (the panic exit-path test).
-pub const FAULT_PANIC_ENV: &str = "ROOMWATCH_FAULT_PANIC_AFTER_EVENTS";
-/// Hidden, debug builds only: the simulator panics after this many batches (the source-panic tests).
-pub const FAULT_SOURCE_PANIC_ENV: &str = "ROOMWATCH_FAULT_SOURCE_PANIC_AFTER_BATCHES";
-
 /// The simulator's fault injection, in debug builds only.
 pub fn fault_source_panic() -> Option<u64> {
     if !cfg!(debug_assertions) {
@@ -31,7 +26,8 @@ pub fn fault_source_panic() -> Option<u64> {
 }
 
 /// Replaces the default panic output (a backtrace hint on a screen that may be in raw mode) with a record
-/// kept for the end report and the log. The TUI may wrap this hook to restore the terminal first.
+/// kept for the end report and the log. It never touches the terminal: every panic is caught and ends the
+/// session through the one exit path, which restores it.
 pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
         let text = crate::mask::scrub(&panic_text(info.payload())).into_owned();
@@ -50,8 +46,6 @@ pub fn install_panic_hook() {
 pub fn last_panic() -> Option<String> {
     LAST_PANIC.lock().ok().and_then(|l| l.clone())
 }
-
-use crate::sources::supervisor::panic_text;
 
 /// Runs `fut`, turning a panic inside it into `Err(message)`. Whatever `fut` borrowed (the state, the files)
 /// is usable afterwards: that is what lets a panic still write the summary.

@@ -230,7 +230,6 @@ fn start_source(
             let opts = sources::chaturbate::StartOptions {
                 testbed,
                 fresh,
-                resume: true,
                 // The default file is only read when it exists; a file named in the config must exist.
                 credentials_file: paths.credentials_file.clone().filter(|f| {
                     f.exists()
@@ -238,7 +237,33 @@ fn start_source(
                 }),
                 save_to: paths.credentials_file.clone(),
             };
-            Ok((sources::chaturbate::start(opts)?, common))
+            let mut cfg = sources::chaturbate::configure(&opts).map_err(RunError::usage)?;
+            let room = cfg.url.room().to_string();
+            // One process per room, taken before the first request (decisions.md: no read-only second run).
+            let store = crate::effects::cursor::CursorStore::default_store();
+            let room_lock = store
+                .as_ref()
+                .map(|s| crate::effects::room_lock::acquire(s.dir(), &room))
+                .transpose()
+                .map_err(RunError::usage)?;
+            // The room is only known once the URL is read, so the saved cursor is looked up here.
+            cfg.start_cursor = store.filter(|_| !fresh).and_then(|s| s.load(&room));
+            if let Some(cursor) = &cfg.start_cursor {
+                tracing::info!(room = %room, cursor = %cursor, "resuming from the saved cursor");
+            }
+            let task = sources::chaturbate::poller::spawn(cfg, tx);
+            Ok((
+                StartedSource {
+                    rx,
+                    task,
+                    room,
+                    kind: SourceKind::Chaturbate,
+                    replay_of: None,
+                    save_cursor: true,
+                    room_lock,
+                },
+                common,
+            ))
         }
         Command::Replay {
             journal,

@@ -1,7 +1,10 @@
 //! Event sources. Each runs as a task, owns its network (or generator) and cursor, and sends one
 //! [`SourceMsg::Batch`] per reply plus status changes through a bounded channel.
 
+pub mod backoff;
 pub mod chaturbate;
+pub mod dedup;
+pub mod rate_limit;
 pub mod replay;
 pub mod simulator;
 pub mod supervisor;

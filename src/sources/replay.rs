@@ -4,7 +4,7 @@
 //! run's byte for byte.
 
 use super::{Batch, ConnState, ConnStatus, SourceError, SourceMsg};
-use crate::effects::journal::{self, Line};
+use crate::event::journal::{self, Line};
 use crate::event::{RoomEvent, SourceKind};
 use crate::sources::chaturbate::parse_event;
 use chrono::{DateTime, Utc};

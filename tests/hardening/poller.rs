@@ -2,7 +2,7 @@
 
 use crate::server::{schedule_ceiling, Answer, Hostile};
 use roomwatch::event::{EventBody, RoomEvent};
-use roomwatch::sources::chaturbate::backoff::Backoff;
+use roomwatch::sources::backoff::Backoff;
 use roomwatch::sources::chaturbate::poller::{self, PollerConfig};
 use roomwatch::sources::chaturbate::url::EventsUrl;
 use roomwatch::sources::{ConnState, ErrorClass, SourceError, SourceMsg};

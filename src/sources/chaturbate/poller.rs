@@ -1,12 +1,12 @@
 //! The long-poll task: one GET at a time, one [`SourceMsg::Batch`] per reply, status changes as they happen.
 //! Failures re-request the same URL (no cursor is lost); only a parsed reply advances.
 
-use super::backoff::{parse_retry_after, Backoff};
-use super::dedup::{Dedup, DEFAULT_CAPACITY};
 use super::parse::{parse_reply, NextUrl, ParsedReply};
-use super::rate_limit::TokenBucket;
 use super::url::{EventsUrl, HostKind, SecretUrl, TOKEN_PAGE};
 use crate::event::SourceKind;
+use crate::sources::backoff::{parse_retry_after, Backoff};
+use crate::sources::dedup::{Dedup, DEFAULT_CAPACITY};
+use crate::sources::rate_limit::TokenBucket;
 use crate::sources::{
     Batch, ConnState, ConnStatus, ErrorClass, SourceError, SourceMsg, MAX_REPLY_BYTES,
 };

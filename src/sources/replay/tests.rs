@@ -1,5 +1,6 @@
 use super::*;
-use crate::effects::journal::{Header, Journal};
+use crate::effects::journal::Journal;
+use crate::event::journal::Header;
 use crate::sources::simulator::fixed_start;
 use std::io::Write;
 
