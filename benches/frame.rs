@@ -20,7 +20,8 @@ fn loaded_state() -> State {
     };
     let t0 = fixed_start();
     let mut s = State::with_settings("demo_room", SourceKind::Simulator, t0, settings);
-    update(&mut s, Msg::Resize(200, 60), t0);
+    let viewport = roomwatch::ui::viewport(&s, 200, 60);
+    update(&mut s, Msg::Resize(viewport), t0);
     let status = ConnStatus {
         state: ConnState::Live,
         since: Some(t0),

@@ -19,3 +19,6 @@ pub mod sanitize;
 pub mod sources;
 pub mod stderr;
 pub mod ui;
+
+#[cfg(test)]
+mod layering_tests;

@@ -10,7 +10,7 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             roomwatch::stderr::say(&format!("roomwatch: cannot start the async runtime: {e}"));
-            return ExitCode::from(4);
+            return ExitCode::from(roomwatch::app::msg::exit_code::FATAL as u8);
         }
     };
     let code = runtime.block_on(roomwatch::run::run(cli));

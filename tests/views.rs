@@ -137,7 +137,8 @@ fn retrying() {
 #[test]
 fn replay_says_replay_and_never_stale() {
     let mut s = State::new("alice", SourceKind::Chaturbate, t0());
-    update(&mut s, Msg::Resize(120, 40), t0());
+    let viewport = roomwatch::ui::viewport(&s, 120, 40);
+    update(&mut s, Msg::Resize(viewport), t0());
     live(&mut s, t0());
     update(&mut s, Msg::Tick, at(120));
     assert!(
@@ -206,7 +207,8 @@ fn help_overlay() {
 fn help_scrolls_to_every_binding_on_a_small_screen() {
     let mut s = lively();
     let now = s.live.now;
-    update(&mut s, Msg::Resize(80, 24), now);
+    let viewport = roomwatch::ui::viewport(&s, 80, 24);
+    update(&mut s, Msg::Resize(viewport), now);
     act(&mut s, Action::ToggleHelp);
     let first = render(&s, 80, 24);
     assert!(first.contains("more"), "{first}");

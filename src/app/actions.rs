@@ -182,7 +182,7 @@ fn confirm_prompt(state: &mut State, fx: &mut Effects) {
 /// A page: a third of the terminal height (panes are at least that tall in every layout).
 /// Scrolling while the help is open moves the help, not the pane behind it.
 fn scroll_help(state: &mut State, action: Action) {
-    let max = crate::ui::help::max_scroll(state);
+    let max = state.live.viewport.help_max_scroll;
     let page = u16::try_from(page(state)).unwrap_or(u16::MAX);
     let live = &mut state.live;
     let cur = live.help_scroll.min(max);
@@ -196,7 +196,7 @@ fn scroll_help(state: &mut State, action: Action) {
 }
 
 fn page(state: &State) -> usize {
-    usize::from(state.live.viewport.1 / 3).max(1)
+    usize::from(state.live.viewport.height / 3).max(1)
 }
 
 fn shown_count(state: &State, pane: Pane) -> usize {

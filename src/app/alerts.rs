@@ -12,10 +12,6 @@ pub const FLASH: Duration = Duration::seconds(2);
 #[derive(Debug, Clone, Default)]
 pub struct Alerts {
     pub last_bell: Option<DateTime<Utc>>,
-    /// Alerts raised (bell or not), for tests and the log.
-    pub raised: u64,
-    /// Bells actually rung.
-    pub rung: u64,
 }
 
 /// What an event triggers.
@@ -37,14 +33,12 @@ impl Alerts {
             EventBody::PrivateMessage { .. } if settings.pm_alert => Pane::Chat,
             _ => return None,
         };
-        self.raised += 1;
         let cooled = self.last_bell.is_none_or(|t| {
             now.signed_duration_since(t).to_std().unwrap_or_default() >= settings.alert_cooldown
         });
         let bell = settings.bell && cooled;
         if bell {
             self.last_bell = Some(now);
-            self.rung += 1;
         }
         Some(Alert { pane, bell })
     }

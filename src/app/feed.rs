@@ -112,12 +112,6 @@ impl Feed {
         };
         self.items.range(..end)
     }
-
-    /// Items newer than `seq`, oldest first (the backlog of a frozen pane).
-    pub fn after(&self, seq: u64) -> impl DoubleEndedIterator<Item = &Item> + '_ {
-        let start = self.items.partition_point(|i| i.seq <= seq);
-        self.items.range(start..)
-    }
 }
 
 /// One pane's view state.
@@ -193,8 +187,6 @@ mod tests {
         assert_eq!(f.dropped, 1);
         let upto: Vec<u64> = f.upto(Some(5)).map(|i| i.seq).collect();
         assert_eq!(upto, vec![4]);
-        let after: Vec<u64> = f.after(5).map(|i| i.seq).collect();
-        assert_eq!(after, vec![6, 8]);
         assert_eq!(f.upto(None).count(), 3);
     }
 

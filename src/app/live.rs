@@ -13,6 +13,18 @@ use super::state::State;
 use crate::event::{EventKind, RoomEvent};
 use chrono::{DateTime, Utc};
 
+/// The terminal size and what the view derives from it, computed by the view (`ui::viewport`) and handed in
+/// by the runner: the reducer pages and clamps with it without calling the view.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Viewport {
+    pub width: u16,
+    pub height: u16,
+    /// Below the smallest layout: only a "too small" line is drawn (no clock, so no 1 Hz tick).
+    pub too_small: bool,
+    /// The last first-line of the help overlay that still fills the screen.
+    pub help_max_scroll: u16,
+}
+
 #[derive(Debug, Clone)]
 pub struct Live {
     /// The last `seq` handed out.
@@ -38,8 +50,8 @@ pub struct Live {
     pub now: DateTime<Utc>,
     /// Offset for times shown on screen (the runner sets the local one; tests keep UTC).
     pub utc_offset: chrono::FixedOffset,
-    /// Terminal size in cells (from `Msg::Resize`), for paging.
-    pub viewport: (u16, u16),
+    /// The terminal as the view lays it out (from `Msg::Resize`), for paging and clamping.
+    pub viewport: Viewport,
     /// When the last event arrived (for "last 3 s ago").
     pub last_event_seen: Option<DateTime<Utc>>,
     /// When the newest notice arrived.
@@ -70,7 +82,7 @@ impl Live {
             top: TopTippers::default(),
             now,
             utc_offset: chrono::FixedOffset::east_opt(0).expect("zero offset"),
-            viewport: (0, 0),
+            viewport: Viewport::default(),
             last_event_seen: None,
             notice_at: None,
             hold_on_end: false,
@@ -143,8 +155,7 @@ impl State {
 
     /// Something time-derived (session clock, countdown, "last event 3 s ago", a flash) is on screen.
     pub fn wants_tick(&self) -> bool {
-        let (w, h) = self.live.viewport;
-        !crate::ui::layout::too_small(w, h)
+        !self.live.viewport.too_small
             || self.live.panes.iter().any(|p| p.is_flashing(self.live.now))
     }
 }

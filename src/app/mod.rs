@@ -19,7 +19,7 @@ pub mod update;
 pub use action::Action;
 pub use feed::Pane;
 pub use keymap::{KeyMap, Mode};
-pub use live::Live;
+pub use live::{Live, Viewport};
 pub use msg::{Effects, ExitReason, Msg};
 pub use settings::Settings;
 pub use state::{Marker, State};

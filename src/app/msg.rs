@@ -13,9 +13,22 @@ pub enum Msg {
     InputBackspace,
     /// The 1 Hz clock (only armed while something time-derived is on screen).
     Tick,
-    Resize(u16, u16),
+    /// A new terminal size, with what the view derives from it (`ui::viewport`).
+    Resize(super::live::Viewport),
     /// A request to end the session (signal, `--max-events`, end of replay, fatal error).
     Shutdown(ExitReason),
+}
+
+/// The process exit codes (DESIGN.md "Command line").
+pub mod exit_code {
+    /// A normal end: the quit key, `--max-events`, the end of a replay, a signal.
+    pub const OK: i32 = 0;
+    /// A usage or config error.
+    pub const USAGE: i32 = 2;
+    /// The platform refused the credentials.
+    pub const CREDENTIALS: i32 = 3;
+    /// Any other fatal error.
+    pub const FATAL: i32 = 4;
 }
 
 /// Why the session ended; the summary's `exit_reason`.
@@ -56,9 +69,11 @@ impl ExitReason {
     /// The process exit code (DESIGN.md): 0 normal end, 3 credentials refused, 4 other fatal errors.
     pub fn exit_code(&self) -> i32 {
         match self {
-            ExitReason::CredentialsRefused => 3,
-            ExitReason::FatalError(_) | ExitReason::Panic | ExitReason::SourceFailed => 4,
-            _ => 0,
+            ExitReason::CredentialsRefused => exit_code::CREDENTIALS,
+            ExitReason::FatalError(_) | ExitReason::Panic | ExitReason::SourceFailed => {
+                exit_code::FATAL
+            }
+            _ => exit_code::OK,
         }
     }
 }
@@ -75,14 +90,12 @@ pub struct Effects {
     pub redraw: bool,
     pub bell: bool,
     pub quit: Option<ExitReason>,
-    pub save_summary: bool,
 }
 
 impl Effects {
     pub fn merge(&mut self, other: Effects) {
         self.redraw |= other.redraw;
         self.bell |= other.bell;
-        self.save_summary |= other.save_summary;
         if self.quit.is_none() {
             self.quit = other.quit;
         }

@@ -81,7 +81,7 @@ impl Rates {
     }
 }
 
-/// The top named tippers, same order as `SessionStats::top_tippers` (tokens, then count, then name).
+/// The top named tippers in `stats::rank` order, the same as the summary's.
 #[derive(Debug, Clone, Default)]
 pub struct TopTippers {
     pub entries: Vec<(String, TipperTotal)>,
@@ -92,12 +92,8 @@ impl TopTippers {
     pub fn on_tip(&mut self, user: &str, total: &TipperTotal) {
         self.entries.retain(|(u, _)| u != user);
         self.entries.push((user.to_string(), total.clone()));
-        self.entries.sort_by(|a, b| {
-            b.1.tokens
-                .cmp(&a.1.tokens)
-                .then(b.1.count.cmp(&a.1.count))
-                .then(a.0.cmp(&b.0))
-        });
+        self.entries
+            .sort_by(|a, b| super::stats::rank((&a.0, &a.1), (&b.0, &b.1)));
         self.entries.truncate(TOP_N);
     }
 }

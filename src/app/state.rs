@@ -20,8 +20,6 @@ pub struct State {
     pub stats: SessionStats,
     /// When the source last delivered a reply (for `STALE`).
     pub last_reply_at: Option<DateTime<Utc>>,
-    /// The id of the last event processed: the resume cursor.
-    pub last_event_id: Option<String>,
     pub markers: Vec<Marker>,
     /// Lines for the status area (refused `nextUrl`, skipped events, …), newest last.
     pub notices: Vec<String>,
@@ -55,7 +53,6 @@ impl State {
             started_at,
             stats: SessionStats::default(),
             last_reply_at: None,
-            last_event_id: None,
             markers: Vec::new(),
             notices: Vec::new(),
             quit: None,

@@ -73,6 +73,15 @@ pub struct SessionStats {
     pub saturated: bool,
 }
 
+/// The one ranking of tippers, for the screen and the summary alike: more tokens first, then more tips,
+/// then the name.
+pub fn rank(a: (&str, &TipperTotal), b: (&str, &TipperTotal)) -> std::cmp::Ordering {
+    b.1.tokens
+        .cmp(&a.1.tokens)
+        .then(b.1.count.cmp(&a.1.count))
+        .then(a.0.cmp(b.0))
+}
+
 /// `total += n`, stopping at `u64::MAX` and noting it.
 fn add(total: &mut u64, n: u64, saturated: &mut bool) {
     match total.checked_add(n) {
@@ -219,16 +228,11 @@ impl SessionStats {
         self.tips_tokens.saturating_add(self.media_tokens)
     }
 
-    /// Top named tippers by tokens (ties: more tips first, then name), at most `n`.
+    /// Top named tippers in [`rank`] order, at most `n`.
     pub fn top_tippers(&self, n: usize) -> Vec<(&str, &TipperTotal)> {
         let mut all: Vec<(&str, &TipperTotal)> =
             self.tippers.iter().map(|(u, t)| (u.as_str(), t)).collect();
-        all.sort_by(|a, b| {
-            b.1.tokens
-                .cmp(&a.1.tokens)
-                .then(b.1.count.cmp(&a.1.count))
-                .then(a.0.cmp(b.0))
-        });
+        all.sort_by(|a, b| rank(*a, *b));
         all.truncate(n);
         all
     }

@@ -19,9 +19,6 @@ pub fn update(state: &mut State, msg: Msg, now: DateTime<Utc>) -> Effects {
                 .duplicates_dropped
                 .saturating_add(batch.duplicates_dropped.into());
             stats.skipped_events = stats.skipped_events.saturating_add(batch.skipped.into());
-            if let Some(last) = batch.events.last() {
-                state.last_event_id = Some(last.id.clone());
-            }
             fx.redraw = !batch.events.is_empty();
             for ev in batch.events {
                 state.stats.record(&ev);
@@ -59,8 +56,8 @@ pub fn update(state: &mut State, msg: Msg, now: DateTime<Utc>) -> Effects {
         Msg::InputBackspace => fx = actions::input(state, None),
         Msg::Shutdown(reason) => fx.quit = Some(reason),
         Msg::Tick => fx.redraw = state.wants_tick(),
-        Msg::Resize(w, h) => {
-            state.live.viewport = (w, h);
+        Msg::Resize(viewport) => {
+            state.live.viewport = viewport;
             fx.redraw = true;
         }
     }

@@ -1,6 +1,7 @@
 //! `roomwatch config --path | --print-default | --check`.
 
 use super::{default_path, load, process_env, LoadOptions, DEFAULT_TOML};
+use crate::app::msg::exit_code;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -22,7 +23,7 @@ pub fn run(ask: Ask, config: Option<PathBuf>, sets: Vec<String>) -> i32 {
                 Some(p) => write_or_fail(&mut out, &format!("{}\n", p.display())),
                 None => {
                     crate::stderr::say("roomwatch: no home directory, so no default config path; use --config FILE");
-                    2
+                    exit_code::USAGE
                 }
             }
         }
@@ -44,7 +45,7 @@ pub fn run(ask: Ask, config: Option<PathBuf>, sets: Vec<String>) -> i32 {
                 }
                 Err(e) => {
                     crate::stderr::say(&format!("roomwatch: {e}"));
-                    2
+                    exit_code::USAGE
                 }
             }
         }
@@ -54,11 +55,11 @@ pub fn run(ask: Ask, config: Option<PathBuf>, sets: Vec<String>) -> i32 {
 fn write_or_fail(out: &mut dyn Write, text: &str) -> i32 {
     // A closed pipe (`| head`) is not an error worth a message.
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        Ok(()) => 0,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Ok(()) => exit_code::OK,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit_code::OK,
         Err(e) => {
             crate::stderr::say(&format!("roomwatch: cannot write to stdout: {e}"));
-            4
+            exit_code::FATAL
         }
     }
 }

@@ -45,8 +45,8 @@ pub struct Paths {
     pub log_dir: Option<PathBuf>,
     /// One log file instead of daily files (`--log-file`).
     pub log_file: Option<PathBuf>,
-    /// Resume cursors (the state dir).
-    pub state_dir: Option<PathBuf>,
+    /// Resume cursors and room locks (`<state dir>/cursors`).
+    pub cursor_dir: Option<PathBuf>,
     /// The 0600 file holding the events URL (`credentials_file`, else `<config dir>/events-url`).
     pub credentials_file: Option<PathBuf>,
 }
@@ -161,7 +161,7 @@ fn resolve_paths(p: &PathOptions, opts: &LoadOptions, config_file: Option<PathBu
             .or_else(|| data_dir.as_ref().map(|d| d.join("journals"))),
         log_dir: p.log_dir.clone().or_else(crate::paths::state_dir),
         log_file: opts.log_file.clone(),
-        state_dir: crate::paths::state_dir(),
+        cursor_dir: crate::paths::state_dir().map(|d| d.join("cursors")),
         credentials_file: p
             .credentials_file
             .clone()

@@ -27,11 +27,6 @@ impl CursorStore {
         CursorStore { dir: dir.into() }
     }
 
-    /// `<state dir>/cursors`, when the platform has one.
-    pub fn default_store() -> Option<CursorStore> {
-        crate::paths::state_dir().map(|d| CursorStore::new(d.join("cursors")))
-    }
-
     pub fn path(&self, room: &str) -> PathBuf {
         self.dir.join(format!("{}.json", safe_room(room)))
     }

@@ -124,10 +124,7 @@ impl SessionFiles {
         // What a killed earlier run left half-written (never under a final name) goes now.
         atomic::sweep_stale_temps(&self.summary_dir());
         if self.options.save_cursor {
-            self.cursor = match &self.options.cursor_dir {
-                Some(dir) => Some(CursorStore::new(dir)),
-                None => CursorStore::default_store(),
-            };
+            self.cursor = self.options.cursor_dir.as_ref().map(CursorStore::new);
             if let Some(store) = &self.cursor {
                 atomic::sweep_stale_temps(store.dir());
             }

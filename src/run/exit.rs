@@ -71,6 +71,7 @@ pub fn file_options(
         journal: common.journal.clone(),
         no_journal: common.no_journal || (replay_of.is_some() && common.journal.is_none()),
         save_cursor,
+        cursor_dir: config.paths.cursor_dir.clone(),
         replay_of,
         ..FileOptions::default()
     };

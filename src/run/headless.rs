@@ -56,14 +56,7 @@ pub async fn run(
         for msg in buf.drain(..) {
             let msg = match msg {
                 SourceMsg::Batch(mut batch) => {
-                    let mut done = false;
-                    if let Some(max) = opts.max_events {
-                        let left = max.saturating_sub(state.stats.events_total);
-                        if batch.events.len() as u64 >= left {
-                            batch.events.truncate(left as usize);
-                            done = true;
-                        }
-                    }
+                    let done = super::cut_at_max_events(&mut batch, opts.max_events, state);
                     for ev in &batch.events {
                         if let Err(e) = write_json_line(&mut out, ev) {
                             return stdout_failed(e);

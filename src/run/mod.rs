@@ -6,6 +6,7 @@ pub mod headless;
 pub mod signals;
 pub mod tui;
 
+use crate::app::msg::exit_code;
 use crate::app::{ExitReason, State};
 use crate::cli::{Cli, Command, CommonArgs};
 use crate::effects::SessionFiles;
@@ -27,13 +28,13 @@ pub struct RunError {
 impl RunError {
     pub fn usage(message: impl Into<String>) -> Self {
         RunError {
-            code: 2,
+            code: exit_code::USAGE,
             message: message.into(),
         }
     }
     pub fn fatal(message: impl Into<String>) -> Self {
         RunError {
-            code: 4,
+            code: exit_code::FATAL,
             message: message.into(),
         }
     }
@@ -98,13 +99,13 @@ fn run_utility(command: &Command) -> Option<i32> {
         }
         Command::Completions { shell } => {
             crate::manual::completions(*shell, &mut std::io::stdout().lock());
-            0
+            exit_code::OK
         }
         Command::Man => match crate::manual::man(&mut std::io::stdout().lock()) {
-            Ok(()) => 0,
+            Ok(()) => exit_code::OK,
             Err(e) => {
                 crate::stderr::say(&format!("roomwatch: cannot write the man page: {e}"));
-                4
+                exit_code::FATAL
             }
         },
         _ => return None,
@@ -240,7 +241,10 @@ fn start_source(
             let mut cfg = sources::chaturbate::configure(&opts).map_err(RunError::usage)?;
             let room = cfg.url.room().to_string();
             // One process per room, taken before the first request (decisions.md: no read-only second run).
-            let store = crate::effects::cursor::CursorStore::default_store();
+            let store = paths
+                .cursor_dir
+                .as_ref()
+                .map(crate::effects::cursor::CursorStore::new);
             let room_lock = store
                 .as_ref()
                 .map(|s| crate::effects::room_lock::acquire(s.dir(), &room))
@@ -307,6 +311,21 @@ fn start_source(
             Err(RunError::usage("this command does not run a session"))
         }
     }
+}
+
+/// `--max-events`: cuts `batch` to the events still wanted; `true` when the session must end after it.
+fn cut_at_max_events(batch: &mut sources::Batch, max: Option<u64>, state: &State) -> bool {
+    let Some(max) = max else {
+        return false;
+    };
+    let left = max.saturating_sub(state.stats.events_total);
+    if batch.events.len() as u64 >= left {
+        batch
+            .events
+            .truncate(usize::try_from(left).unwrap_or(usize::MAX));
+        return true;
+    }
+    false
 }
 
 fn report_end(reason: &ExitReason) {

@@ -251,7 +251,8 @@ async fn event_loop(
     let mut dirty = true;
     let mut clear = false;
     if let Ok(size) = term.size() {
-        if let Err(r) = step(state, Msg::Resize(size.width, size.height)) {
+        let viewport = crate::ui::viewport(state, size.width, size.height);
+        if let Err(r) = step(state, Msg::Resize(viewport)) {
             return r;
         }
     }
@@ -274,7 +275,7 @@ async fn event_loop(
                 Some(Ok(Event::Resize(w, h))) => {
                     // A resize or a tmux re-attach: repaint every cell, not just the diff.
                     clear = true;
-                    match step(state, Msg::Resize(w, h)) {
+                    match step(state, Msg::Resize(crate::ui::viewport(state, w, h))) {
                         Ok(f) => fx = f,
                         Err(r) => return r,
                     }
@@ -297,12 +298,8 @@ async fn event_loop(
                 for msg in buf.drain(..) {
                     let msg = match msg {
                         SourceMsg::Batch(mut batch) => {
-                            if let Some(max) = max_events {
-                                let left = max.saturating_sub(state.stats.events_total);
-                                if batch.events.len() as u64 >= left {
-                                    batch.events.truncate(left as usize);
-                                    done = Some(ExitReason::MaxEvents);
-                                }
+                            if super::cut_at_max_events(&mut batch, max_events, state) {
+                                done = Some(ExitReason::MaxEvents);
                             }
                             files.on_batch(&batch);
                             SourceMsg::Batch(batch)

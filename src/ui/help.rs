@@ -169,8 +169,8 @@ fn columns(state: &State, theme: &Theme, inner: Rect) -> Vec<(Rect, Vec<Line<'st
 }
 
 /// How far the help can scroll on the current screen (0 when it all fits).
-pub fn max_scroll(state: &State) -> u16 {
-    let (w, h) = state.live.viewport;
+/// The last first line of the help that still fills a `w`×`h` screen.
+pub fn max_scroll(state: &State, w: u16, h: u16) -> u16 {
     let Some((_, inner)) = geometry(Rect::new(0, 0, w, h)) else {
         return 0;
     };

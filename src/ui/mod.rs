@@ -19,6 +19,17 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 use theme::Theme;
 
+/// The terminal size and what this view derives from it, for `Msg::Resize`: the reducer needs both and must
+/// not call the view.
+pub fn viewport(state: &State, width: u16, height: u16) -> crate::app::Viewport {
+    crate::app::Viewport {
+        width,
+        height,
+        too_small: layout::too_small(width, height),
+        help_max_scroll: help::max_scroll(state, width, height),
+    }
+}
+
 pub fn view(state: &State, frame: &mut Frame) {
     let area = frame.area();
     let theme = Theme::new(state.settings.theme);

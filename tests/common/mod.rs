@@ -22,7 +22,8 @@ pub fn state() -> State {
 
 pub fn state_with(settings: Settings) -> State {
     let mut s = State::with_settings("demo_room", SourceKind::Simulator, t0(), settings);
-    update(&mut s, Msg::Resize(120, 40), t0());
+    let viewport = roomwatch::ui::viewport(&s, 120, 40);
+    update(&mut s, Msg::Resize(viewport), t0());
     s
 }
 

@@ -313,13 +313,25 @@ fn a_second_run_on_the_same_room_is_refused_with_the_first_ones_pid() {
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let second = roomwatch(
+    // 0.1.0 let the second run poll for ever: it gets 30 s to be refused, then the test fails.
+    let mut second = roomwatch(
         home.path(),
         Some(&url),
         &["chaturbate", "--headless", "--no-journal"],
     )
-    .output()
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
     .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while second.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = second.kill();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let second = second.wait_with_output().unwrap();
     let _ = first.kill();
     let _ = first.wait();
     assert_eq!(second.status.code(), Some(2), "{}", text(&second.stderr));

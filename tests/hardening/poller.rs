@@ -173,9 +173,11 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 #[tokio::test]
 async fn a_gzip_bomb_is_an_invalid_reply_and_polling_goes_on() {
-    // 0.1.0: 1 MB of gzip inflating to 1 GiB took peak RSS to 2.1 GB. 64 MiB here: sixteen times the cap.
-    let mut inflated = br#"{"events":[],"nextUrl":""#.to_vec();
+    // 0.1.0: 1 MB of gzip inflating to 1 GiB took peak RSS to 2.1 GB. 64 MiB of valid JSON here (sixteen
+    // times the cap): 0.1.0 inflated and accepted all of it; now it is refused at 4 MiB.
+    let mut inflated = br#"{"events":[],"nextUrl":null,"pad":""#.to_vec();
     inflated.resize(64 * 1024 * 1024, b'a');
+    inflated.extend_from_slice(b"\"}");
     let bomb = gzip(&inflated);
     let server = Hostile::start(move |n, _| {
         if n == 1 {
@@ -208,6 +210,12 @@ async fn an_endless_body_is_cut_at_the_cap_not_at_the_deadline() {
     let run = run_for(cfg, 30.0, 1).await;
     assert_eq!(run.classes, [ErrorClass::InvalidReply], "{run:?}");
     assert_eq!(run.events.len(), 1);
+    // 0.1.0 read the whole GiB the server offered. Now: the cap, plus what the sockets had buffered.
+    let sent = server.endless_sent();
+    assert!(
+        sent < 32 * 1024 * 1024,
+        "the client took {sent} bytes of the endless body"
+    );
 }
 
 #[tokio::test]

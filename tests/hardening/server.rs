@@ -4,6 +4,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -52,6 +53,8 @@ type Script = dyn Fn(u64, &str) -> Answer + Send + Sync;
 pub struct Hostile {
     port: u16,
     seen: Arc<Mutex<Vec<Seen>>>,
+    /// Body bytes the client took of endless answers (what it read before it hung up, plus socket buffers).
+    endless_sent: Arc<AtomicU64>,
 }
 
 impl Hostile {
@@ -60,15 +63,25 @@ impl Hostile {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(Mutex::new(Vec::new()));
+        let endless_sent = Arc::new(AtomicU64::new(0));
         let script: Arc<Script> = Arc::new(script);
-        let log = seen.clone();
+        let (log, sent) = (seen.clone(), endless_sent.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (log, script) = (log.clone(), script.clone());
-                std::thread::spawn(move || serve(stream, &log, &*script));
+                let (log, script, sent) = (log.clone(), script.clone(), sent.clone());
+                std::thread::spawn(move || serve(stream, &log, &*script, &sent));
             }
         });
-        Hostile { port, seen }
+        Hostile {
+            port,
+            seen,
+            endless_sent,
+        }
+    }
+
+    /// Bytes of endless bodies written before the client hung up.
+    pub fn endless_sent(&self) -> u64 {
+        self.endless_sent.load(Ordering::Relaxed)
     }
 
     pub fn base(&self) -> String {
@@ -84,7 +97,7 @@ impl Hostile {
     }
 }
 
-fn serve(stream: TcpStream, log: &Mutex<Vec<Seen>>, script: &Script) {
+fn serve(stream: TcpStream, log: &Mutex<Vec<Seen>>, script: &Script, sent: &AtomicU64) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
     let mut reader = BufReader::new(stream.try_clone().expect("clone"));
     let mut request_line = String::new();
@@ -131,6 +144,7 @@ fn serve(stream: TcpStream, log: &Mutex<Vec<Seen>>, script: &Script) {
                 if stream.write_all(&framed).is_err() {
                     return;
                 }
+                sent.fetch_add(chunk.len() as u64, Ordering::Relaxed);
             }
         }
     }
