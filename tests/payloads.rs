@@ -7,6 +7,7 @@
 
 use chrono::{TimeZone, Utc};
 use roomwatch::event::{write_json_line, EventBody, EventKind, MediaId, RoomEvent, SourceKind};
+use roomwatch::sources::chaturbate::methods::{self, kind_of};
 use roomwatch::sources::chaturbate::{parse_event, parse_reply, NextUrl, ParsedReply};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -100,8 +101,7 @@ fn method_of(ev: &Value) -> &str {
 
 /// Checks an event against the method it was sent with.
 fn check_event(file: &str, ev: &RoomEvent, method: &str) {
-    let expect_unknown =
-        KEPT_AS_UNKNOWN.contains(&file) || EventKind::from_chaturbate_method(method).is_none();
+    let expect_unknown = KEPT_AS_UNKNOWN.contains(&file) || kind_of(method).is_none();
     match (&ev.body, expect_unknown) {
         (EventBody::Unknown { method: m, raw }, true) => {
             assert_eq!(m, method, "{file}: unknown keeps the method");
@@ -109,7 +109,7 @@ fn check_event(file: &str, ev: &RoomEvent, method: &str) {
         }
         (body, false) => assert_eq!(
             Some(body.kind()),
-            EventKind::from_chaturbate_method(method),
+            kind_of(method),
             "{file}: expected a typed {method}"
         ),
         (body, true) => panic!("{file}: expected unknown:{method}, got {body:?}"),
@@ -165,11 +165,7 @@ fn check_reply(file: &str, body: &[u8], reply: &ParsedReply) {
 fn check_typed_in_reply(file: &str, ev: &RoomEvent, method: &str) {
     match &ev.body {
         EventBody::Unknown { method: m, .. } => assert_eq!(m, method, "{file}"),
-        body => assert_eq!(
-            Some(body.kind()),
-            EventKind::from_chaturbate_method(method),
-            "{file}"
-        ),
+        body => assert_eq!(Some(body.kind()), kind_of(method), "{file}"),
     }
 }
 
@@ -206,7 +202,7 @@ fn every_reference_payload_gives_what_the_index_says() {
                             .iter()
                             .map(|e| match &e.body {
                                 EventBody::Unknown { method, .. } => method.clone(),
-                                b => b.kind().chaturbate_method().unwrap().to_string(),
+                                b => methods::method_of(b.kind()).unwrap().to_string(),
                             })
                             .collect();
                         seen.extend(

@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use roomwatch::app::{update, Action, Effects, ExitReason, Mode, Msg, Pane, Settings, State};
+use roomwatch::event::Unit;
 use roomwatch::sources::{ConnState, ConnStatus, ErrorClass, SourceError, SourceMsg};
 use roomwatch::ui::status::connection;
 use std::time::Duration;
@@ -245,7 +246,7 @@ fn kind_groups_hide_and_show_without_deleting() {
     act(&mut s, Action::ToggleKind(2));
     assert_eq!(s.shown_items(Pane::Chat).count(), 0);
     assert_eq!(s.live.pane(Pane::Chat).feed.len(), 4, "history is kept");
-    assert_eq!(s.live.filters.describe(), vec!["hidden 1,2"]);
+    assert_eq!(s.live.filters.describe(Unit::Tokens), vec!["hidden 1,2"]);
     act(&mut s, Action::ToggleKind(1));
     act(&mut s, Action::ToggleKind(2));
     assert_eq!(s.shown_items(Pane::Chat).count(), 4);
@@ -268,7 +269,7 @@ fn text_filter_applies_live_and_escape_restores() {
     type_text(&mut s, "/^(hey|good)/");
     act(&mut s, Action::Confirm);
     assert_eq!(s.shown_items(Pane::Chat).count(), 2);
-    assert!(s.live.filters.describe()[0].contains("/^(hey|good)/"));
+    assert!(s.live.filters.describe(Unit::Tokens)[0].contains("/^(hey|good)/"));
 }
 
 #[test]

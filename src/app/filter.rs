@@ -1,6 +1,6 @@
 //! Filters are data applied when panes are drawn and counted; they never delete history.
 
-use crate::event::{EventBody, EventKind, RoomEvent};
+use crate::event::{EventBody, EventKind, RoomEvent, Unit};
 use regex::{Regex, RegexBuilder};
 
 /// The event-kind groups toggled by `1`–`9` (listed in the help overlay).
@@ -149,8 +149,9 @@ impl FilterSet {
         true
     }
 
-    /// Short labels for pane titles: `/hi/`, `user:bob`, `≥100 tk`, `hidden 5,6`, `inverted`.
-    pub fn describe(&self) -> Vec<String> {
+    /// Short labels for pane titles: `/hi/`, `user:bob`, `≥100 tk`, `hidden 5,6`, `inverted`; amounts in
+    /// the room's `unit`.
+    pub fn describe(&self, unit: Unit) -> Vec<String> {
         let mut out = Vec::new();
         if let Some(t) = &self.text {
             out.push(format!("“{}”", t.pattern));
@@ -159,7 +160,7 @@ impl FilterSet {
             out.push(format!("user:{u}"));
         }
         if let Some(m) = self.min_tip {
-            out.push(format!("≥{m} tk"));
+            out.push(format!("≥{m} {}", unit.label()));
         }
         if self.hidden_groups != 0 {
             let hidden: Vec<String> = (1..=9)

@@ -5,7 +5,7 @@ mod json_line;
 mod time;
 
 pub use json_line::write_json_line;
-pub use time::{event_time, format_at};
+pub use time::format_at;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -89,37 +89,39 @@ impl EventKind {
             EventKind::Unknown => "unknown",
         }
     }
-
-    /// The Chaturbate method name for the kind (`None` for `Unknown`).
-    pub fn chaturbate_method(self) -> Option<&'static str> {
-        Some(match self {
-            EventKind::ChatMessage => "chatMessage",
-            EventKind::PrivateMessage => "privateMessage",
-            EventKind::Tip => "tip",
-            EventKind::UserEnter => "userEnter",
-            EventKind::UserLeave => "userLeave",
-            EventKind::Follow => "follow",
-            EventKind::Unfollow => "unfollow",
-            EventKind::FanclubJoin => "fanclubJoin",
-            EventKind::MediaPurchase => "mediaPurchase",
-            EventKind::RoomSubjectChange => "roomSubjectChange",
-            EventKind::BroadcastStart => "broadcastStart",
-            EventKind::BroadcastStop => "broadcastStop",
-            EventKind::Unknown => return None,
-        })
-    }
-
-    pub fn from_chaturbate_method(method: &str) -> Option<EventKind> {
-        EventKind::ALL
-            .into_iter()
-            .find(|k| k.chaturbate_method() == Some(method))
-    }
 }
 
 impl fmt::Display for EventKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// A money unit. Amounts keep their unit: totals, rankings, goals and alerts are per unit, never summed across.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// Chaturbate tokens.
+    Tokens,
+    /// Twitch bits.
+    Bits,
+}
+
+impl Unit {
+    /// The short label the screen prints after a number (`1,234 tk`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Unit::Tokens => "tk",
+            Unit::Bits => "bits",
+        }
+    }
+}
+
+/// An amount of money in its unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Amount {
+    pub value: u64,
+    pub unit: Unit,
 }
 
 /// The user attached to an event, with the flags the views use for marks and the smart viewer filter.
@@ -222,6 +224,19 @@ pub enum EventBody {
 }
 
 impl EventBody {
+    /// The money this event carries, in its unit (`None` for events without money).
+    pub fn money(&self) -> Option<Amount> {
+        match self {
+            EventBody::Tip { tokens, .. } | EventBody::MediaPurchase { tokens, .. } => {
+                Some(Amount {
+                    value: *tokens,
+                    unit: Unit::Tokens,
+                })
+            }
+            _ => None,
+        }
+    }
+
     pub fn kind(&self) -> EventKind {
         match self {
             EventBody::ChatMessage { .. } => EventKind::ChatMessage,
@@ -300,17 +315,6 @@ pub fn split_tip_message(message: &str) -> (Option<&str>, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn kind_names_round_trip_through_chaturbate_methods() {
-        for kind in EventKind::ALL {
-            match kind.chaturbate_method() {
-                Some(m) => assert_eq!(EventKind::from_chaturbate_method(m), Some(kind)),
-                None => assert_eq!(kind, EventKind::Unknown),
-            }
-        }
-        assert_eq!(EventKind::from_chaturbate_method("tipz"), None);
-    }
 
     #[test]
     fn tip_menu_encoding_is_split() {

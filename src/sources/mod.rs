@@ -4,6 +4,7 @@
 pub mod backoff;
 pub mod chaturbate;
 pub mod dedup;
+pub mod platform;
 pub mod rate_limit;
 pub mod replay;
 pub mod simulator;

@@ -6,7 +6,6 @@
 use super::{Batch, ConnState, ConnStatus, SourceError, SourceMsg};
 use crate::event::journal::{self, Line};
 use crate::event::{RoomEvent, SourceKind};
-use crate::sources::chaturbate::parse_event;
 use chrono::{DateTime, Utc};
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -315,7 +314,7 @@ pub async fn run(replay: Replay, pacing: Pacing, tx: mpsc::Sender<SourceMsg>) {
                 received_at,
                 event,
                 ..
-            } => match parse_event(event, source, received_at) {
+            } => match (super::platform::of(source).parse_raw)(event, source, received_at) {
                 Ok(ev) => p.batch.events.push(ev),
                 Err(why) => {
                     if !player.bad_line(&path, line_no, why).await {

@@ -101,7 +101,10 @@ fn title(state: &State, v: &PaneView, max: usize) -> Line<'static> {
     if let Some(extra) = &v.extra_title {
         tags.push(extra.clone());
     }
-    tags.extend(live.filters.describe());
+    tags.extend(
+        live.filters
+            .describe(crate::sources::platform::of(state.source).unit),
+    );
     if ps.frozen_at.is_some() {
         tags.push(if live.paused {
             format!("paused +{}", ps.backlog)

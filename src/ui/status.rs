@@ -121,7 +121,11 @@ pub fn status_line(state: &State, theme: &Theme, width_cols: u16) -> Line<'stati
             vec![
                 Span::raw("│ "),
                 Span::styled(
-                    format!("{} tk", thousands(s.tokens_total())),
+                    format!(
+                        "{} {}",
+                        thousands(s.tokens_total()),
+                        crate::sources::platform::of(state.source).unit.label()
+                    ),
                     theme.tokens(),
                 ),
                 Span::raw(" "),

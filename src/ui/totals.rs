@@ -22,6 +22,11 @@ pub fn sparkline(series: &[u64]) -> String {
         .collect()
 }
 
+/// The room's money unit, from its platform.
+fn unit(state: &State) -> crate::event::Unit {
+    crate::sources::platform::of(state.source).unit
+}
+
 fn money(state: &State, tokens: u64) -> Option<String> {
     let c = state.settings.currency.as_ref()?;
     Some(format!(" ≈ {}{:.2}", c.symbol, tokens as f64 * c.per_token))
@@ -34,7 +39,10 @@ pub fn tips(state: &State, theme: &Theme, width_cols: u16) -> Vec<Line<'static>>
     let mut out = Vec::new();
     let avg = s.tips_tokens.checked_div(s.tips_count).unwrap_or(0);
     let head = vec![
-        Span::styled(format!("{} tk", thousands(s.tips_tokens)), theme.tokens()),
+        Span::styled(
+            format!("{} {}", thousands(s.tips_tokens), unit(state).label()),
+            theme.tokens(),
+        ),
         Span::raw(format!(" · {} tips", thousands(s.tips_count))),
     ];
     let tail = vec![

@@ -2,9 +2,11 @@
 
 pub mod credentials;
 mod loose;
+pub mod methods;
 pub mod parse;
 pub mod poller;
 pub mod start;
+pub mod time;
 pub mod url;
 
 pub use parse::{parse_event, parse_reply, EnvelopeError, NextUrl, ParsedReply, SkippedEvent};

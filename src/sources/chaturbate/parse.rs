@@ -1,9 +1,9 @@
 //! Parsing of Events API replies: strict on the envelope, lenient inside events (chaturbate.md §3).
 
 use super::loose::{says_no, CautiousFlag, LooseBool, LooseCount, LooseObj, LooseStr};
-use crate::event::{
-    event_time, EventBody, EventKind, Media, MediaId, RoomEvent, SourceKind, UserInfo,
-};
+use super::methods::kind_of;
+use super::time::event_time;
+use crate::event::{EventBody, EventKind, Media, MediaId, RoomEvent, SourceKind, UserInfo};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -322,7 +322,7 @@ fn build(
     source: SourceKind,
     received_at: DateTime<Utc>,
 ) -> RoomEvent {
-    let (user, body) = match EventKind::from_chaturbate_method(&method) {
+    let (user, body) = match kind_of(&method) {
         Some(kind) => match typed_body(kind, object) {
             Ok(typed) => typed,
             Err(reason) => {
@@ -397,7 +397,7 @@ fn strip_anonymous_user(raw: &mut serde_json::Value) {
 /// An event of a money method (`tip`, `mediaPurchase`) that could not be typed: its amount is in no total.
 pub fn is_unreadable_money(ev: &RoomEvent) -> bool {
     matches!(&ev.body, EventBody::Unknown { method, .. }
-        if matches!(EventKind::from_chaturbate_method(method), Some(EventKind::Tip | EventKind::MediaPurchase)))
+        if matches!(kind_of(method), Some(EventKind::Tip | EventKind::MediaPurchase)))
 }
 
 /// Replaces `\uD800`–`\uDFFF` escapes that do not form a pair with `\uFFFD`. Borrowed when there is none.

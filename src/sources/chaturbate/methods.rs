@@ -1,0 +1,45 @@
+//! Chaturbate's method names and the event kinds they map to: the platform's table, kept out of the
+//! platform-neutral event model.
+
+use crate::event::EventKind;
+
+const METHODS: [(EventKind, &str); 12] = [
+    (EventKind::ChatMessage, "chatMessage"),
+    (EventKind::PrivateMessage, "privateMessage"),
+    (EventKind::Tip, "tip"),
+    (EventKind::UserEnter, "userEnter"),
+    (EventKind::UserLeave, "userLeave"),
+    (EventKind::Follow, "follow"),
+    (EventKind::Unfollow, "unfollow"),
+    (EventKind::FanclubJoin, "fanclubJoin"),
+    (EventKind::MediaPurchase, "mediaPurchase"),
+    (EventKind::RoomSubjectChange, "roomSubjectChange"),
+    (EventKind::BroadcastStart, "broadcastStart"),
+    (EventKind::BroadcastStop, "broadcastStop"),
+];
+
+/// The kind a Chaturbate method name stands for (`None`: an unknown method).
+pub fn kind_of(method: &str) -> Option<EventKind> {
+    METHODS.iter().find(|(_, m)| *m == method).map(|(k, _)| *k)
+}
+
+/// The Chaturbate method name of a kind (`None` for kinds Chaturbate does not send).
+pub fn method_of(kind: EventKind) -> Option<&'static str> {
+    METHODS.iter().find(|(k, _)| *k == kind).map(|(_, m)| *m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_names_round_trip_through_methods() {
+        for kind in EventKind::ALL {
+            match method_of(kind) {
+                Some(m) => assert_eq!(kind_of(m), Some(kind)),
+                None => assert_eq!(kind, EventKind::Unknown),
+            }
+        }
+        assert_eq!(kind_of("tipz"), None);
+    }
+}

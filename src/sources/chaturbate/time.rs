@@ -1,0 +1,66 @@
+//! Chaturbate's event time (DESIGN.md, headless `at`): the id's millisecond prefix when it is a plausible
+//! timestamp, else the receive time.
+
+use chrono::{DateTime, TimeZone, Utc};
+
+/// 2005-01-01T00:00:00Z in milliseconds: ids before this are not timestamps.
+const PLAUSIBLE_FROM_MS: i64 = 1_104_537_600_000;
+const ONE_DAY_MS: i64 = 86_400_000;
+
+/// The event time for an id: its 13-digit millisecond prefix when that lies between 2005 and one day after
+/// `received`, else `received` (DESIGN.md, headless `at`).
+pub fn event_time(id: &str, received: DateTime<Utc>) -> DateTime<Utc> {
+    let prefix = id.split('-').next().unwrap_or("");
+    if prefix.len() == 13 && prefix.bytes().all(|b| b.is_ascii_digit()) {
+        if let Ok(ms) = prefix.parse::<i64>() {
+            let limit = received.timestamp_millis() + ONE_DAY_MS;
+            if (PLAUSIBLE_FROM_MS..=limit).contains(&ms) {
+                if let Some(t) = Utc.timestamp_millis_opt(ms).single() {
+                    return t;
+                }
+            }
+        }
+    }
+    received
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::format_at;
+
+    fn recv() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn millisecond_prefix_is_used_when_plausible() {
+        let t = event_time("1625274862454-0", recv());
+        assert_eq!(format_at(t), "2021-07-03T01:14:22.454Z");
+    }
+
+    #[test]
+    fn implausible_ids_fall_back_to_receive_time() {
+        for id in [
+            "valid",
+            "123-0",
+            "0000000000001-0",
+            "9999999999999-0",
+            "1625274862454x-0",
+            "",
+        ] {
+            assert_eq!(event_time(id, recv()), recv(), "{id}");
+        }
+        // Seconds instead of milliseconds (the stripalerts mock) is 10 digits: not plausible.
+        assert_eq!(event_time("1625274862-0", recv()), recv());
+    }
+
+    #[test]
+    fn up_to_one_day_ahead_is_accepted() {
+        let ahead = recv().timestamp_millis() + ONE_DAY_MS - 1;
+        let id = format!("{ahead}-0");
+        assert_eq!(event_time(&id, recv()).timestamp_millis(), ahead);
+        let too_far = format!("{}-0", ahead + 2);
+        assert_eq!(event_time(&too_far, recv()), recv());
+    }
+}

@@ -1,0 +1,30 @@
+//! The platform table: what differs between platforms, looked up by [`SourceKind`], so the shared layers
+//! (replay, the views, the summary) never `match` on a platform themselves. Adding a platform is a folder
+//! under `sources/` plus one entry here.
+
+use crate::event::{RoomEvent, SourceKind, Unit};
+use chrono::{DateTime, Utc};
+use serde_json::value::RawValue;
+
+/// Parses one event as the platform sent it (a journal line's `event`), with its receive time.
+pub type ParseRaw = fn(&RawValue, SourceKind, DateTime<Utc>) -> Result<RoomEvent, &'static str>;
+
+pub struct Platform {
+    /// The unit its tips are counted in (the one the tips pane and the status line show).
+    pub unit: Unit,
+    /// Re-parses a journaled event (replay) the way the live source parsed it.
+    pub parse_raw: ParseRaw,
+}
+
+const CHATURBATE: Platform = Platform {
+    unit: Unit::Tokens,
+    parse_raw: super::chaturbate::parse_event,
+};
+
+/// The table entry of a platform. The simulator sends Chaturbate's wire format, so it shares that entry;
+/// Twitch has no source yet and reads as Chaturbate until it does.
+pub fn of(kind: SourceKind) -> &'static Platform {
+    match kind {
+        SourceKind::Chaturbate | SourceKind::Simulator | SourceKind::Twitch => &CHATURBATE,
+    }
+}
