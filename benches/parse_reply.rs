@@ -31,7 +31,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             line.clear();
             for ev in &parsed.events {
-                roomwatch::event::write_json_line(&mut line, ev).unwrap();
+                roomwatch::event::write_json_line(&mut line, "room", ev).unwrap();
             }
             black_box(line.len())
         })

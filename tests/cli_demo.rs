@@ -61,6 +61,7 @@ fn demo_headless_prints_exactly_n_schema_lines_and_exits_0() {
     for line in &lines {
         let obj = line.as_object().unwrap();
         assert_eq!(obj["source"], "simulator");
+        assert_eq!(obj["room"], "demo_room");
         let kind = obj["kind"].as_str().unwrap();
         *kinds.entry(kind.to_string()).or_default() += 1;
         assert!(
@@ -73,7 +74,7 @@ fn demo_headless_prints_exactly_n_schema_lines_and_exits_0() {
             "{at}"
         );
         for key in obj.keys() {
-            let common = ["source", "id", "kind", "at"].contains(&key.as_str());
+            let common = ["source", "room", "id", "kind", "at"].contains(&key.as_str());
             assert!(
                 common || allowed_keys(kind).contains(&key.as_str()),
                 "{kind} has {key}"

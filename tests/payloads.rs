@@ -119,7 +119,7 @@ fn check_event(file: &str, ev: &RoomEvent, method: &str) {
     }
     // Every event renders as one valid headless line.
     let mut line = Vec::new();
-    write_json_line(&mut line, ev).unwrap();
+    write_json_line(&mut line, "room", ev).unwrap();
     let parsed: Value = serde_json::from_slice(&line).unwrap();
     assert_eq!(parsed["kind"], ev.kind().as_str(), "{file}");
     assert_eq!(parsed["id"], ev.id.as_str(), "{file}");
@@ -340,7 +340,7 @@ fn anonymous_tip_lines_say_null_and_never_the_name() {
     let reply = parse_reply(&body, SourceKind::Chaturbate, received()).unwrap();
     let mut out = Vec::new();
     for ev in &reply.events {
-        write_json_line(&mut out, ev).unwrap();
+        write_json_line(&mut out, "room", ev).unwrap();
     }
     let text = String::from_utf8(out).unwrap();
     let anon: Vec<Value> = text
@@ -391,7 +391,7 @@ fn unknown_methods_are_kept_raw() {
     )
     .unwrap();
     let mut line = Vec::new();
-    write_json_line(&mut line, &ev).unwrap();
+    write_json_line(&mut line, "room", &ev).unwrap();
     let v: Value = serde_json::from_slice(&line).unwrap();
     assert_eq!(v["kind"], "unknown");
     assert_eq!(v["method"], "roomPasswordChange");

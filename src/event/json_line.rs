@@ -6,6 +6,7 @@ use std::io::{self, Write};
 #[derive(Serialize)]
 struct Line<'a> {
     source: &'a str,
+    room: &'a str,
     id: &'a str,
     kind: &'a str,
     at: String,
@@ -32,11 +33,12 @@ struct Line<'a> {
     raw: Option<&'a serde_json::Value>,
 }
 
-/// Writes one event as a JSON line (with the trailing newline).
-pub fn write_json_line<W: Write>(out: &mut W, ev: &RoomEvent) -> io::Result<()> {
+/// Writes one event of `room` as a JSON line (with the trailing newline).
+pub fn write_json_line<W: Write>(out: &mut W, room: &str, ev: &RoomEvent) -> io::Result<()> {
     let user = ev.user.as_ref().map(|u| u.username.as_str());
     let mut line = Line {
         source: ev.source.as_str(),
+        room,
         id: &ev.id,
         kind: ev.kind().as_str(),
         at: format_at(ev.at),

@@ -58,7 +58,7 @@ pub async fn run(
                 SourceMsg::Batch(mut batch) => {
                     let done = super::cut_at_max_events(&mut batch, opts.max_events, state);
                     for ev in &batch.events {
-                        if let Err(e) = write_json_line(&mut out, ev) {
+                        if let Err(e) = write_json_line(&mut out, &state.room, ev) {
                             return stdout_failed(e);
                         }
                     }

@@ -18,7 +18,7 @@ fn parse(items: &[serde_json::Value]) -> (Vec<RoomEvent>, usize) {
 
 fn line(ev: &RoomEvent) -> String {
     let mut out = Vec::new();
-    write_json_line(&mut out, ev).unwrap();
+    write_json_line(&mut out, "room", ev).unwrap();
     String::from_utf8(out).unwrap()
 }
 

@@ -98,7 +98,7 @@ proptest! {
         let reply = parse_reply(body.as_bytes(), SourceKind::Chaturbate, received()).unwrap();
         for ev in &reply.events {
             let mut out = Vec::new();
-            write_json_line(&mut out, ev).unwrap();
+            write_json_line(&mut out, "room", ev).unwrap();
             let text = String::from_utf8(out).expect("UTF-8");
             prop_assert!(text.ends_with('\n'));
             let line = &text[..text.len() - 1];
