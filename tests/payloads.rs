@@ -114,7 +114,7 @@ fn check_event(file: &str, ev: &RoomEvent, method: &str) {
         ),
         (body, true) => panic!("{file}: expected unknown:{method}, got {body:?}"),
     }
-    if ev.is_anonymous_tip() {
+    if ev.is_anonymous() {
         assert_eq!(ev.user, None, "{file}: anonymous tippers are never named");
     }
     // Every event renders as one valid headless line.

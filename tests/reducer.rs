@@ -57,7 +57,7 @@ fn totals_top_tippers_and_anonymous_tips() {
     assert_eq!((b.user, b.tokens), (None, 500));
     let anon = s
         .shown_items(Pane::Tips)
-        .find(|i| i.ev.is_anonymous_tip())
+        .find(|i| i.ev.is_anonymous())
         .unwrap();
     assert_eq!(anon.ev.display_user(), None);
     // Panes never keep the raw JSON (that is the journal's job).
@@ -486,4 +486,109 @@ fn rates_follow_arrival_time() {
     assert_eq!(s.live.rates.events_per_min(at(31)), 32);
     assert_eq!(s.live.rates.tips_per_min(at(31)), 2);
     assert_eq!(s.live.rates.events_per_min(at(95)), 0);
+}
+
+#[test]
+fn twitch_gifts_are_counted_once_in_their_units() {
+    use roomwatch::event::{EventBody, Reward};
+    let mut s = state();
+    feed(
+        &mut s,
+        vec![
+            ev(
+                Some("a"),
+                EventBody::Cheer {
+                    bits: 100,
+                    anonymous: false,
+                    message: String::new(),
+                },
+                at(1),
+            ),
+            ev(
+                Some("b"),
+                EventBody::Cheer {
+                    bits: 50,
+                    anonymous: true,
+                    message: String::new(),
+                },
+                at(2),
+            ),
+            ev(
+                Some("a"),
+                EventBody::Cheer {
+                    bits: 25,
+                    anonymous: false,
+                    message: String::new(),
+                },
+                at(3),
+            ),
+            ev(
+                Some("c"),
+                EventBody::SubGift {
+                    tier: "1000".into(),
+                    total: 5,
+                    anonymous: false,
+                },
+                at(4),
+            ),
+            // The five recipients' own events: the gift is not counted again.
+            ev(
+                Some("r"),
+                EventBody::Subscription {
+                    tier: "1000".into(),
+                    is_gift: true,
+                },
+                at(4),
+            ),
+            ev(
+                Some("d"),
+                EventBody::Subscription {
+                    tier: "2000".into(),
+                    is_gift: false,
+                },
+                at(5),
+            ),
+            ev(
+                Some("e"),
+                EventBody::Resubscription {
+                    tier: "1000".into(),
+                    cumulative_months: 3,
+                    streak_months: Some(3),
+                    message: String::new(),
+                },
+                at(6),
+            ),
+            ev(
+                Some("f"),
+                EventBody::Redemption {
+                    reward: Reward {
+                        id: "1".into(),
+                        title: "Hydrate".into(),
+                        cost: 100,
+                    },
+                    input: None,
+                },
+                at(7),
+            ),
+            ev(Some("g"), EventBody::Raid { viewers: 40 }, at(8)),
+        ],
+        at(8),
+    );
+    let st = &s.stats;
+    assert_eq!((st.cheers.count, st.cheers.value), (3, 175));
+    assert_eq!((st.cheers.anon_count, st.cheers.anon_value), (1, 50));
+    assert_eq!(st.cheers.by_user["a"].tokens, 125);
+    assert!(
+        !st.cheers.by_user.contains_key("b"),
+        "anonymous cheers are never named"
+    );
+    assert_eq!(
+        (st.subs_new, st.resubs, st.subs_gifted, st.gift_events),
+        (1, 1, 5, 1)
+    );
+    assert_eq!(st.subs_by_tier["1000"], 6);
+    assert_eq!(st.subs_by_tier["2000"], 1);
+    assert_eq!(st.redemptions["Hydrate"], 1);
+    assert_eq!((st.raids, st.raid_viewers), (1, 40));
+    assert_eq!(st.tips_tokens, 0, "bits never count as tokens");
 }

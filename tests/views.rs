@@ -194,7 +194,7 @@ fn help_overlay() {
     let mut s = lively();
     act(&mut s, Action::ToggleHelp);
     let screen = render(&s, 120, 40);
-    for needle in ["p / Space", "pause / resume", "subject / broadcast", "Esc"] {
+    for needle in ["p / Space", "pause / resume", "room / raids / mods", "Esc"] {
         assert!(screen.contains(needle), "{needle}\n{screen}");
     }
     insta::assert_snapshot!("help_120x40", screen);

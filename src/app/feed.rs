@@ -43,17 +43,26 @@ impl Pane {
     /// Where an event kind is shown. Every kind has exactly one pane.
     pub fn for_kind(kind: EventKind) -> Pane {
         match kind {
-            EventKind::Tip | EventKind::MediaPurchase => Pane::Tips,
+            EventKind::Tip
+            | EventKind::MediaPurchase
+            | EventKind::Cheer
+            | EventKind::Subscription
+            | EventKind::Resubscription
+            | EventKind::SubGift
+            | EventKind::Redemption => Pane::Tips,
             EventKind::UserEnter
             | EventKind::UserLeave
             | EventKind::Follow
             | EventKind::Unfollow
-            | EventKind::FanclubJoin => Pane::Viewers,
+            | EventKind::FanclubJoin
+            | EventKind::Raid => Pane::Viewers,
             EventKind::ChatMessage
             | EventKind::PrivateMessage
             | EventKind::RoomSubjectChange
             | EventKind::BroadcastStart
             | EventKind::BroadcastStop
+            | EventKind::Moderation
+            | EventKind::StreamUpdate
             | EventKind::Unknown => Pane::Chat,
         }
     }

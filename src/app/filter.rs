@@ -7,12 +7,12 @@ use regex::{Regex, RegexBuilder};
 pub const GROUPS: [(u8, &str); 9] = [
     (1, "chat"),
     (2, "private messages"),
-    (3, "tips"),
-    (4, "media purchases"),
+    (3, "tips / cheers"),
+    (4, "media / redemptions"),
     (5, "enter / leave"),
     (6, "follow / unfollow"),
-    (7, "fan club joins"),
-    (8, "subject / broadcast"),
+    (7, "fan club / subs"),
+    (8, "room / raids / mods"),
     (9, "unknown events"),
 ];
 
@@ -20,12 +20,20 @@ pub fn group_of(kind: EventKind) -> u8 {
     match kind {
         EventKind::ChatMessage => 1,
         EventKind::PrivateMessage => 2,
-        EventKind::Tip => 3,
-        EventKind::MediaPurchase => 4,
+        EventKind::Tip | EventKind::Cheer => 3,
+        EventKind::MediaPurchase | EventKind::Redemption => 4,
         EventKind::UserEnter | EventKind::UserLeave => 5,
         EventKind::Follow | EventKind::Unfollow => 6,
-        EventKind::FanclubJoin => 7,
-        EventKind::RoomSubjectChange | EventKind::BroadcastStart | EventKind::BroadcastStop => 8,
+        EventKind::FanclubJoin
+        | EventKind::Subscription
+        | EventKind::Resubscription
+        | EventKind::SubGift => 7,
+        EventKind::RoomSubjectChange
+        | EventKind::BroadcastStart
+        | EventKind::BroadcastStop
+        | EventKind::StreamUpdate
+        | EventKind::Raid
+        | EventKind::Moderation => 8,
         EventKind::Unknown => 9,
     }
 }

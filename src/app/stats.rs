@@ -68,6 +68,19 @@ pub struct SessionStats {
     /// The source's latest cumulative counters.
     pub conn: ConnStatus,
     pub outages: Vec<Outage>,
+    /// Twitch cheers, in bits.
+    pub cheers: Ledger,
+    /// Subscriptions: new ones (not gifts), renewals, gifted (the sum of `total` over gift events), gift
+    /// events, and all three by tier.
+    pub subs_new: u64,
+    pub resubs: u64,
+    pub subs_gifted: u64,
+    pub gift_events: u64,
+    pub subs_by_tier: BTreeMap<String, u64>,
+    /// Channel-points redemptions by reward title.
+    pub redemptions: BTreeMap<String, u64>,
+    pub raids: u64,
+    pub raid_viewers: u64,
     /// A token total reached `u64::MAX` and stopped there (amounts come from the network: they saturate,
     /// never wrap). The summary says so.
     pub saturated: bool,
@@ -80,6 +93,31 @@ pub fn rank(a: (&str, &TipperTotal), b: (&str, &TipperTotal)) -> std::cmp::Order
         .cmp(&a.1.tokens)
         .then(b.1.count.cmp(&a.1.count))
         .then(a.0.cmp(b.0))
+}
+
+/// Gifts of one kind in one unit (cheers in bits): all of them, the anonymous part, and per named giver.
+#[derive(Debug, Clone, Default)]
+pub struct Ledger {
+    pub count: u64,
+    pub value: u64,
+    pub anon_count: u64,
+    pub anon_value: u64,
+    pub by_user: HashMap<String, TipperTotal>,
+}
+
+impl Ledger {
+    fn record(&mut self, user: Option<&str>, anonymous: bool, value: u64, saturated: &mut bool) {
+        self.count += 1;
+        add(&mut self.value, value, saturated);
+        if anonymous {
+            self.anon_count += 1;
+            add(&mut self.anon_value, value, saturated);
+        } else if let Some(u) = user {
+            let t = self.by_user.entry(u.to_string()).or_default();
+            add(&mut t.tokens, value, saturated);
+            t.count += 1;
+        }
+    }
 }
 
 /// `total += n`, stopping at `u64::MAX` and noting it.
@@ -159,9 +197,43 @@ impl SessionStats {
                 add(&mut self.media_tokens, *tokens, &mut self.saturated);
                 self.add_bucket(ev.at, *tokens);
             }
+            EventBody::Cheer {
+                bits, anonymous, ..
+            } => self
+                .cheers
+                .record(user, *anonymous, *bits, &mut self.saturated),
+            EventBody::Subscription { tier, is_gift } => {
+                // A gifted sub's recipient event: the gift is counted once, from its `sub_gift` event.
+                if !is_gift {
+                    self.subs_new += 1;
+                    *self.subs_by_tier.entry(tier.clone()).or_default() += 1;
+                }
+            }
+            EventBody::Resubscription { tier, .. } => {
+                self.resubs += 1;
+                *self.subs_by_tier.entry(tier.clone()).or_default() += 1;
+            }
+            EventBody::SubGift { tier, total, .. } => {
+                self.gift_events += 1;
+                add(&mut self.subs_gifted, *total, &mut self.saturated);
+                add(
+                    self.subs_by_tier.entry(tier.clone()).or_default(),
+                    *total,
+                    &mut self.saturated,
+                );
+            }
+            EventBody::Redemption { reward, .. } => {
+                *self.redemptions.entry(reward.title.clone()).or_default() += 1;
+            }
+            EventBody::Raid { viewers } => {
+                self.raids += 1;
+                add(&mut self.raid_viewers, *viewers, &mut self.saturated);
+            }
             EventBody::RoomSubjectChange { .. }
             | EventBody::BroadcastStart
             | EventBody::BroadcastStop
+            | EventBody::Moderation { .. }
+            | EventBody::StreamUpdate { .. }
             | EventBody::Unknown { .. } => {}
         }
     }

@@ -2,7 +2,7 @@
 //! file and rendered as Markdown by [`super::summary_md`]. Keys follow DESIGN.md "Session summary".
 
 use crate::app::{ExitReason, State};
-use crate::event::{format_at, EventKind};
+use crate::event::format_at;
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -157,15 +157,15 @@ fn secs(ms: i64) -> f64 {
 pub fn build(state: &State, meta: &SummaryMeta) -> Summary {
     let s = &state.stats;
     let ended_at = meta.ended_at;
-    let by_kind = EventKind::ALL
+    // The platform's kinds, zero included, and any other kind that was seen.
+    let mut by_kind: BTreeMap<String, u64> = crate::sources::platform::of(state.source)
+        .kinds
         .iter()
-        .map(|k| {
-            (
-                k.as_str().to_string(),
-                s.by_kind.get(k).copied().unwrap_or(0),
-            )
-        })
+        .map(|k| (k.as_str().to_string(), 0))
         .collect();
+    for (k, n) in &s.by_kind {
+        by_kind.insert(k.as_str().to_string(), *n);
+    }
     let biggest = s.biggest_tip.as_ref().map(|b| Biggest {
         user: b.user.clone(),
         anonymous: b.user.is_none(),

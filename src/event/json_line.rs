@@ -1,4 +1,4 @@
-use super::{format_at, EventBody, Media, RoomEvent};
+use super::{format_at, EventBody, Media, Reward, RoomEvent};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -16,6 +16,18 @@ struct Line<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     tokens: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    bits: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tier: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    is_gift: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cumulative_months: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    streak_months: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     anonymous: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<&'a str>,
@@ -27,6 +39,20 @@ struct Line<'a> {
     media: Option<&'a Media>,
     #[serde(skip_serializing_if = "Option::is_none")]
     subject: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reward: Option<&'a Reward>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    input: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    viewers: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    category: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     method: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -44,12 +70,25 @@ pub fn write_json_line<W: Write>(out: &mut W, room: &str, ev: &RoomEvent) -> io:
         at: format_at(ev.at),
         user: user.map(Some),
         tokens: None,
+        bits: None,
+        tier: None,
+        is_gift: None,
+        cumulative_months: None,
+        streak_months: None,
+        total: None,
         anonymous: None,
         message: None,
         from_user: None,
         to_user: None,
         media: None,
         subject: None,
+        reward: None,
+        input: None,
+        viewers: None,
+        action: None,
+        target: None,
+        title: None,
+        category: None,
         method: None,
         raw: None,
     };
@@ -80,6 +119,59 @@ pub fn write_json_line<W: Write>(out: &mut W, room: &str, ev: &RoomEvent) -> io:
             line.media = Some(media);
         }
         EventBody::RoomSubjectChange { subject } => line.subject = Some(subject),
+        EventBody::Cheer {
+            bits,
+            anonymous,
+            message,
+        } => {
+            line.user = Some(if *anonymous { None } else { user });
+            line.bits = Some(*bits);
+            line.anonymous = Some(*anonymous);
+            line.message = Some(message);
+        }
+        EventBody::Subscription { tier, is_gift } => {
+            line.tier = Some(tier);
+            line.is_gift = Some(*is_gift);
+        }
+        EventBody::Resubscription {
+            tier,
+            cumulative_months,
+            streak_months,
+            message,
+        } => {
+            line.tier = Some(tier);
+            line.cumulative_months = Some(*cumulative_months);
+            line.streak_months = *streak_months;
+            line.message = Some(message);
+        }
+        EventBody::SubGift {
+            tier,
+            total,
+            anonymous,
+        } => {
+            line.user = Some(if *anonymous { None } else { user });
+            line.tier = Some(tier);
+            line.total = Some(*total);
+            line.anonymous = Some(*anonymous);
+        }
+        EventBody::Redemption { reward, input } => {
+            line.reward = Some(reward);
+            line.input = input.as_deref();
+        }
+        EventBody::Raid { viewers } => line.viewers = Some(*viewers),
+        EventBody::Moderation { action, target } => {
+            line.action = Some(action);
+            line.target = target.as_deref();
+        }
+        EventBody::StreamUpdate {
+            viewers,
+            title,
+            category,
+        } => {
+            line.viewers = *viewers;
+            line.title = title.as_deref();
+            line.category = category.as_deref();
+        }
         EventBody::Unknown { method, raw } => {
             line.method = Some(method);
             line.raw = Some(raw);

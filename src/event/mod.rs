@@ -52,11 +52,27 @@ pub enum EventKind {
     RoomSubjectChange,
     BroadcastStart,
     BroadcastStop,
+    /// Twitch bits.
+    Cheer,
+    /// A new subscription (Twitch).
+    Subscription,
+    /// A subscription renewed with a message (Twitch).
+    Resubscription,
+    /// Subscriptions given to others (Twitch).
+    SubGift,
+    /// A channel-points reward redeemed (Twitch).
+    Redemption,
+    /// Another channel sending its viewers (Twitch).
+    Raid,
+    /// A moderator's action (Twitch).
+    Moderation,
+    /// Title, category or viewer count, polled (Twitch).
+    StreamUpdate,
     Unknown,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 13] = [
+    pub const ALL: [EventKind; 21] = [
         EventKind::ChatMessage,
         EventKind::PrivateMessage,
         EventKind::Tip,
@@ -69,6 +85,14 @@ impl EventKind {
         EventKind::RoomSubjectChange,
         EventKind::BroadcastStart,
         EventKind::BroadcastStop,
+        EventKind::Cheer,
+        EventKind::Subscription,
+        EventKind::Resubscription,
+        EventKind::SubGift,
+        EventKind::Redemption,
+        EventKind::Raid,
+        EventKind::Moderation,
+        EventKind::StreamUpdate,
         EventKind::Unknown,
     ];
 
@@ -86,6 +110,14 @@ impl EventKind {
             EventKind::RoomSubjectChange => "room_subject_change",
             EventKind::BroadcastStart => "broadcast_start",
             EventKind::BroadcastStop => "broadcast_stop",
+            EventKind::Cheer => "cheer",
+            EventKind::Subscription => "subscription",
+            EventKind::Resubscription => "resubscription",
+            EventKind::SubGift => "sub_gift",
+            EventKind::Redemption => "redemption",
+            EventKind::Raid => "raid",
+            EventKind::Moderation => "moderation",
+            EventKind::StreamUpdate => "stream_update",
             EventKind::Unknown => "unknown",
         }
     }
@@ -178,6 +210,14 @@ impl fmt::Display for MediaId {
     }
 }
 
+/// A channel-points reward (Twitch redemptions).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reward {
+    pub id: String,
+    pub title: String,
+    pub cost: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Media {
     pub id: MediaId,
@@ -217,6 +257,44 @@ pub enum EventBody {
     },
     BroadcastStart,
     BroadcastStop,
+    Cheer {
+        bits: u64,
+        anonymous: bool,
+        message: String,
+    },
+    Subscription {
+        /// `1000`, `2000` or `3000`.
+        tier: String,
+        is_gift: bool,
+    },
+    Resubscription {
+        tier: String,
+        cumulative_months: u64,
+        streak_months: Option<u64>,
+        message: String,
+    },
+    SubGift {
+        tier: String,
+        /// Subscriptions given in this event.
+        total: u64,
+        anonymous: bool,
+    },
+    Redemption {
+        reward: Reward,
+        input: Option<String>,
+    },
+    Raid {
+        viewers: u64,
+    },
+    Moderation {
+        action: String,
+        target: Option<String>,
+    },
+    StreamUpdate {
+        viewers: Option<u64>,
+        title: Option<String>,
+        category: Option<String>,
+    },
     Unknown {
         method: String,
         raw: serde_json::Value,
@@ -233,6 +311,10 @@ impl EventBody {
                     unit: Unit::Tokens,
                 })
             }
+            EventBody::Cheer { bits, .. } => Some(Amount {
+                value: *bits,
+                unit: Unit::Bits,
+            }),
             _ => None,
         }
     }
@@ -251,6 +333,14 @@ impl EventBody {
             EventBody::RoomSubjectChange { .. } => EventKind::RoomSubjectChange,
             EventBody::BroadcastStart => EventKind::BroadcastStart,
             EventBody::BroadcastStop => EventKind::BroadcastStop,
+            EventBody::Cheer { .. } => EventKind::Cheer,
+            EventBody::Subscription { .. } => EventKind::Subscription,
+            EventBody::Resubscription { .. } => EventKind::Resubscription,
+            EventBody::SubGift { .. } => EventKind::SubGift,
+            EventBody::Redemption { .. } => EventKind::Redemption,
+            EventBody::Raid { .. } => EventKind::Raid,
+            EventBody::Moderation { .. } => EventKind::Moderation,
+            EventBody::StreamUpdate { .. } => EventKind::StreamUpdate,
             EventBody::Unknown { .. } => EventKind::Unknown,
         }
     }
@@ -276,19 +366,26 @@ impl RoomEvent {
         self.body.kind()
     }
 
-    pub fn is_anonymous_tip(&self) -> bool {
+    /// An anonymous gift (a tip, a cheer, gifted subs): its giver is never named.
+    pub fn is_anonymous(&self) -> bool {
         matches!(
             self.body,
             EventBody::Tip {
+                anonymous: true,
+                ..
+            } | EventBody::Cheer {
+                anonymous: true,
+                ..
+            } | EventBody::SubGift {
                 anonymous: true,
                 ..
             }
         )
     }
 
-    /// The name to show for this event's user: `None` for anonymous tips (never named downstream).
+    /// The name to show for this event's user: `None` for anonymous gifts (never named downstream).
     pub fn display_user(&self) -> Option<&str> {
-        if self.is_anonymous_tip() {
+        if self.is_anonymous() {
             return None;
         }
         self.username()

@@ -2,7 +2,7 @@
 //! (replay, the views, the summary) never `match` on a platform themselves. Adding a platform is a folder
 //! under `sources/` plus one entry here.
 
-use crate::event::{RoomEvent, SourceKind, Unit};
+use crate::event::{EventKind, RoomEvent, SourceKind, Unit};
 use chrono::{DateTime, Utc};
 use serde_json::value::RawValue;
 
@@ -14,11 +14,14 @@ pub struct Platform {
     pub unit: Unit,
     /// Re-parses a journaled event (replay) the way the live source parsed it.
     pub parse_raw: ParseRaw,
+    /// The kinds its rooms can produce: the summary's `events.by_kind` lists each (zero included).
+    pub kinds: &'static [EventKind],
 }
 
 const CHATURBATE: Platform = Platform {
     unit: Unit::Tokens,
     parse_raw: super::chaturbate::parse_event,
+    kinds: &super::chaturbate::methods::KINDS,
 };
 
 /// The table entry of a platform. The simulator sends Chaturbate's wire format, so it shares that entry;

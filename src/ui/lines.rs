@@ -100,6 +100,36 @@ pub fn chat(state: &State, ev: &RoomEvent, theme: &Theme) -> (Vec<Span<'static>>
             format!("── unknown event: {}", clean(method)),
             theme.dim(),
         )),
+        EventBody::Moderation { action, target } => {
+            spans.push(Span::styled("⚑ ", theme.system()));
+            name_or_anonymous(ev, theme, &mut spans);
+            let target = target
+                .as_deref()
+                .map(|t| format!(" {}", crate::sanitize::name(t)))
+                .unwrap_or_default();
+            spans.push(Span::styled(
+                format!(" {}{target}", clean(action)),
+                theme.system(),
+            ));
+        }
+        EventBody::StreamUpdate {
+            viewers,
+            title,
+            category,
+        } => {
+            let parts: Vec<String> = [
+                title.as_deref().map(|t| clean(t).into_owned()),
+                category.as_deref().map(|c| clean(c).into_owned()),
+                viewers.map(|v| format!("{} viewers", thousands(v))),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            spans.push(Span::styled(
+                format!("── stream: {}", parts.join(" · ")),
+                theme.system(),
+            ));
+        }
         _ => other(ev, theme, &mut spans),
     }
     (spans, indent)
@@ -144,6 +174,81 @@ pub fn tip(state: &State, ev: &RoomEvent, theme: &Theme) -> (Vec<Span<'static>>,
                 theme.dim(),
             ));
         }
+        EventBody::Cheer { bits, message, .. } => {
+            spans.push(Span::styled(
+                format!("{:>5} bits", thousands(*bits)),
+                theme.tokens(),
+            ));
+            spans.push(Span::raw(" "));
+            name_or_anonymous(ev, theme, &mut spans);
+            if !message.is_empty() {
+                spans.push(Span::raw(" "));
+                spans.push(Span::styled(clean(message).into_owned(), theme.text()));
+            }
+        }
+        EventBody::Subscription { tier, is_gift } => {
+            spans.push(Span::styled("★ ", theme.fan_mark()));
+            name_or_anonymous(ev, theme, &mut spans);
+            let how = if *is_gift {
+                "got a gift sub"
+            } else {
+                "subscribed"
+            };
+            spans.push(Span::styled(
+                format!(" {how} ({})", tier_label(tier)),
+                theme.dim(),
+            ));
+        }
+        EventBody::Resubscription {
+            tier,
+            cumulative_months,
+            message,
+            ..
+        } => {
+            spans.push(Span::styled("★ ", theme.fan_mark()));
+            name_or_anonymous(ev, theme, &mut spans);
+            spans.push(Span::styled(
+                format!(
+                    " resubscribed · {} months ({})",
+                    thousands(*cumulative_months),
+                    tier_label(tier)
+                ),
+                theme.dim(),
+            ));
+            if !message.is_empty() {
+                spans.push(Span::raw(" "));
+                spans.push(Span::styled(clean(message).into_owned(), theme.text()));
+            }
+        }
+        EventBody::SubGift { tier, total, .. } => {
+            spans.push(Span::styled("★ ", theme.fan_mark()));
+            name_or_anonymous(ev, theme, &mut spans);
+            let subs = if *total == 1 { "sub" } else { "subs" };
+            spans.push(Span::styled(
+                format!(
+                    " gifted {} {subs} ({})",
+                    thousands(*total),
+                    tier_label(tier)
+                ),
+                theme.dim(),
+            ));
+        }
+        EventBody::Redemption { reward, input } => {
+            spans.push(Span::styled("✦ ", theme.selection()));
+            name_or_anonymous(ev, theme, &mut spans);
+            spans.push(Span::styled(
+                format!(
+                    " redeemed {} ({})",
+                    clean(&reward.title),
+                    thousands(reward.cost)
+                ),
+                theme.dim(),
+            ));
+            if let Some(text) = input.as_deref().filter(|t| !t.is_empty()) {
+                spans.push(Span::raw(" "));
+                spans.push(Span::styled(clean(text).into_owned(), theme.text()));
+            }
+        }
         _ => other(ev, theme, &mut spans),
     }
     (spans, indent)
@@ -158,6 +263,15 @@ pub fn viewer(state: &State, ev: &RoomEvent, theme: &Theme) -> (Vec<Span<'static
         EventBody::Follow => ("+ ", theme.enter(), " followed"),
         EventBody::Unfollow => ("- ", theme.dim(), " unfollowed"),
         EventBody::FanclubJoin => ("♥ ", theme.fan_mark(), " joined the fan club"),
+        EventBody::Raid { viewers } => {
+            spans.push(Span::styled("» ", theme.enter()));
+            name_or_anonymous(ev, theme, &mut spans);
+            spans.push(Span::styled(
+                format!(" raided with {} viewers", thousands(*viewers)),
+                theme.enter(),
+            ));
+            return (spans, indent);
+        }
         _ => {
             other(ev, theme, &mut spans);
             return (spans, indent);
@@ -169,6 +283,16 @@ pub fn viewer(state: &State, ev: &RoomEvent, theme: &Theme) -> (Vec<Span<'static
         spans.push(Span::styled(suffix, style));
     }
     (spans, indent)
+}
+
+/// `1000` → `tier 1` (Twitch sends tiers as 1000/2000/3000); anything else as sent, cleaned.
+fn tier_label(tier: &str) -> String {
+    match tier {
+        "1000" => "tier 1".into(),
+        "2000" => "tier 2".into(),
+        "3000" => "tier 3".into(),
+        other => format!("tier {}", clean(other)),
+    }
 }
 
 fn other(ev: &RoomEvent, theme: &Theme, spans: &mut Vec<Span<'static>>) {

@@ -62,7 +62,7 @@ fn every_accepted_form_of_anonymous_is_anonymous() {
     ] {
         let (events, _) = parse(&[tip(1, json!(25), flag.clone())]);
         let ev = &events[0];
-        assert!(ev.is_anonymous_tip(), "{flag}");
+        assert!(ev.is_anonymous(), "{flag}");
         assert_eq!(ev.user, None, "{flag}");
         assert!(!line(ev).contains("secret_tipper"), "{flag}");
     }
@@ -74,7 +74,7 @@ fn every_accepted_form_of_anonymous_is_anonymous() {
         json!(null),
     ] {
         let (events, _) = parse(&[tip(1, json!(25), flag.clone())]);
-        assert!(!events[0].is_anonymous_tip(), "{flag}");
+        assert!(!events[0].is_anonymous(), "{flag}");
     }
 }
 
@@ -155,5 +155,103 @@ fn headless_lines_escape_what_a_terminal_would_act_on() {
     assert_eq!(
         v["message"], "a\u{9b}31mb\u{202e}c\u{7f}",
         "same value once parsed"
+    );
+}
+
+#[test]
+fn twitch_kinds_write_their_headless_keys_and_anonymous_gifts_name_nobody() {
+    use roomwatch::event::{Reward, UserInfo};
+    let ev = |body: EventBody| RoomEvent {
+        source: SourceKind::Twitch,
+        id: "m-1".into(),
+        at: received(),
+        user: Some(UserInfo {
+            username: "giver".into(),
+            ..UserInfo::default()
+        }),
+        body,
+        raw: None,
+    };
+    let cases = [
+        (
+            EventBody::Cheer {
+                bits: 100,
+                anonymous: true,
+                message: "hi".into(),
+            },
+            r#""kind":"cheer","at":"2026-11-28T10:00:00.000Z","user":null,"bits":100,"anonymous":true,"message":"hi""#,
+        ),
+        (
+            EventBody::SubGift {
+                tier: "1000".into(),
+                total: 5,
+                anonymous: true,
+            },
+            r#""user":null,"tier":"1000","total":5,"anonymous":true"#,
+        ),
+        (
+            EventBody::Subscription {
+                tier: "2000".into(),
+                is_gift: false,
+            },
+            r#""user":"giver","tier":"2000","is_gift":false"#,
+        ),
+        (
+            EventBody::Resubscription {
+                tier: "1000".into(),
+                cumulative_months: 12,
+                streak_months: None,
+                message: "again".into(),
+            },
+            r#""user":"giver","tier":"1000","cumulative_months":12,"message":"again""#,
+        ),
+        (
+            EventBody::Redemption {
+                reward: Reward {
+                    id: "r1".into(),
+                    title: "Hydrate".into(),
+                    cost: 500,
+                },
+                input: Some("now".into()),
+            },
+            r#""user":"giver","reward":{"id":"r1","title":"Hydrate","cost":500},"input":"now""#,
+        ),
+        (
+            EventBody::Raid { viewers: 120 },
+            r#""user":"giver","viewers":120"#,
+        ),
+        (
+            EventBody::Moderation {
+                action: "ban".into(),
+                target: Some("troll".into()),
+            },
+            r#""user":"giver","action":"ban","target":"troll""#,
+        ),
+        (
+            EventBody::StreamUpdate {
+                viewers: Some(42),
+                title: Some("t".into()),
+                category: None,
+            },
+            r#""viewers":42,"title":"t""#,
+        ),
+    ];
+    for (body, want) in cases {
+        let text = line(&ev(body));
+        assert!(text.contains(want), "{text}\nwant {want}");
+        assert!(
+            text.starts_with(r#"{"source":"twitch","room":"room","id":"m-1""#),
+            "{text}"
+        );
+    }
+    let cheer = ev(EventBody::Cheer {
+        bits: 5,
+        anonymous: true,
+        message: String::new(),
+    });
+    assert_eq!(cheer.display_user(), None);
+    assert_eq!(
+        cheer.body.money().map(|m| (m.value, m.unit)),
+        Some((5, roomwatch::event::Unit::Bits))
     );
 }

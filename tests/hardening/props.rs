@@ -105,7 +105,7 @@ proptest! {
             prop_assert!(!line.chars().any(is_terminal_hazard), "{:?}", line);
             let v: serde_json::Value = serde_json::from_str(line).expect("valid JSON");
             prop_assert!(v.is_object());
-            if ev.is_anonymous_tip() {
+            if ev.is_anonymous() {
                 prop_assert!(v["user"].is_null());
             }
         }
