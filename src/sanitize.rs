@@ -11,7 +11,8 @@ const BEL: char = '\u{7}';
 /// C1 String Terminator.
 const ST: char = '\u{9c}';
 
-fn is_bidi_control(c: char) -> bool {
+/// Bidi embeddings, overrides, isolates and marks: they reorder what follows them on a line.
+pub fn is_bidi_control(c: char) -> bool {
     matches!(c,
         '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
@@ -104,7 +105,11 @@ pub fn clean(s: &str) -> Cow<'_, str> {
 /// only of blanks would otherwise show as an empty cell).
 pub fn name(s: &str) -> Cow<'_, str> {
     let c = clean(s);
-    if c.trim().is_empty() {
+    // What is left may still draw nothing: joiners and variation selectors alone, or braille blanks.
+    let blank = c.chars().all(|ch| {
+        ch.is_whitespace() || matches!(ch, '\u{200d}' | '\u{fe00}'..='\u{fe0f}' | '\u{2800}')
+    });
+    if blank {
         Cow::Borrowed(BLANK_NAME)
     } else {
         c
@@ -161,6 +166,8 @@ mod tests {
             "\u{e0041}\u{e0042}",
             "\u{3164}",
             " \u{200b} ",
+            "\u{200d}\u{fe0f}",
+            "\u{2800}\u{2800}",
         ] {
             assert_eq!(name(blank), BLANK_NAME, "{blank:?}");
         }

@@ -6,17 +6,18 @@ use std::io::Write;
 
 /// Writes `line` and a line break.
 pub fn say(line: &str) {
-    let masked = crate::mask::scrub(line);
-    let safe = crate::sanitize::lines(&masked);
+    // Sanitized first: a token split by an invisible or escape character is whole again when it is masked.
+    let safe = crate::sanitize::lines(line);
+    let masked = crate::mask::scrub(&safe);
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{safe}");
+    let _ = writeln!(err, "{masked}");
 }
 
 /// Writes `text` without a line break (a prompt), then flushes.
 pub fn prompt(text: &str) {
-    let masked = crate::mask::scrub(text);
-    let safe = crate::sanitize::clean(&masked);
+    let safe = crate::sanitize::clean(text);
+    let masked = crate::mask::scrub(&safe);
     let mut err = std::io::stderr().lock();
-    let _ = write!(err, "{safe}");
+    let _ = write!(err, "{masked}");
     let _ = err.flush();
 }

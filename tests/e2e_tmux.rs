@@ -148,7 +148,7 @@ fn demo_in_tmux_panes_pause_help_and_clean_quit() {
     t.wait_for("the help overlay", |s| {
         s.contains("Help")
             && s.contains("pause / resume the panes")
-            && s.contains("subject / broadcast")
+            && s.contains("room / raids / mods")
     });
     t.keys(&["Escape"]);
     t.wait_for("help closed", |s| !s.contains("pause / resume the panes"));

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 
 /// The terminal size and what the view derives from it, computed by the view (`ui::viewport`) and handed in
 /// by the runner: the reducer pages and clamps with it without calling the view.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Viewport {
     pub width: u16,
     pub height: u16,
@@ -23,6 +23,18 @@ pub struct Viewport {
     pub too_small: bool,
     /// The last first-line of the help overlay that still fills the screen.
     pub help_max_scroll: u16,
+}
+
+impl Default for Viewport {
+    /// No size known yet: nothing but "too small" could be drawn (as 0×0 is).
+    fn default() -> Self {
+        Viewport {
+            width: 0,
+            height: 0,
+            too_small: true,
+            help_max_scroll: 0,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -157,7 +157,8 @@ pub fn open_append_private(path: &Path, create_new: bool) -> io::Result<File> {
     }
     let f = opts.open(path)?;
     let meta = f.metadata()?;
-    if meta.permissions().mode() & 0o077 != 0 {
+    // Only a regular file: `--log-file /dev/null` or a tty must work and keep its mode.
+    if meta.is_file() && meta.permissions().mode() & 0o077 != 0 {
         f.set_permissions(fs::Permissions::from_mode(FILE_MODE))?;
     }
     Ok(f)

@@ -17,10 +17,25 @@ pub struct RoomLock {
     pub path: PathBuf,
 }
 
-/// Locks `room` in `dir`. `Err` is one line saying who holds it and what to do.
-pub fn acquire(dir: &Path, room: &str) -> Result<RoomLock, String> {
+/// Why a room could not be locked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LockError {
+    /// Another process holds it: one line saying who, and what to do (the run must not start).
+    Held(String),
+    /// No lock could be taken here (a read-only state dir, a filesystem without locks): the run goes on
+    /// without one, as it goes on without a cursor it cannot save.
+    Unavailable(String),
+}
+
+/// Locks `room` in `dir`.
+pub fn acquire(dir: &Path, room: &str) -> Result<RoomLock, LockError> {
     let path = dir.join(format!("{}.lock", safe_room(room)));
-    let failed = |e: io::Error| format!("cannot lock the room {room} ({}): {e}", path.display());
+    let failed = |e: io::Error| {
+        LockError::Unavailable(format!(
+            "cannot lock the room {room} ({}): {e}",
+            path.display()
+        ))
+    };
     atomic::ensure_dir(dir).map_err(failed)?;
     let mut file = open(&path).map_err(failed)?;
     match file.try_lock() {
@@ -32,10 +47,10 @@ pub fn acquire(dir: &Path, room: &str) -> Result<RoomLock, String> {
                 Ok(pid) => format!("another roomwatch (pid {pid})"),
                 Err(_) => "another roomwatch".to_string(),
             };
-            return Err(format!(
+            return Err(LockError::Held(format!(
                 "{who} is already watching the room {room}: two runs on one room would race on its resume \
                  cursor; stop the other one first"
-            ));
+            )));
         }
         Err(std::fs::TryLockError::Error(e)) => return Err(failed(e)),
     }
@@ -67,7 +82,9 @@ mod tests {
     fn a_second_lock_on_a_room_is_refused_with_the_holder_and_freed_on_drop() {
         let dir = tempfile::tempdir().unwrap();
         let first = acquire(dir.path(), "alice").expect("first lock");
-        let err = acquire(dir.path(), "alice").unwrap_err();
+        let Err(LockError::Held(err)) = acquire(dir.path(), "alice") else {
+            panic!("the second lock must be refused as held");
+        };
         assert!(
             err.contains(&format!("pid {}", std::process::id())),
             "{err}"
@@ -77,5 +94,17 @@ mod tests {
         let _bob = acquire(dir.path(), "bob").expect("another room");
         drop(first);
         acquire(dir.path(), "alice").expect("free again after drop");
+    }
+
+    #[test]
+    fn no_place_for_a_lock_is_not_a_refusal() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, "").unwrap();
+        // A "directory" that is a file: the lock cannot be taken, and the run may go on without it.
+        assert!(matches!(
+            acquire(&file.join("cursors"), "alice"),
+            Err(LockError::Unavailable(_))
+        ));
     }
 }

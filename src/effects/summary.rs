@@ -223,7 +223,7 @@ pub fn build(state: &State, meta: &SummaryMeta) -> Summary {
             skipped: s.skipped_events,
         },
         tokens_total: s.tokens_total(),
-        totals_saturated: s.saturated,
+        totals_saturated: s.saturated || s.tips_tokens.checked_add(s.media_tokens).is_none(),
         tips: Tips {
             count: s.tips_count,
             tokens: s.tips_tokens,

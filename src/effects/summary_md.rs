@@ -17,7 +17,10 @@ pub fn md_text(s: &str) -> String {
     let clean = crate::sanitize::clean(s);
     let mut out = String::with_capacity(clean.len());
     for c in clean.chars() {
-        if matches!(c, '\\' | '|' | '*' | '`' | '<' | '>' | '[' | ']' | '#') {
+        if matches!(
+            c,
+            '\\' | '|' | '*' | '`' | '<' | '>' | '[' | ']' | '#' | '&'
+        ) {
             out.push('\\');
         }
         out.push(c);
@@ -316,6 +319,8 @@ mod tests {
         assert_eq!(md_text("a\u{1b}]0;title\u{7}b\u{9b}1m\u{200b}c"), "abc");
         assert_eq!(md_text("\u{202e}rev"), "rev");
         assert_eq!(md_text("alice_99"), "alice_99");
+        // An entity would come back as the character it names when the Markdown is rendered.
+        assert_eq!(md_text("&#x1b;]0;x"), "\\&\\#x1b;\\]0;x");
     }
 
     #[test]

@@ -196,9 +196,8 @@ pub fn write_json_line<W: Write>(out: &mut W, room: &str, ev: &RoomEvent) -> io:
 struct TerminalSafe;
 
 fn needs_escape(c: char) -> bool {
-    matches!(c,
-        '\u{7f}'..='\u{9f}' | '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}'
-        | '\u{2066}'..='\u{2069}')
+    matches!(c, '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}')
+        || crate::sanitize::is_bidi_control(c)
 }
 
 impl serde_json::ser::Formatter for TerminalSafe {

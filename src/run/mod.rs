@@ -245,11 +245,16 @@ fn start_source(
                 .cursor_dir
                 .as_ref()
                 .map(crate::effects::cursor::CursorStore::new);
-            let room_lock = store
-                .as_ref()
-                .map(|s| crate::effects::room_lock::acquire(s.dir(), &room))
-                .transpose()
-                .map_err(RunError::usage)?;
+            use crate::effects::room_lock::{acquire, LockError};
+            let room_lock = match store.as_ref().map(|s| acquire(s.dir(), &room)) {
+                None => None,
+                Some(Ok(lock)) => Some(lock),
+                Some(Err(LockError::Held(why))) => return Err(RunError::usage(why)),
+                Some(Err(LockError::Unavailable(why))) => {
+                    tracing::warn!("{why}; going on without the room lock");
+                    None
+                }
+            };
             // The room is only known once the URL is read, so the saved cursor is looked up here.
             cfg.start_cursor = store.filter(|_| !fresh).and_then(|s| s.load(&room));
             if let Some(cursor) = &cfg.start_cursor {
@@ -337,10 +342,10 @@ fn report_end(reason: &ExitReason) {
             "roomwatch: the platform refused the credentials (HTTP 401/403). Create a new token with the \
              \"Events API\" scope at https://chaturbate.com/statsapi/authtoken/ and set CB_EVENTS_URL to its URL.",
         ),
-        ExitReason::SourceFailed => crate::stderr::say(
-            "roomwatch: the event source stopped without saying why (an internal error). The session \
-             summary was written; please report this bug.",
-        ),
+        ExitReason::SourceFailed => crate::stderr::say(&format!(
+            "roomwatch: {}. The session summary was written; please report this bug.",
+            sources::SourceError::Vanished
+        )),
         ExitReason::Panic => crate::stderr::say(&format!(
             "roomwatch: internal error ({}). The session summary was written; please report this bug.",
             exit::last_panic().unwrap_or_else(|| "panic".into())

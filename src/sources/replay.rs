@@ -93,15 +93,20 @@ impl Replay {
     pub fn open(path: &Path) -> Result<Replay, String> {
         let file = File::open(path)
             .map_err(|e| format!("cannot open the journal {}: {e}", path.display()))?;
+        // A journal is a file: a device or a pipe (`/dev/zero`) could be one endless line.
+        if !file.metadata().is_ok_and(|m| m.is_file()) {
+            return Err(format!("{} is not a journal file", path.display()));
+        }
         let mut probe = BufReader::new(&file);
         let mut buf = Vec::new();
         let mut room = None;
         let mut source = None;
         for _ in 0..1000 {
             buf.clear();
-            match probe.read_until(b'\n', &mut buf) {
-                Ok(0) => break,
-                Ok(_) => {}
+            match read_line_capped(&mut probe, &mut buf, MAX_LINE_BYTES) {
+                Ok(LineRead::End) => break,
+                Ok(LineRead::TooLong) => continue,
+                Ok(LineRead::Read) => {}
                 Err(e) => return Err(format!("cannot read the journal {}: {e}", path.display())),
             }
             let Ok(text) = std::str::from_utf8(&buf) else {

@@ -441,11 +441,12 @@ pub async fn run(cfg: SimConfig, tx: mpsc::Sender<SourceMsg>) {
     let mut batches = 0u64;
     loop {
         if cfg.rate > 0.0 {
-            // A day at most: no float of a gap can overflow the clock.
-            let wait = Duration::try_from_secs_f64(next_at)
-                .unwrap_or(Duration::MAX)
-                .min(MAX_WAIT);
-            tokio::time::sleep_until(start + wait).await;
+            // No float of a gap can overflow the clock: past what an Instant holds, wait a day and look again.
+            let wait = Duration::try_from_secs_f64(next_at).unwrap_or(Duration::MAX);
+            let until = start
+                .checked_add(wait)
+                .unwrap_or_else(|| Instant::now() + MAX_WAIT);
+            tokio::time::sleep_until(until).await;
         }
         batches += 1;
         if cfg.panic_after_batches.is_some_and(|n| batches > n) {
@@ -478,7 +479,7 @@ pub async fn run(cfg: SimConfig, tx: mpsc::Sender<SourceMsg>) {
     }
 }
 
-/// Longest wait for the next simulated event.
+/// The wait when the next simulated event lies beyond what the clock can hold.
 const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
 
 /// Seconds to the next event: exponential gaps at `rate`, with a ten-times burst for a few seconds now and then.

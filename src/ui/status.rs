@@ -169,8 +169,6 @@ pub fn status_line(state: &State, theme: &Theme, width_cols: u16) -> Line<'stati
     Line::from(spans)
 }
 
-const SOURCE_FAILED: &str = "the event source stopped without saying why (an internal error)";
-
 /// The banner while panes are frozen (`PAUSED · 37 new (5 tips)`) or the source has ended.
 pub fn banner(state: &State) -> Option<String> {
     let live = &state.live;
@@ -179,8 +177,8 @@ pub fn banner(state: &State) -> Option<String> {
             ExitReason::CredentialsRefused => {
                 "the platform refused the credentials — make a new token, then restart".to_string()
             }
-            ExitReason::FatalError(e) => clean(&crate::mask::scrub(e)).into_owned(),
-            ExitReason::SourceFailed => SOURCE_FAILED.to_string(),
+            ExitReason::FatalError(e) => crate::mask::scrub(&clean(e)).into_owned(),
+            ExitReason::SourceFailed => crate::sources::SourceError::Vanished.to_string(),
             _ => "the source has ended".to_string(),
         };
         let quit = hints(state, &[Action::Quit])
@@ -242,7 +240,7 @@ pub fn notice(state: &State) -> Option<(String, bool)> {
         return None;
     }
     let text = state.notices.last()?;
-    Some((format!("⚠ {}", clean(&crate::mask::scrub(text))), true))
+    Some((format!("⚠ {}", crate::mask::scrub(&clean(text))), true))
 }
 
 pub fn render_line(frame: &mut Frame, area: Rect, text: String, style: ratatui::style::Style) {

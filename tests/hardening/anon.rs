@@ -255,3 +255,30 @@ fn twitch_kinds_write_their_headless_keys_and_anonymous_gifts_name_nobody() {
         Some((5, roomwatch::event::Unit::Bits))
     );
 }
+
+#[test]
+fn anonymity_said_beside_the_typed_fields_is_anonymity() {
+    // Found by review: a typed tip read only `object.tip.isAnon` and `object.isAnon`.
+    use serde_json::json;
+    let (events, _) = parse(&[
+        json!({"method": "tip", "id": "1795000000000-1", "isAnon": true,
+               "object": {"tip": {"tokens": 5}, "user": {"username": "secret_tipper"}}}),
+        json!({"method": "tip", "id": "1795000000000-2",
+               "object": {"tip": {"tokens": 5}, "user": {"username": "secret_tipper", "isAnon": "1"}}}),
+        json!({"method": "mediaPurchase", "id": "1795000000000-3", "isAnonymous": true,
+               "object": {"media": {"id": 1, "name": "set", "type": "photos", "tokens": 9},
+                          "user": {"username": "secret_tipper"}}}),
+        json!({"method": "tip", "id": "1795000000000-4",
+               "object": {"tip": {"tokens": 5}, "user": {"username": "anonymous_fan", "isAnon": false}}}),
+    ]);
+    for ev in &events[..3] {
+        assert_eq!(ev.user, None, "{ev:?}");
+        assert!(!line(ev).contains("secret_tipper"));
+    }
+    assert!(events[0].is_anonymous() && events[1].is_anonymous());
+    assert_eq!(
+        events[3].username(),
+        Some("anonymous_fan"),
+        "a clear no names the tipper"
+    );
+}

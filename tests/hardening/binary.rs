@@ -445,3 +445,31 @@ fn chat_that_looks_like_an_events_url_is_journaled_and_replayed_as_it_was() {
     .unwrap();
     assert_eq!(text(&replay.stdout), text(&live.stdout));
 }
+
+#[test]
+fn a_log_file_that_is_not_a_regular_file_still_works() {
+    // Found by review: tightening every existing log file to 0600 made `--log-file /dev/null` exit 2.
+    let home = tempfile::tempdir().unwrap();
+    let out = roomwatch(
+        home.path(),
+        None,
+        &[
+            "demo",
+            "--headless",
+            "--no-journal",
+            "--rate",
+            "0",
+            "--max-events",
+            "2",
+            "--log-file",
+            "/dev/null",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = roomwatch(home.path(), None, &["replay", "/dev/zero", "--headless"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}

@@ -344,3 +344,18 @@ async fn refused_next_urls_are_paced_and_said_once() {
     assert_eq!(refusals, 1, "{:?}", run.notices);
     assert_within_schedule_plus(&server, "refused nextUrls", 1);
 }
+
+#[tokio::test]
+async fn instant_continuations_with_a_zero_timeout_are_paced_too() {
+    // Found by review: the pacing judged "at once" by the nextUrl's own `timeout`, so a server answering
+    // 400 "waited too long" at once with `timeout=0` in its nextUrl was asked as fast as the token bucket allows.
+    let server = Hostile::start(|_, _| {
+        Answer::status(
+            400,
+            &[],
+            br#"{"status":"waited too long for events","events":[],"nextUrl":"?i=1-0&timeout=0"}"#,
+        )
+    });
+    let _ = run_for(config(&server.events_url(TOKEN)), 1.5, 1).await;
+    assert_within_schedule_plus(&server, "400 continuations with timeout=0", 1);
+}

@@ -31,3 +31,19 @@ fn a_source_panic_ends_even_the_held_live_screen() {
     assert_eq!(fatal(&mut s, SourceError::Fatal("404".into())), None);
     assert!(s.live.ended.is_some());
 }
+
+#[test]
+fn a_total_that_only_overflows_when_added_is_said_to_be_capped() {
+    use roomwatch::effects::summary::{build, SummaryMeta};
+    let mut s = State::new("room", SourceKind::Chaturbate, Utc::now());
+    s.stats.tips_tokens = u64::MAX - 1;
+    s.stats.media_tokens = 2;
+    let meta = SummaryMeta {
+        exit: None,
+        ended_at: Utc::now(),
+        replay_of: None,
+    };
+    let summary = build(&s, &meta);
+    assert_eq!(summary.tokens_total, u64::MAX);
+    assert!(summary.totals_saturated);
+}

@@ -324,7 +324,7 @@ fn build(
 ) -> RoomEvent {
     let (user, body) = match kind_of(&method) {
         Some(kind) => match typed_body(kind, object) {
-            Ok(typed) => typed,
+            Ok(typed) => anonymous_anywhere(typed, item),
             Err(reason) => {
                 tracing::warn!(id = %id, method = %method, reason, "event kept as unknown");
                 unknown(method, item)
@@ -353,30 +353,69 @@ const USER_KEYS: [&str; 4] = ["user", "username", "fromUser", "from_user"];
 /// Keys that say an event is anonymous.
 const ANON_KEYS: [&str; 4] = ["isAnon", "is_anon", "anonymous", "isAnonymous"];
 
+/// An object that carries an anonymity flag in any form but a clear "no".
+fn flagged(v: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    let Value::Object(map) = v else { return false };
+    ANON_KEYS.iter().any(|k| match map.get(*k) {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(Value::Number(n)) => n.as_f64() != Some(0.0),
+        Some(Value::String(s)) => !says_no(s),
+        Some(_) => true,
+    })
+}
+
+/// The event says it is anonymous: on itself, its object or one level inside (`object.tip.isAnon`,
+/// `object.user.isAnon`).
+fn says_anonymous(v: &serde_json::Value) -> bool {
+    flagged(v)
+        || v.as_object().is_some_and(|map| {
+            map.values()
+                .any(|c| flagged(c) || c.as_object().is_some_and(|o| o.values().any(flagged)))
+        })
+}
+
+/// A typed money event whose payload says anonymous anywhere the typed fields do not look (the event itself,
+/// the user object) is anonymous too: the same rule as for `unknown` events, so no form names a giver.
+fn anonymous_anywhere(
+    (user, body): (Option<UserInfo>, EventBody),
+    item: &RawValue,
+) -> (Option<UserInfo>, EventBody) {
+    let money = matches!(
+        body,
+        EventBody::Tip {
+            anonymous: false,
+            ..
+        } | EventBody::MediaPurchase { .. }
+    );
+    // A byte search first: every anonymity key contains "anon" in some case.
+    let text = item.get();
+    if !money || user.is_none() || !(text.contains("anon") || text.contains("Anon")) {
+        return (user, body);
+    }
+    let says = serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| says_anonymous(&v));
+    match body {
+        _ if !says => (user, body),
+        EventBody::Tip {
+            tokens, message, ..
+        } => (
+            None,
+            EventBody::Tip {
+                tokens,
+                anonymous: true,
+                message,
+            },
+        ),
+        other => (None, other),
+    }
+}
+
 /// An `unknown` event is passed on raw; when it says it is anonymous (in any form but a clear "no", on the
 /// event, its object or one level inside, e.g. `object.tip.isAnon`), every user name is removed from it first.
 /// Anonymous tippers are never named, even through an event that could not be typed.
 fn strip_anonymous_user(raw: &mut serde_json::Value) {
     use serde_json::Value;
-    fn flagged(v: &Value) -> bool {
-        let Value::Object(map) = v else { return false };
-        ANON_KEYS.iter().any(|k| match map.get(*k) {
-            None | Some(Value::Null) => false,
-            Some(Value::Bool(b)) => *b,
-            Some(Value::Number(n)) => n.as_f64() != Some(0.0),
-            Some(Value::String(s)) => !says_no(s),
-            Some(_) => true,
-        })
-    }
-    fn says_anonymous(v: &Value) -> bool {
-        flagged(v)
-            || match v {
-                Value::Object(map) => map
-                    .values()
-                    .any(|c| flagged(c) || c.as_object().is_some_and(|o| o.values().any(flagged))),
-                _ => false,
-            }
-    }
     fn strip(v: &mut Value, depth: u8) {
         if let Value::Object(map) = v {
             for k in USER_KEYS {
@@ -472,10 +511,20 @@ fn media_id(raw: Option<&RawValue>) -> Option<MediaId> {
     let text = raw?.get();
     match text.as_bytes().first()? {
         b'"' => serde_json::from_str::<String>(text).ok().map(MediaId::Text),
-        b'-' | b'0'..=b'9' => Some(
-            text.parse::<i64>()
-                .map_or_else(|_| MediaId::Verbatim(text.to_string()), MediaId::Number),
-        ),
+        b'-' | b'0'..=b'9' => Some(match text.parse::<i64>() {
+            Ok(n) => MediaId::Number(n),
+            // A whole number beyond i64 stays a number, digit for digit; a fraction or an exponent (which
+            // many JSON readers cannot take back, `1e400`) is kept as its text.
+            Err(_)
+                if text
+                    .trim_start_matches('-')
+                    .bytes()
+                    .all(|b| b.is_ascii_digit()) =>
+            {
+                MediaId::Verbatim(text.to_string())
+            }
+            Err(_) => MediaId::Text(text.to_string()),
+        }),
         _ => None,
     }
 }

@@ -167,6 +167,8 @@ struct Poller {
     /// Consecutive replies without a new event that came back at once although the URL asked the server to
     /// wait: a broken or hostile server answering instantly. They are paced by the backoff schedule.
     quick_empty: u32,
+    /// roomwatch's own poll URL asks the server to hold the request at least a second.
+    asks_to_wait: bool,
     /// Consecutive replies whose `nextUrl` was refused or unusable: paced too.
     refused_next: u32,
     /// The server refused a position: the configured URL's own `i` is never asked for again.
@@ -175,6 +177,8 @@ struct Poller {
 
 /// An empty reply sooner than this, to a long poll that asked for at least a second, is "at once".
 const QUICK_REPLY: Duration = Duration::from_millis(100);
+/// A 400 "waited too long" continuation sooner than this did not wait at all.
+const QUICK_CONTINUATION: Duration = Duration::from_secs(1);
 
 impl Poller {
     fn new(cfg: PollerConfig, client: reqwest::Client, tx: mpsc::Sender<SourceMsg>) -> Self {
@@ -184,6 +188,7 @@ impl Poller {
             cfg.start_cursor.clone()
         };
         let next = cfg.url.poll_url(cursor.as_deref(), cfg.long_poll_timeout_s);
+        let asks_to_wait = next.long_poll_timeout_s() >= 1;
         let rng = match cfg.jitter_seed {
             Some(s) => fastrand::Rng::with_seed(s),
             None => fastrand::Rng::new(),
@@ -201,6 +206,7 @@ impl Poller {
             auth_failures: 0,
             next_is_given: false,
             quick_empty: 0,
+            asks_to_wait,
             refused_next: 0,
             configured_cursor_refused: false,
             cfg,
@@ -236,7 +242,12 @@ impl Poller {
                 Err(Failure::Unbuildable(detail)) => self.unbuildable(&detail).await?,
                 Err(Failure::Transport(class, detail)) => self.retry(class, &detail, None).await?,
                 Ok(reply) => {
-                    let quick = asked.elapsed() < QUICK_REPLY && url.long_poll_timeout_s() >= 1;
+                    // Judged against the wait roomwatch asks for, not the one in a server's nextUrl (a
+                    // hostile `timeout=0` there must not switch the pacing off).
+                    let took = asked.elapsed();
+                    let quick = self.asks_to_wait
+                        && (took < QUICK_REPLY
+                            || (reply.status == 400 && took < QUICK_CONTINUATION));
                     if !self.handle(&url, reply, quick).await? {
                         return Ok(());
                     }
