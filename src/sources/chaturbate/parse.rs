@@ -125,6 +125,15 @@ struct FastEvent {
     id: LooseStr,
     #[serde(default)]
     object: LooseObj<WireObject>,
+    /// An anonymity flag on the event itself.
+    #[serde(default)]
+    #[serde(
+        rename = "isAnon",
+        alias = "is_anon",
+        alias = "anonymous",
+        alias = "isAnonymous"
+    )]
+    is_anon: CautiousFlag,
 }
 
 #[derive(Deserialize)]
@@ -135,6 +144,14 @@ struct WireEvent<'a> {
     id: Option<&'a RawValue>,
     #[serde(borrow, default)]
     object: Option<&'a RawValue>,
+    #[serde(default)]
+    #[serde(
+        rename = "isAnon",
+        alias = "is_anon",
+        alias = "anonymous",
+        alias = "isAnonymous"
+    )]
+    is_anon: CautiousFlag,
 }
 
 #[derive(Deserialize, Default)]
@@ -147,6 +164,13 @@ struct WireUser {
     has_tokens: LooseBool,
     recent_tips: LooseStr,
     color_group: LooseStr,
+    #[serde(
+        rename = "isAnon",
+        alias = "is_anon",
+        alias = "anonymous",
+        alias = "isAnonymous"
+    )]
+    is_anon: CautiousFlag,
 }
 
 #[derive(Deserialize, Default)]
@@ -174,6 +198,13 @@ struct WireMedia {
     #[serde(rename = "type")]
     media_type: LooseStr,
     tokens: LooseCount,
+    #[serde(
+        rename = "isAnon",
+        alias = "is_anon",
+        alias = "anonymous",
+        alias = "isAnonymous"
+    )]
+    is_anon: CautiousFlag,
 }
 
 #[derive(Deserialize, Default)]
@@ -276,6 +307,7 @@ pub fn parse_event(
         method,
         id: LooseStr(Some(id)),
         object,
+        is_anon,
     }) = serde_json::from_str::<FastEvent>(item.get())
     {
         if !id.is_empty() {
@@ -286,7 +318,7 @@ pub fn parse_event(
             return Ok(build(
                 id,
                 method.0.unwrap_or_default(),
-                object,
+                (object, is_anon.0.unwrap_or(false)),
                 item,
                 source,
                 received_at,
@@ -311,20 +343,29 @@ pub fn parse_event(
         .and_then(|o| serde_json::from_str::<LooseObj<WireObject>>(o.get()).ok())
         .and_then(|o| o.0)
         .unwrap_or_default();
-    Ok(build(id, method, object, item, source, received_at))
+    let event_anonymous = wire.is_anon.0.unwrap_or(false);
+    Ok(build(
+        id,
+        method,
+        (object, event_anonymous),
+        item,
+        source,
+        received_at,
+    ))
 }
 
+/// `object` comes with the event-level anonymity flag.
 fn build(
     id: String,
     method: String,
-    object: WireObject,
+    (object, event_anonymous): (WireObject, bool),
     item: &RawValue,
     source: SourceKind,
     received_at: DateTime<Utc>,
 ) -> RoomEvent {
     let (user, body) = match kind_of(&method) {
-        Some(kind) => match typed_body(kind, object) {
-            Ok(typed) => anonymous_anywhere(typed, item),
+        Some(kind) => match typed_body(kind, object, event_anonymous) {
+            Ok(typed) => typed,
             Err(reason) => {
                 tracing::warn!(id = %id, method = %method, reason, "event kept as unknown");
                 unknown(method, item)
@@ -374,41 +415,6 @@ fn says_anonymous(v: &serde_json::Value) -> bool {
             map.values()
                 .any(|c| flagged(c) || c.as_object().is_some_and(|o| o.values().any(flagged)))
         })
-}
-
-/// A typed money event whose payload says anonymous anywhere the typed fields do not look (the event itself,
-/// the user object) is anonymous too: the same rule as for `unknown` events, so no form names a giver.
-fn anonymous_anywhere(
-    (user, body): (Option<UserInfo>, EventBody),
-    item: &RawValue,
-) -> (Option<UserInfo>, EventBody) {
-    let money = matches!(
-        body,
-        EventBody::Tip {
-            anonymous: false,
-            ..
-        } | EventBody::MediaPurchase { .. }
-    );
-    // A byte search first: every anonymity key contains "anon" in some case.
-    let text = item.get();
-    if !money || user.is_none() || !(text.contains("anon") || text.contains("Anon")) {
-        return (user, body);
-    }
-    let says = serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| says_anonymous(&v));
-    match body {
-        _ if !says => (user, body),
-        EventBody::Tip {
-            tokens, message, ..
-        } => (
-            None,
-            EventBody::Tip {
-                tokens,
-                anonymous: true,
-                message,
-            },
-        ),
-        other => (None, other),
-    }
 }
 
 /// An `unknown` event is passed on raw; when it says it is anonymous (in any form but a clear "no", on the
@@ -533,9 +539,15 @@ fn media_id(raw: Option<&RawValue>) -> Option<MediaId> {
 fn typed_body(
     kind: EventKind,
     obj: WireObject,
+    event_anonymous: bool,
 ) -> Result<(Option<UserInfo>, EventBody), &'static str> {
+    let flag = |f: &CautiousFlag| f.0.unwrap_or(false);
+    // Anonymity said anywhere the typed fields look (the event, its object, the user, the tip, the media):
+    // the same places as for `unknown` events, read in the same single pass.
+    let said_anonymous = event_anonymous
+        || flag(&obj.is_anon)
+        || obj.user.0.as_ref().is_some_and(|u| flag(&u.is_anon));
     let user = obj.user.0.and_then(user_info);
-    let object_anonymous = obj.is_anon.0.unwrap_or(false);
     let need_user = |u: Option<UserInfo>| u.map(Some).ok_or("user.username missing");
     Ok(match kind {
         EventKind::ChatMessage | EventKind::PrivateMessage => {
@@ -556,7 +568,7 @@ fn typed_body(
         EventKind::Tip => {
             let tip = obj.tip.0.ok_or("tip missing")?;
             let tokens = tip.tokens.0.ok_or("tip.tokens is not a whole number")?;
-            let anonymous = tip.is_anon.0.unwrap_or(false) || object_anonymous;
+            let anonymous = flag(&tip.is_anon) || said_anonymous;
             let body = EventBody::Tip {
                 tokens,
                 anonymous,
@@ -569,6 +581,7 @@ fn typed_body(
             let media = obj.media.0.ok_or("media missing")?;
             let id = media_id(media.id.as_deref()).ok_or("media.id missing")?;
             let tokens = media.tokens.0.ok_or("media.tokens is not a whole number")?;
+            let anonymous = flag(&media.is_anon) || said_anonymous;
             let body = EventBody::MediaPurchase {
                 tokens,
                 media: Media {
@@ -577,8 +590,8 @@ fn typed_body(
                     media_type: media.media_type.0,
                 },
             };
-            // Money is kept even when the payload lost the buyer.
-            (user, body)
+            // Money is kept even when the payload lost (or hides) the buyer.
+            (if anonymous { None } else { user }, body)
         }
         EventKind::RoomSubjectChange => {
             let subject = obj.subject.0.ok_or("subject missing")?;
