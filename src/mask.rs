@@ -59,10 +59,6 @@ pub fn scrub_registered(text: &str) -> Cow<'_, str> {
 /// `events/<user>/<token>` with `/` or `%2F` between the parts: the token part is masked.
 fn scrub_url_shapes(text: &str) -> Cow<'_, str> {
     static SHAPE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let lower = text.to_ascii_lowercase();
-    if !(lower.contains("events/") || lower.contains("events%2f")) {
-        return Cow::Borrowed(text);
-    }
     let re = SHAPE.get_or_init(|| {
         regex::Regex::new(
             r#"(?i)(events(?:/|%2f)[^/\s?#"'<>]+(?:/|%2f))([^/\s?#"'<>*][^/\s?#"'<>]*)"#,

@@ -149,13 +149,6 @@ impl Unit {
     }
 }
 
-/// An amount of money in its unit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Amount {
-    pub value: u64,
-    pub unit: Unit,
-}
-
 /// The user attached to an event, with the flags the views use for marks and the smart viewer filter.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserInfo {
@@ -302,23 +295,6 @@ pub enum EventBody {
 }
 
 impl EventBody {
-    /// The money this event carries, in its unit (`None` for events without money).
-    pub fn money(&self) -> Option<Amount> {
-        match self {
-            EventBody::Tip { tokens, .. } | EventBody::MediaPurchase { tokens, .. } => {
-                Some(Amount {
-                    value: *tokens,
-                    unit: Unit::Tokens,
-                })
-            }
-            EventBody::Cheer { bits, .. } => Some(Amount {
-                value: *bits,
-                unit: Unit::Bits,
-            }),
-            _ => None,
-        }
-    }
-
     pub fn kind(&self) -> EventKind {
         match self {
             EventBody::ChatMessage { .. } => EventKind::ChatMessage,

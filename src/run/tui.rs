@@ -137,7 +137,8 @@ fn no_color() -> bool {
 }
 
 /// Runs the live screen until quit, a signal, the end of `max_events`, or a fatal error; the terminal is
-/// restored before this returns. The source ending or failing keeps the screen up until the user quits.
+/// restored before this returns. The source ending or failing keeps the screen up until the user quits. The
+/// caller has checked [`has_terminal`] before starting anything.
 pub async fn run(
     state: &mut State,
     rx: &mut mpsc::Receiver<SourceMsg>,
@@ -145,11 +146,6 @@ pub async fn run(
     files: &mut SessionFiles,
     max_events: Option<u64>,
 ) -> ExitReason {
-    if !has_terminal() {
-        return ExitReason::FatalError(
-            "the live screen needs a terminal; use --headless for JSON lines".into(),
-        );
-    }
     if no_color() {
         state.settings.theme = ThemeName::Mono;
     }

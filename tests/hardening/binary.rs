@@ -2,7 +2,7 @@
 
 use crate::server::{Answer, Hostile};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 
 const TOKEN: &str = "BinaryHardeningToken0123456789";
 
@@ -20,6 +20,13 @@ fn roomwatch(home: &Path, url: Option<&str>, args: &[&str]) -> Command {
         cmd.env("CB_EVENTS_URL", u);
     }
     cmd
+}
+
+/// Runs `cmd` to its end and checks it exited 0 (the message is its stderr).
+fn succeeds(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("run roomwatch");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    out
 }
 
 fn text(b: &[u8]) -> String {
@@ -74,7 +81,7 @@ fn no_escape_byte_reaches_stderr_or_the_markdown_summary() {
     ]);
     let home = tempfile::tempdir().unwrap();
     let sessions = home.path().join("sessions");
-    let out = roomwatch(
+    let out = succeeds(&mut roomwatch(
         home.path(),
         Some(&server.events_url(TOKEN)),
         &[
@@ -86,10 +93,7 @@ fn no_escape_byte_reaches_stderr_or_the_markdown_summary() {
             "--summary-dir",
             sessions.to_str().unwrap(),
         ],
-    )
-    .output()
-    .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    ));
     let stderr = text(&out.stderr);
     assert!(stderr.contains("biggest 500 by evil"), "{stderr}");
     assert!(
@@ -114,7 +118,7 @@ fn an_anonymous_tip_is_never_named_live_or_in_replay_and_unreadable_money_is_cou
     let home = tempfile::tempdir().unwrap();
     let sessions = home.path().join("sessions");
     let journal = home.path().join("j.jsonl");
-    let out = roomwatch(
+    let out = succeeds(&mut roomwatch(
         home.path(),
         Some(&server.events_url(TOKEN)),
         &[
@@ -127,10 +131,7 @@ fn an_anonymous_tip_is_never_named_live_or_in_replay_and_unreadable_money_is_cou
             "--summary-dir",
             sessions.to_str().unwrap(),
         ],
-    )
-    .output()
-    .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    ));
     let live = text(&out.stdout);
     assert_eq!(live.lines().count(), 4, "{live}");
     assert!(!live.contains("hidden_"), "{live}");
@@ -145,7 +146,7 @@ fn an_anonymous_tip_is_never_named_live_or_in_replay_and_unreadable_money_is_cou
     );
     // The journal keeps the original JSON (0600); its replay names nobody either.
     let replay_sessions = home.path().join("replayed");
-    let out = roomwatch(
+    let out = succeeds(&mut roomwatch(
         home.path(),
         None,
         &[
@@ -155,10 +156,7 @@ fn an_anonymous_tip_is_never_named_live_or_in_replay_and_unreadable_money_is_cou
             "--summary-dir",
             replay_sessions.to_str().unwrap(),
         ],
-    )
-    .output()
-    .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    ));
     assert_eq!(
         text(&out.stdout),
         live,
@@ -175,7 +173,7 @@ fn a_huge_timeout_in_the_url_runs_instead_of_ending_clean() {
     let home = tempfile::tempdir().unwrap();
     let sessions = home.path().join("sessions");
     let url = format!("{}?timeout=1e20", server.events_url(TOKEN));
-    let out = roomwatch(
+    succeeds(&mut roomwatch(
         home.path(),
         Some(&url),
         &[
@@ -187,10 +185,7 @@ fn a_huge_timeout_in_the_url_runs_instead_of_ending_clean() {
             "--summary-dir",
             sessions.to_str().unwrap(),
         ],
-    )
-    .output()
-    .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    ));
     assert_eq!(summary(&sessions)["exit_reason"], "max_events");
     assert!(server.seen()[0].target.contains("timeout=90"));
 }
@@ -420,7 +415,7 @@ fn chat_that_looks_like_an_events_url_is_journaled_and_replayed_as_it_was() {
     let server = serve_once(vec![chat.to_string()]);
     let home = tempfile::tempdir().unwrap();
     let journal = home.path().join("j.jsonl");
-    let live = roomwatch(
+    let live = succeeds(&mut roomwatch(
         home.path(),
         Some(&server.events_url(TOKEN)),
         &[
@@ -431,10 +426,7 @@ fn chat_that_looks_like_an_events_url_is_journaled_and_replayed_as_it_was() {
             "--journal",
             journal.to_str().unwrap(),
         ],
-    )
-    .output()
-    .unwrap();
-    assert_eq!(live.status.code(), Some(0), "{}", text(&live.stderr));
+    ));
     assert!(text(&live.stdout).contains("events/summer/2026"));
     let replay = roomwatch(
         home.path(),
@@ -450,7 +442,7 @@ fn chat_that_looks_like_an_events_url_is_journaled_and_replayed_as_it_was() {
 fn a_log_file_that_is_not_a_regular_file_still_works() {
     // Found by review: tightening every existing log file to 0600 made `--log-file /dev/null` exit 2.
     let home = tempfile::tempdir().unwrap();
-    let out = roomwatch(
+    succeeds(&mut roomwatch(
         home.path(),
         None,
         &[
@@ -464,10 +456,7 @@ fn a_log_file_that_is_not_a_regular_file_still_works() {
             "--log-file",
             "/dev/null",
         ],
-    )
-    .output()
-    .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    ));
     let out = roomwatch(home.path(), None, &["replay", "/dev/zero", "--headless"])
         .output()
         .unwrap();
