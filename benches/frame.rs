@@ -27,7 +27,12 @@ fn loaded_state() -> State {
         since: Some(t0),
         ..ConnStatus::default()
     };
-    update(&mut s, Msg::Source(SourceMsg::Status(status)), t0);
+    let key = s.rooms[0].key.clone();
+    update(
+        &mut s,
+        Msg::Source(key.clone(), SourceMsg::Status(status)),
+        t0,
+    );
     let mut model = RoomModel::new(3, "demo_room");
     let start = t0.timestamp_millis();
     let mut batch = Vec::new();
@@ -38,16 +43,19 @@ fn loaded_state() -> State {
         let at = chrono::DateTime::from_timestamp_millis(ms).expect("time");
         batch.push(parse_event(&raw, SourceKind::Simulator, at).expect("event"));
         if batch.len() == 500 || i + 1 == EVENTS {
-            let msg = Msg::Source(SourceMsg::Batch(Batch {
-                received_at: at,
-                events: std::mem::take(&mut batch),
-                skipped: 0,
-                duplicates_dropped: 0,
-            }));
+            let msg = Msg::Source(
+                key.clone(),
+                SourceMsg::Batch(Batch {
+                    received_at: at,
+                    events: std::mem::take(&mut batch),
+                    skipped: 0,
+                    duplicates_dropped: 0,
+                }),
+            );
             update(&mut s, msg, at);
         }
     }
-    let held: usize = s.live.panes.iter().map(|p| p.feed.len()).sum();
+    let held: usize = s.rooms[0].feeds.iter().map(|f| f.len()).sum();
     assert_eq!(held, EVENTS);
     s
 }

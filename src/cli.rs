@@ -42,6 +42,28 @@ pub enum Command {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// Several rooms at once: the config's [[rooms]], or N simulated rooms with --demo N.
+    Watch {
+        /// Run N simulated rooms instead of the config's (no account, no network).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=32))]
+        demo: Option<u16>,
+        /// Seed of the first simulated room (the next rooms take the following seeds).
+        #[arg(long, default_value_t = 1, requires = "demo")]
+        seed: u64,
+        /// Mean events per second of each simulated room; 0 = as fast as possible.
+        #[arg(
+            long,
+            default_value_t = 4.0,
+            value_name = "EVENTS_PER_S",
+            requires = "demo"
+        )]
+        rate: f64,
+        /// Ignore the saved cursors of Chaturbate rooms and start from the present.
+        #[arg(long)]
+        fresh: bool,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
     /// Show where the config file is looked for, print the commented default, or check a config.
     #[command(group = clap::ArgGroup::new("what").required(true))]
     Config {
@@ -69,12 +91,12 @@ pub enum Command {
     },
     /// Print the man page (roff) on stdout (e.g. `roomwatch man > ~/.local/share/man/man1/roomwatch.1`).
     Man,
-    /// Play a recorded journal through the same pipeline.
+    /// Play recorded journals through the same pipeline (several journals: one room each, side by side).
     Replay {
-        /// The journal file (JSON Lines written by an earlier session).
+        /// The journal files (JSON Lines written by earlier sessions).
         // Its own id: `--journal` of the common options is also named `journal`, and clap refuses two.
-        #[arg(id = "replay_journal", value_name = "JOURNAL")]
-        journal: PathBuf,
+        #[arg(id = "replay_journal", value_name = "JOURNAL", required = true, num_args = 1..)]
+        journals: Vec<PathBuf>,
         /// Playback speed relative to the recording (2 = twice as fast).
         #[arg(long, value_name = "X", conflicts_with = "instant")]
         speed: Option<f64>,
@@ -86,7 +108,7 @@ pub enum Command {
     },
 }
 
-/// Options common to `demo`, `chaturbate` and `replay`.
+/// Options common to `demo`, `chaturbate`, `watch` and `replay`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct CommonArgs {
     /// No TUI: one JSON object per event on stdout, status lines on stderr.
@@ -124,6 +146,7 @@ impl Command {
         match self {
             Command::Demo { common, .. }
             | Command::Chaturbate { common, .. }
+            | Command::Watch { common, .. }
             | Command::Replay { common, .. } => Some(common),
             Command::Config { .. } | Command::Completions { .. } | Command::Man => None,
         }

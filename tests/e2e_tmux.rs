@@ -397,3 +397,55 @@ fn a_panic_in_the_source_ends_the_live_screen_through_the_exit_path() {
         "{summary}"
     );
 }
+
+#[test]
+fn watch_three_demo_rooms_switch_and_quit_with_three_summaries() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (CI installs it; apt-get install tmux)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cmd = format!(
+        "cd '{}' && '{}' watch --demo 3 --rate 20 --no-journal --summary-dir '{}'; echo EXITED:$?; sleep 30",
+        dir.path().display(),
+        env!("CARGO_BIN_EXE_roomwatch"),
+        dir.path().display()
+    );
+    let t = Tmux::start("watch3", &cmd, 120, 40);
+    // The overview: one line per room, every room live; the panes merge all rooms.
+    let s = t.wait_for("three live rooms", |s| {
+        ["demo_room_1", "demo_room_2", "demo_room_3"]
+            .iter()
+            .all(|r| s.lines().any(|l| l.contains(r) && l.contains("LIVE")))
+    });
+    assert!(s.contains("Chat · all rooms"), "{s}");
+    // `]` shows the first room, then the second: the titles say which.
+    t.keys(&["]"]);
+    t.wait_for("room 1 shown", |s| s.contains("Chat · demo_room_1"));
+    t.keys(&["]"]);
+    let s = t.wait_for("room 2 shown", |s| s.contains("Chat · demo_room_2"));
+    assert!(
+        s.lines().any(|l| l.starts_with("▸2")),
+        "the overview marks it:\n{s}"
+    );
+    t.keys(&["a"]);
+    t.wait_for("all rooms again", |s| s.contains("Chat · all rooms"));
+    t.keys(&["q"]);
+    t.wait_for("the exit", |s| s.contains("EXITED:0"));
+    let mut rooms: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| {
+            assert!(p.with_extension("md").exists(), "{}", p.display());
+            let v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+            assert_eq!(v["exit_reason"], "quit_key");
+            assert_eq!(v["source"], "simulator");
+            v["room"].as_str().unwrap().to_string()
+        })
+        .collect();
+    rooms.sort();
+    assert_eq!(rooms, ["demo_room_1", "demo_room_2", "demo_room_3"]);
+}

@@ -200,7 +200,7 @@ async fn a_fatal_source_error_after_the_start_writes_the_summary() {
     use roomwatch::app::{ExitReason, State};
     use roomwatch::effects::{FileOptions, SessionFiles};
     use roomwatch::event::SourceKind;
-    use roomwatch::run::{headless, signals::Signals};
+    use roomwatch::run::{headless, rooms::Inbox, signals::Signals};
     use roomwatch::sources::{Batch, SourceError, SourceMsg};
 
     let dir = tempfile::tempdir().unwrap();
@@ -210,8 +210,8 @@ async fn a_fatal_source_error_after_the_start_writes_the_summary() {
         no_journal: true,
         ..FileOptions::default()
     });
-    files.open(&state).unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+    files.open(&state.rooms[0]).unwrap();
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
     let empty = Batch {
         received_at: chrono::Utc::now(),
         events: Vec::new(),
@@ -223,10 +223,12 @@ async fn a_fatal_source_error_after_the_start_writes_the_summary() {
     tx.send(SourceMsg::Fatal(fatal)).await.unwrap();
     let mut signals = Signals::install().unwrap();
     let opts = headless::HeadlessOptions { max_events: None };
-    let reason = headless::run(&mut state, &mut rx, &mut signals, &opts, &mut files).await;
+    let mut inbox = Inbox::new(vec![(state.rooms[0].key.clone(), rx)]);
+    let mut files = [files];
+    let reason = headless::run(&mut state, &mut inbox, &mut signals, &opts, &mut files).await;
     assert!(matches!(reason, ExitReason::FatalError(_)));
     assert_eq!(reason.exit_code(), 4);
-    files.finish(&state, &reason, chrono::Utc::now());
+    files[0].finish(&state.rooms[0], &reason, chrono::Utc::now());
     let (summary, _) = only_summary(dir.path());
     assert_eq!(summary["exit_reason"], "fatal_error");
     assert_eq!(

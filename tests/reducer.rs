@@ -20,8 +20,11 @@ fn type_text(s: &mut State, text: &str) {
     }
 }
 
+/// The ids a pane shows, oldest first.
 fn shown(s: &State, p: Pane) -> Vec<String> {
-    s.shown_items(p).map(|i| i.ev.id.clone()).collect()
+    let mut ids: Vec<String> = s.shown_items(p).map(|i| i.ev.id.clone()).collect();
+    ids.reverse();
+    ids
 }
 
 #[test]
@@ -35,14 +38,16 @@ fn totals_top_tippers_and_anonymous_tips() {
         tip(Some("carol"), 150, at(5)),
     ];
     feed(&mut s, evs, at(5));
-    assert_eq!(s.stats.tips_tokens, 1000);
-    assert_eq!(s.stats.tips_count, 5);
+    assert_eq!(s.rooms[0].stats.tips_tokens, 1000);
+    assert_eq!(s.rooms[0].stats.tips_count, 5);
     assert_eq!(
-        (s.stats.anon_tips_count, s.stats.anon_tips_tokens),
+        (
+            s.rooms[0].stats.anon_tips_count,
+            s.rooms[0].stats.anon_tips_tokens
+        ),
         (1, 500)
     );
-    let top: Vec<(&str, u64, u64)> = s
-        .live
+    let top: Vec<(&str, u64, u64)> = s.rooms[0]
         .top
         .entries
         .iter()
@@ -53,7 +58,7 @@ fn totals_top_tippers_and_anonymous_tips() {
         top,
         vec![("bob", 200, 1), ("alice", 150, 2), ("carol", 150, 1)]
     );
-    let b = s.stats.biggest_tip.clone().unwrap();
+    let b = s.rooms[0].stats.biggest_tip.clone().unwrap();
     assert_eq!((b.user, b.tokens), (None, 500));
     let anon = s
         .shown_items(Pane::Tips)
@@ -68,14 +73,13 @@ fn totals_top_tippers_and_anonymous_tips() {
 fn incremental_top_tippers_match_the_ledger_on_a_long_session() {
     let mut s = state();
     feed_simulated(&mut s, simulated(11, 6000));
-    let ledger: Vec<(String, u64)> = s
+    let ledger: Vec<(String, u64)> = s.rooms[0]
         .stats
         .top_tippers(5)
         .into_iter()
         .map(|(u, t)| (u.to_string(), t.tokens))
         .collect();
-    let live: Vec<(String, u64)> = s
-        .live
+    let live: Vec<(String, u64)> = s.rooms[0]
         .top
         .entries
         .iter()
@@ -100,9 +104,9 @@ fn presence_counts_in_room_peak_and_unique() {
         ],
         at(6),
     );
-    assert_eq!(s.stats.in_room.len(), 2);
-    assert_eq!(s.stats.peak_in_room, 3);
-    assert_eq!(s.stats.visitors.len(), 3);
+    assert_eq!(s.rooms[0].stats.in_room.len(), 2);
+    assert_eq!(s.rooms[0].stats.peak_in_room, 3);
+    assert_eq!(s.rooms[0].stats.visitors.len(), 3);
 }
 
 #[test]
@@ -150,7 +154,7 @@ fn pause_freezes_panes_counts_backlog_and_keeps_totals_live() {
     assert!(fx.redraw, "the banner and totals change while paused");
     assert_eq!(s.live.backlog(), (6, 2));
     assert_eq!(shown(&s, Pane::Chat), before, "paused panes do not move");
-    assert_eq!(s.stats.tips_tokens, 35, "totals stay live");
+    assert_eq!(s.rooms[0].stats.tips_tokens, 35, "totals stay live");
     act(&mut s, Action::TogglePause);
     assert!(!s.live.any_frozen());
     assert_eq!(s.live.backlog(), (0, 0));
@@ -245,7 +249,7 @@ fn kind_groups_hide_and_show_without_deleting() {
     assert_eq!(s.shown_items(Pane::Chat).count(), 1, "only the PM is left");
     act(&mut s, Action::ToggleKind(2));
     assert_eq!(s.shown_items(Pane::Chat).count(), 0);
-    assert_eq!(s.live.pane(Pane::Chat).feed.len(), 4, "history is kept");
+    assert_eq!(s.rooms[0].feed(Pane::Chat).len(), 4, "history is kept");
     assert_eq!(s.live.filters.describe(Unit::Tokens), vec!["hidden 1,2"]);
     act(&mut s, Action::ToggleKind(1));
     act(&mut s, Action::ToggleKind(2));
@@ -300,7 +304,7 @@ fn user_focus_spans_panes_and_never_matches_anonymous() {
         .shown_items(Pane::Tips)
         .map(|i| i.ev.display_user())
         .collect();
-    assert_eq!(tips, vec![Some("bob"), None]);
+    assert_eq!(tips, vec![None, Some("bob")], "newest first");
     act(&mut s, Action::ClearFilters);
     assert!(!s.live.filters.is_active());
     assert_eq!(s.shown_items(Pane::Tips).count(), 3);
@@ -358,7 +362,7 @@ fn duplicates_and_skips_are_counted_from_batches() {
     let mut s = state();
     update(
         &mut s,
-        Msg::Source(SourceMsg::Batch(roomwatch::sources::Batch {
+        from_source(SourceMsg::Batch(roomwatch::sources::Batch {
             received_at: at(1),
             events: vec![chat("a", "x", at(1))],
             skipped: 2,
@@ -366,9 +370,9 @@ fn duplicates_and_skips_are_counted_from_batches() {
         })),
         at(1),
     );
-    assert_eq!(s.stats.duplicates_dropped, 3);
-    assert_eq!(s.stats.skipped_events, 2);
-    assert_eq!(s.stats.events_total, 1);
+    assert_eq!(s.rooms[0].stats.duplicates_dropped, 3);
+    assert_eq!(s.rooms[0].stats.skipped_events, 2);
+    assert_eq!(s.rooms[0].stats.events_total, 1);
 }
 
 #[test]
@@ -377,12 +381,12 @@ fn markers_take_the_time_of_the_key_and_an_optional_note() {
     update(&mut s, Msg::Action(Action::Mark), at(42));
     type_text(&mut s, "raid from bob");
     update(&mut s, Msg::Action(Action::Confirm), at(50));
-    assert_eq!(s.markers.len(), 1);
-    assert_eq!(s.markers[0].at, at(42));
-    assert_eq!(s.markers[0].note, "raid from bob");
+    assert_eq!(s.rooms[0].markers.len(), 1);
+    assert_eq!(s.rooms[0].markers[0].at, at(42));
+    assert_eq!(s.rooms[0].markers[0].note, "raid from bob");
     update(&mut s, Msg::Action(Action::Mark), at(60));
     update(&mut s, Msg::Action(Action::Cancel), at(61));
-    assert_eq!(s.markers.len(), 1);
+    assert_eq!(s.rooms[0].markers.len(), 1);
 }
 
 #[test]
@@ -397,7 +401,7 @@ fn help_toggles_and_quit_ends() {
 
 #[test]
 fn the_tui_holds_the_screen_when_the_source_fails_headless_does_not() {
-    let refused = Msg::Source(SourceMsg::Fatal(SourceError::CredentialsRefused {
+    let refused = from_source(SourceMsg::Fatal(SourceError::CredentialsRefused {
         status: 401,
     }));
     let mut headless = state();
@@ -408,7 +412,7 @@ fn the_tui_holds_the_screen_when_the_source_fails_headless_does_not() {
     let mut tui = state();
     tui.live.hold_on_end = true;
     assert_eq!(update(&mut tui, refused, at(1)).quit, None);
-    assert_eq!(connection(&tui).0, "CREDENTIALS REFUSED");
+    assert_eq!(connection(&tui, &tui.rooms[0]).0, "CREDENTIALS REFUSED");
     assert_eq!(
         act(&mut tui, Action::Quit).quit,
         Some(ExitReason::CredentialsRefused)
@@ -420,7 +424,7 @@ fn status_shows_retry_countdown_and_stale() {
     let mut s = state();
     update(
         &mut s,
-        Msg::Source(SourceMsg::Status(ConnStatus {
+        from_source(SourceMsg::Status(ConnStatus {
             state: ConnState::Retrying {
                 attempt: 3,
                 next_in: Duration::from_secs(8),
@@ -432,12 +436,12 @@ fn status_shows_retry_countdown_and_stale() {
         at(10),
     );
     assert_eq!(
-        connection(&s).0,
+        connection(&s, &s.rooms[0]).0,
         "RETRYING attempt 3 · next in 8 s · last: 503"
     );
     update(&mut s, Msg::Tick, at(13));
     assert_eq!(
-        connection(&s).0,
+        connection(&s, &s.rooms[0]).0,
         "RETRYING attempt 3 · next in 5 s · last: 503"
     );
 
@@ -450,12 +454,15 @@ fn status_shows_retry_countdown_and_stale() {
     live(&mut cb, at(0));
     feed(&mut cb, vec![], at(5));
     update(&mut cb, Msg::Tick, at(45));
-    assert_eq!(connection(&cb).0, "LIVE");
+    assert_eq!(connection(&cb, &cb.rooms[0]).0, "LIVE");
     update(&mut cb, Msg::Tick, at(46));
-    assert_eq!(connection(&cb).0, "STALE · no response for 41 s");
+    assert_eq!(
+        connection(&cb, &cb.rooms[0]).0,
+        "STALE · no response for 41 s"
+    );
     // A reply, even an empty one, clears it.
     feed(&mut cb, vec![], at(47));
-    assert_eq!(connection(&cb).0, "LIVE");
+    assert_eq!(connection(&cb, &cb.rooms[0]).0, "LIVE");
 }
 
 #[test]
@@ -463,11 +470,11 @@ fn notices_are_kept_and_stamped() {
     let mut s = state();
     update(
         &mut s,
-        Msg::Source(SourceMsg::Notice("refused nextUrl on another host".into())),
+        from_source(SourceMsg::Notice("refused nextUrl on another host".into())),
         at(3),
     );
-    assert_eq!(s.notices, vec!["refused nextUrl on another host"]);
-    assert_eq!(s.live.notice_at, Some(at(3)));
+    assert_eq!(s.rooms[0].notices, vec!["refused nextUrl on another host"]);
+    assert_eq!(s.rooms[0].notice_at, Some(at(3)));
 }
 
 #[test]
@@ -483,9 +490,9 @@ fn rates_follow_arrival_time() {
         vec![tip(Some("a"), 1, at(31)), tip(Some("b"), 1, at(31))],
         at(31),
     );
-    assert_eq!(s.live.rates.events_per_min(at(31)), 32);
-    assert_eq!(s.live.rates.tips_per_min(at(31)), 2);
-    assert_eq!(s.live.rates.events_per_min(at(95)), 0);
+    assert_eq!(s.rooms[0].rates.events_per_min(at(31)), 32);
+    assert_eq!(s.rooms[0].rates.tips_per_min(at(31)), 2);
+    assert_eq!(s.rooms[0].rates.events_per_min(at(95)), 0);
 }
 
 #[test]
@@ -574,7 +581,7 @@ fn twitch_gifts_are_counted_once_in_their_units() {
         ],
         at(8),
     );
-    let st = &s.stats;
+    let st = &s.rooms[0].stats;
     assert_eq!((st.cheers.count, st.cheers.value), (3, 175));
     assert_eq!((st.cheers.anon_count, st.cheers.anon_value), (1, 50));
     assert_eq!(st.cheers.by_user["a"].tokens, 125);
@@ -591,4 +598,229 @@ fn twitch_gifts_are_counted_once_in_their_units() {
     assert_eq!(st.redemptions["Hydrate"], 1);
     assert_eq!((st.raids, st.raid_viewers), (1, 40));
     assert_eq!(st.tips_tokens, 0, "bits never count as tokens");
+}
+
+// ── Several rooms ───────────────────────────────────────────────────────────────────────────────────────────
+
+fn rooms3(hold: bool) -> State {
+    use roomwatch::event::{RoomKey, SourceKind};
+    let keys = vec![
+        RoomKey::new(SourceKind::Simulator, "alpha"),
+        RoomKey::new(SourceKind::Chaturbate, "beta"),
+        RoomKey::new(SourceKind::Twitch, "gamma"),
+    ];
+    let mut s = State::with_rooms(keys, t0(), Settings::default());
+    s.live.hold_on_end = hold;
+    s
+}
+
+fn to_room(
+    s: &mut State,
+    r: usize,
+    msg: SourceMsg,
+    when: chrono::DateTime<chrono::Utc>,
+) -> Effects {
+    let key = s.rooms[r].key.clone();
+    update(s, Msg::Source(key, msg), when)
+}
+
+fn cheer(u: &str, bits: u64, when: chrono::DateTime<chrono::Utc>) -> roomwatch::event::RoomEvent {
+    ev(
+        Some(u),
+        roomwatch::event::EventBody::Cheer {
+            bits,
+            anonymous: false,
+            message: String::new(),
+        },
+        when,
+    )
+}
+
+#[test]
+fn interleaved_rooms_keep_exact_totals_each() {
+    let mut s = rooms3(false);
+    let mut want = [0u64; 3];
+    for i in 0..30u64 {
+        let r = (i * 7 % 3) as usize;
+        let when = at(i as i64);
+        if r == 2 {
+            feed_room(&mut s, r, vec![cheer("zed", i + 1, when)], when);
+        } else {
+            feed_room(
+                &mut s,
+                r,
+                vec![tip(Some("ann"), i + 1, when), chat("ann", "hi", when)],
+                when,
+            );
+        }
+        want[r] += i + 1;
+    }
+    assert_eq!(s.rooms[0].stats.tips_tokens, want[0]);
+    assert_eq!(s.rooms[1].stats.tips_tokens, want[1]);
+    // Bits stay bits: never in a token total, never in another room.
+    assert_eq!(s.rooms[2].stats.cheers.value, want[2]);
+    assert_eq!(s.rooms[2].stats.tips_tokens, 0);
+    assert_eq!(
+        s.rooms[0].stats.cheers.value + s.rooms[1].stats.cheers.value,
+        0
+    );
+    assert_eq!(
+        s.events_total(),
+        s.rooms.iter().map(|r| r.stats.events_total).sum::<u64>()
+    );
+    // Top tippers are per room: "ann" in two rooms is two entries with two totals.
+    assert_eq!(s.rooms[0].top.entries[0].1.tokens, want[0]);
+    assert_eq!(s.rooms[1].top.entries[0].1.tokens, want[1]);
+}
+
+#[test]
+fn all_rooms_merge_by_arrival_and_one_room_shows_only_its_own() {
+    let mut s = rooms3(false);
+    feed_room(&mut s, 0, vec![chat("a", "1", at(1))], at(1));
+    feed_room(&mut s, 1, vec![chat("b", "2", at(2))], at(2));
+    feed_room(&mut s, 0, vec![chat("a", "3", at(3))], at(3));
+    feed_room(&mut s, 2, vec![chat("c", "4", at(4))], at(4));
+    let merged: Vec<(usize, String)> = s
+        .shown_items(Pane::Chat)
+        .map(|i| (i.room, i.ev.user.as_ref().unwrap().username.clone()))
+        .collect();
+    assert_eq!(
+        merged,
+        vec![
+            (2, "c".into()),
+            (0, "a".into()),
+            (1, "b".into()),
+            (0, "a".into())
+        ],
+        "newest first over every room"
+    );
+    update(&mut s, Msg::Action(Action::NextRoom), at(5));
+    assert_eq!(s.live.shown, Some(0));
+    let ids: Vec<usize> = s.shown_items(Pane::Chat).map(|i| i.room).collect();
+    assert_eq!(ids, vec![0, 0]);
+    update(&mut s, Msg::Action(Action::NextRoom), at(5));
+    update(&mut s, Msg::Action(Action::NextRoom), at(5));
+    assert_eq!(s.live.shown, Some(2));
+    update(&mut s, Msg::Action(Action::NextRoom), at(5));
+    assert_eq!(s.live.shown, None, "after the last room: all rooms");
+    update(&mut s, Msg::Action(Action::PrevRoom), at(5));
+    assert_eq!(s.live.shown, Some(2));
+    update(&mut s, Msg::Action(Action::AllRooms), at(5));
+    assert_eq!(s.live.shown, None);
+}
+
+#[test]
+fn a_marker_goes_to_the_room_shown() {
+    let mut s = rooms3(false);
+    update(&mut s, Msg::Action(Action::NextRoom), at(1));
+    update(&mut s, Msg::Action(Action::NextRoom), at(1));
+    act(&mut s, Action::Mark);
+    act(&mut s, Action::Confirm);
+    let counts: Vec<usize> = s.rooms.iter().map(|r| r.markers.len()).collect();
+    assert_eq!(counts, vec![0, 1, 0]);
+    update(&mut s, Msg::Action(Action::AllRooms), at(2));
+    act(&mut s, Action::Mark);
+    act(&mut s, Action::Confirm);
+    let counts: Vec<usize> = s.rooms.iter().map(|r| r.markers.len()).collect();
+    assert_eq!(counts, vec![1, 2, 1], "all rooms shown: every room gets it");
+}
+
+#[test]
+fn one_rooms_fatal_error_ends_that_room_only() {
+    let mut s = rooms3(false);
+    let fx = to_room(
+        &mut s,
+        1,
+        SourceMsg::Fatal(SourceError::Fatal("HTTP 404".into())),
+        at(1),
+    );
+    assert_eq!(fx.quit, None, "the other rooms go on");
+    assert!(matches!(s.rooms[1].ended, Some(ExitReason::FatalError(_))));
+    assert!(s.rooms[0].is_running() && s.rooms[2].is_running());
+    // The ended room takes nothing more; the others do.
+    to_room(
+        &mut s,
+        1,
+        batch_of(vec![tip(Some("x"), 5, at(2))], at(2)),
+        at(2),
+    );
+    feed_room(&mut s, 0, vec![tip(Some("x"), 5, at(2))], at(2));
+    assert_eq!(s.rooms[1].stats.events_total, 0);
+    assert_eq!(s.rooms[0].stats.events_total, 1);
+    // A panic in one room of several is that room's end too.
+    let fx = to_room(
+        &mut s,
+        2,
+        SourceMsg::Fatal(SourceError::Panic("bug".into())),
+        at(3),
+    );
+    assert_eq!(fx.quit, None);
+    assert_eq!(s.rooms[2].ended, Some(ExitReason::Panic));
+    // The last room ends normally: the session ends, failed because a room failed (exit 4).
+    let fx = to_room(&mut s, 0, SourceMsg::Ended, at(4));
+    let reason = fx.quit.expect("no room left");
+    assert!(matches!(reason, ExitReason::FatalError(_)), "{reason:?}");
+    assert_eq!(reason.exit_code(), 4);
+}
+
+#[test]
+fn refused_credentials_in_any_room_make_the_session_exit_3() {
+    let mut s = rooms3(true);
+    to_room(&mut s, 0, SourceMsg::Fatal(SourceError::Vanished), at(1));
+    to_room(
+        &mut s,
+        2,
+        SourceMsg::Fatal(SourceError::CredentialsRefused { status: 401 }),
+        at(2),
+    );
+    assert_eq!(s.live.ended, None, "one room still runs");
+    to_room(&mut s, 1, SourceMsg::Ended, at(3));
+    assert_eq!(s.live.ended, Some(ExitReason::CredentialsRefused));
+    // Held on screen: the quit key ends with the rooms' reason.
+    let fx = update(&mut s, Msg::Action(Action::Quit), at(4));
+    assert_eq!(fx.quit.map(|r| r.exit_code()), Some(3));
+}
+
+#[test]
+fn quitting_while_a_room_runs_is_a_normal_end_even_after_another_failed() {
+    let mut s = rooms3(true);
+    to_room(
+        &mut s,
+        0,
+        SourceMsg::Fatal(SourceError::Fatal("gone".into())),
+        at(1),
+    );
+    let fx = update(&mut s, Msg::Action(Action::Quit), at(2));
+    assert_eq!(fx.quit, Some(ExitReason::QuitKey));
+    // All rooms ended normally: a normal end.
+    let mut s = rooms3(false);
+    for r in 0..3 {
+        to_room(&mut s, r, SourceMsg::Ended, at(1));
+    }
+    assert_eq!(s.quit, Some(ExitReason::EndOfReplay));
+}
+
+#[test]
+fn a_single_room_session_keeps_its_exit_codes() {
+    let mut s = state();
+    let key = key();
+    let fx = update(
+        &mut s,
+        Msg::Source(
+            key.clone(),
+            SourceMsg::Fatal(SourceError::CredentialsRefused { status: 403 }),
+        ),
+        at(1),
+    );
+    assert_eq!(fx.quit, Some(ExitReason::CredentialsRefused));
+    let mut s = state();
+    let fx = update(&mut s, Msg::Source(key, SourceMsg::Ended), at(1));
+    assert_eq!(fx.quit, Some(ExitReason::EndOfReplay));
+    // A message for a room the session does not have changes nothing.
+    let mut s = state();
+    let other =
+        roomwatch::event::RoomKey::new(roomwatch::event::SourceKind::Chaturbate, "demo_room");
+    let fx = update(&mut s, Msg::Source(other, SourceMsg::Ended), at(1));
+    assert_eq!(fx.quit, None);
+    assert!(s.rooms[0].is_running());
 }

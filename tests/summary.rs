@@ -31,12 +31,14 @@ fn recorded_session() -> State {
         let mut state = State::new(opened.room.clone(), opened.source, t(20, 0, 0));
         let (tx, mut rx) = tokio::sync::mpsc::channel(8);
         tokio::spawn(replay::run(opened, Pacing::Instant, tx));
+        // Up to the end of the journal, not the end itself: the tests go on as a live session would (a room
+        // that ended takes no more messages).
         while let Some(msg) = rx.recv().await {
-            let ended = msg == SourceMsg::Ended;
-            update(&mut state, Msg::Source(msg), t(20, 45, 0));
-            if ended {
+            if msg == SourceMsg::Ended {
                 break;
             }
+            let msg = from_source(&state, msg);
+            update(&mut state, msg, t(20, 45, 0));
         }
         state
     })
@@ -57,9 +59,14 @@ fn fixture_events() -> (Vec<Value>, u64) {
     (events, duplicates)
 }
 
+/// A source message for the only room of `state`.
+fn from_source(state: &State, msg: SourceMsg) -> Msg {
+    Msg::Source(state.rooms[0].key.clone(), msg)
+}
+
 fn build(state: &State, exit: &ExitReason) -> Summary {
     summary::build(
-        state,
+        &state.rooms[0],
         &SummaryMeta {
             exit: Some(exit),
             ended_at: t(20, 45, 0),
@@ -173,7 +180,8 @@ fn anonymous_tippers_are_never_named_in_the_summary() {
         let (tx, mut rx) = tokio::sync::mpsc::channel(8);
         tokio::spawn(replay::run(opened, Pacing::Instant, tx));
         while let Some(msg) = rx.recv().await {
-            update(&mut state, Msg::Source(msg), t(20, 45, 0));
+            let msg = from_source(&state, msg);
+            update(&mut state, msg, t(20, 45, 0));
         }
         state
     });
@@ -190,7 +198,7 @@ fn anonymous_tippers_are_never_named_in_the_summary() {
 fn snapshot_of_the_recorded_session() {
     let mut state = recorded_session();
     // What the TUI adds during a stream: a marker, and an outage seen by the poller.
-    state.markers.push(Marker {
+    state.rooms[0].markers.push(Marker {
         at: t(20, 12, 30),
         note: "started | the *wheel* game".into(),
     });
@@ -213,16 +221,10 @@ fn snapshot_of_the_recorded_session() {
         since: Some(t(20, 20, 42)),
         ..down.clone()
     };
-    update(
-        &mut state,
-        Msg::Source(SourceMsg::Status(down)),
-        t(20, 20, 0),
-    );
-    update(
-        &mut state,
-        Msg::Source(SourceMsg::Status(up)),
-        t(20, 20, 42),
-    );
+    let msg = from_source(&state, SourceMsg::Status(down));
+    update(&mut state, msg, t(20, 20, 0));
+    let msg = from_source(&state, SourceMsg::Status(up));
+    update(&mut state, msg, t(20, 20, 42));
     let s = build(&state, &ExitReason::QuitKey);
     assert_eq!(s.connection.longest_outage_s, 42.0);
     insta::assert_json_snapshot!("recorded_session_summary", s);

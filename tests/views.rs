@@ -107,7 +107,7 @@ fn retrying() {
     let now = s.live.now;
     update(
         &mut s,
-        Msg::Source(SourceMsg::Status(ConnStatus {
+        from_source(SourceMsg::Status(ConnStatus {
             state: ConnState::Retrying {
                 attempt: 3,
                 next_in: Duration::from_secs(8),
@@ -122,7 +122,7 @@ fn retrying() {
     );
     update(
         &mut s,
-        Msg::Source(SourceMsg::Notice(
+        from_source(SourceMsg::Notice(
             "refused nextUrl: host evil.example is not the configured host".into(),
         )),
         now,
@@ -160,8 +160,8 @@ fn a_marker_is_confirmed_then_the_line_clears() {
     act(&mut s, Action::Mark);
     typed(&mut s, "big moment");
     act(&mut s, Action::Confirm);
-    assert_eq!(s.markers.len(), 1);
-    assert_eq!(s.markers[0].note, "big moment");
+    assert_eq!(s.rooms[0].markers.len(), 1);
+    assert_eq!(s.rooms[0].markers[0].note, "big moment");
     let screen = render(&s, 80, 24);
     assert!(
         screen.contains("marker 1 at") && screen.contains("big moment"),
@@ -180,7 +180,7 @@ fn credentials_refused() {
     let now = s.live.now;
     update(
         &mut s,
-        Msg::Source(SourceMsg::Fatal(SourceError::CredentialsRefused {
+        from_source(SourceMsg::Fatal(SourceError::CredentialsRefused {
             status: 401,
         })),
         now,
@@ -349,4 +349,47 @@ fn goal_and_currency_show_in_the_totals() {
     assert!(screen.contains("goal dance 250/500"), "{screen}");
     assert!(screen.contains("50%"), "{screen}");
     assert!(screen.contains("anonymous"), "{screen}");
+}
+
+/// Three simulated rooms, interleaved in 20-event replies; room 3's source failed.
+fn three_rooms() -> State {
+    use roomwatch::event::RoomKey;
+    let keys = (1..=3)
+        .map(|i| RoomKey::new(SourceKind::Simulator, format!("demo_room_{i}")))
+        .collect();
+    let mut s = State::with_rooms(keys, t0(), roomwatch::app::Settings::default());
+    s.live.hold_on_end = true;
+    let viewport = roomwatch::ui::viewport(&s, 120, 40);
+    update(&mut s, Msg::Resize(viewport), t0());
+    let feeds: Vec<Vec<_>> = (0..3).map(|r| simulated(20 + r, 120)).collect();
+    let mut last = t0();
+    for chunk in 0..6 {
+        for (r, events) in feeds.iter().enumerate() {
+            let part: Vec<_> = events[chunk * 20..(chunk + 1) * 20].to_vec();
+            last = last.max(part.last().unwrap().at);
+            feed_room(&mut s, r, part, last);
+        }
+    }
+    let key = s.rooms[2].key.clone();
+    update(
+        &mut s,
+        Msg::Source(key, SourceMsg::Fatal(SourceError::Fatal("HTTP 404".into()))),
+        last,
+    );
+    update(&mut s, Msg::Tick, last);
+    s
+}
+
+#[test]
+fn several_rooms_overview_and_merged_panes() {
+    let mut s = three_rooms();
+    insta::assert_snapshot!("rooms_all_120x40", render(&s, 120, 40));
+    insta::assert_snapshot!("rooms_all_80x24", render(&s, 80, 24));
+    act(&mut s, Action::NextRoom);
+    act(&mut s, Action::NextRoom);
+    insta::assert_snapshot!("rooms_second_120x40", render(&s, 120, 40));
+    // Too small for the whole overview: the last row counts the rest; nothing panics.
+    for (w, h) in [(50, 12), (40, 10)] {
+        render(&s, w, h);
+    }
 }

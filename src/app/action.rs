@@ -23,6 +23,12 @@ pub enum Action {
     ClearFilters,
     Mark,
     ToggleSmartViewers,
+    /// Show the next room in the detail panes (after the last: all rooms).
+    NextRoom,
+    /// Show the previous room (before the first: all rooms).
+    PrevRoom,
+    /// Show every room merged, each line tagged with its room.
+    AllRooms,
     ToggleHelp,
     /// Input mode: accept the text being typed.
     Confirm,
@@ -54,6 +60,9 @@ impl Action {
             Action::ClearFilters,
             Action::Mark,
             Action::ToggleSmartViewers,
+            Action::NextRoom,
+            Action::PrevRoom,
+            Action::AllRooms,
             Action::ToggleHelp,
             Action::Confirm,
             Action::Cancel,
@@ -89,6 +98,9 @@ impl Action {
             Action::ClearFilters => "clear_filters",
             Action::Mark => "marker",
             Action::ToggleSmartViewers => "smart_viewers",
+            Action::NextRoom => "next_room",
+            Action::PrevRoom => "prev_room",
+            Action::AllRooms => "all_rooms",
             Action::ToggleHelp => "help",
             Action::Confirm => "confirm",
             Action::Cancel => "cancel",
@@ -120,6 +132,9 @@ impl Action {
             Action::ClearFilters => "clear all filters".into(),
             Action::Mark => "drop a marker (time + optional note)".into(),
             Action::ToggleSmartViewers => "smart viewers: only notable enters/leaves".into(),
+            Action::NextRoom => "show the next room (after the last: all rooms)".into(),
+            Action::PrevRoom => "show the previous room".into(),
+            Action::AllRooms => "show all rooms merged, each line tagged".into(),
             Action::ToggleHelp => "this help".into(),
             Action::Confirm => "accept input".into(),
             Action::Cancel => "cancel input / close overlay".into(),

@@ -79,6 +79,14 @@ pub(super) fn apply(state: &mut State, action: Action, now: DateTime<Utc>) -> Ef
             open(state, PromptKind::MinTip, current.unwrap_or_default());
         }
         Action::Mark => open(state, PromptKind::Marker { at: now }, String::new()),
+        Action::NextRoom => show_room(state, 1),
+        Action::PrevRoom => show_room(state, -1),
+        Action::AllRooms => {
+            if state.multi_room() {
+                state.live.shown = None;
+                clamp_scrolls(state);
+            }
+        }
     }
     fx
 }
@@ -164,18 +172,41 @@ fn confirm_prompt(state: &mut State, fx: &mut Effects) {
         }
         PromptKind::Marker { at } => {
             let at = *at;
-            let n = state.markers.len() + 1;
+            let n = (state.rooms.iter().enumerate())
+                .filter(|(r, _)| state.shows_room(*r))
+                .map(|(_, room)| room.markers.len())
+                .max()
+                .unwrap_or(0)
+                + 1;
             let local = at.with_timezone(&state.live.utc_offset).format("%H:%M:%S");
             let said = if text.is_empty() {
                 format!("marker {n} at {local} · kept for the session summary")
             } else {
                 format!("marker {n} at {local} · {text} · kept for the session summary")
             };
-            state.markers.push(Marker { at, note: text });
+            let marker = Marker { at, note: text };
+            for r in 0..state.rooms.len() {
+                if state.shows_room(r) {
+                    state.rooms[r].markers.push(marker.clone());
+                }
+            }
             state.live.info = Some((said, state.live.now));
             fx.redraw = true;
         }
     }
+    clamp_scrolls(state);
+}
+
+/// Steps through the rooms and "all rooms": … → last → all → first → …; one room has nothing to step.
+fn show_room(state: &mut State, step: isize) {
+    let n = state.rooms.len();
+    if n < 2 {
+        return;
+    }
+    // Positions 0..n are the rooms, n is "all".
+    let at = state.live.shown.unwrap_or(n) as isize;
+    let next = (at + step).rem_euclid(n as isize + 1) as usize;
+    state.live.shown = (next < n).then_some(next);
     clamp_scrolls(state);
 }
 

@@ -72,6 +72,8 @@ impl Pane {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Item {
     pub seq: u64,
+    /// The room's index in `State::rooms` (for the room tag where several rooms are merged).
+    pub room: usize,
     pub ev: RoomEvent,
 }
 
@@ -123,10 +125,9 @@ impl Feed {
     }
 }
 
-/// One pane's view state.
+/// One pane's view state (its history is per room: `Room::feeds`).
 #[derive(Debug, Clone, Default)]
 pub struct PaneState {
-    pub feed: Feed,
     /// Shown items skipped from the bottom (0 = the newest shown item is at the bottom).
     pub scroll: usize,
     /// While `Some`, the pane shows only items with `seq ≤ frozen_at` (pause or scrolled up).
@@ -140,13 +141,6 @@ pub struct PaneState {
 }
 
 impl PaneState {
-    pub fn new(cap: usize) -> Self {
-        PaneState {
-            feed: Feed::with_capacity(cap),
-            ..PaneState::default()
-        }
-    }
-
     pub fn freeze(&mut self, at: u64) {
         if self.frozen_at.is_none() {
             self.frozen_at = Some(at);
@@ -175,6 +169,7 @@ mod tests {
     fn item(seq: u64) -> Item {
         Item {
             seq,
+            room: 0,
             ev: RoomEvent {
                 source: SourceKind::Simulator,
                 id: seq.to_string(),

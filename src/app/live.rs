@@ -8,7 +8,6 @@ use super::keymap::Mode;
 use super::msg::{Effects, ExitReason};
 use super::presence;
 use super::prompt::Prompt;
-use super::rates::{Rates, TopTippers};
 use super::state::State;
 use crate::event::{EventKind, RoomEvent};
 use chrono::{DateTime, Utc};
@@ -39,8 +38,10 @@ impl Default for Viewport {
 
 #[derive(Debug, Clone)]
 pub struct Live {
-    /// The last `seq` handed out.
+    /// The last `seq` handed out (one sequence over every room, so merged panes keep arrival order).
     pub seq: u64,
+    /// The room the detail panes show: `None` merges all rooms (the start of a multi-room session).
+    pub shown: Option<usize>,
     pub panes: [PaneState; 3],
     pub focus: Pane,
     /// Paused with the pause key (all panes frozen); scrolling freezes single panes without this.
@@ -56,30 +57,25 @@ pub struct Live {
     pub help_scroll: u16,
     pub smart_viewers: bool,
     pub alerts: Alerts,
-    pub rates: Rates,
-    pub top: TopTippers,
     /// The latest time the reducer was given; the views derive clocks and countdowns from it.
     pub now: DateTime<Utc>,
     /// Offset for times shown on screen (the runner sets the local one; tests keep UTC).
     pub utc_offset: chrono::FixedOffset,
     /// The terminal as the view lays it out (from `Msg::Resize`), for paging and clamping.
     pub viewport: Viewport,
-    /// When the last event arrived (for "last 3 s ago").
-    pub last_event_seen: Option<DateTime<Utc>>,
-    /// When the newest notice arrived.
-    pub notice_at: Option<DateTime<Utc>>,
-    /// The TUI keeps showing the screen after the source ends or fails, until the user quits;
+    /// The TUI keeps showing the screen after every room's source ended or failed, until the user quits;
     /// headless ends at once (`false`).
     pub hold_on_end: bool,
-    /// Why the source stopped, while held on screen; the quit key then ends with this reason.
+    /// Why the session stopped (every room ended), while held on screen; the quit key then ends with it.
     pub ended: Option<ExitReason>,
 }
 
 impl Live {
-    pub fn new(history_per_pane: usize, smart_viewers: bool, now: DateTime<Utc>) -> Self {
+    pub fn new(smart_viewers: bool, now: DateTime<Utc>) -> Self {
         Live {
             seq: 0,
-            panes: std::array::from_fn(|_| PaneState::new(history_per_pane)),
+            shown: None,
+            panes: Default::default(),
             focus: Pane::Chat,
             paused: false,
             filters: FilterSet::default(),
@@ -90,13 +86,9 @@ impl Live {
             help_scroll: 0,
             smart_viewers,
             alerts: Alerts::default(),
-            rates: Rates::default(),
-            top: TopTippers::default(),
             now,
             utc_offset: chrono::FixedOffset::east_opt(0).expect("zero offset"),
             viewport: Viewport::default(),
-            last_event_seen: None,
-            notice_at: None,
             hold_on_end: false,
             ended: None,
         }
@@ -149,20 +141,35 @@ impl Live {
 }
 
 impl State {
-    /// Whether a pane shows this event (filters, and smart mode for the viewers pane).
-    pub fn pane_shows(&self, pane: Pane, ev: &RoomEvent) -> bool {
-        self.live.filters.shows(ev)
+    /// Whether a pane shows this item (filters, and smart mode for the viewers pane).
+    pub fn pane_shows(&self, pane: Pane, item: &Item) -> bool {
+        self.live.filters.shows(&item.ev)
             && (pane != Pane::Viewers
                 || !self.live.smart_viewers
-                || presence::is_notable(ev, &self.stats))
+                || self
+                    .rooms
+                    .get(item.room)
+                    .is_some_and(|r| presence::is_notable(&item.ev, &r.stats)))
     }
 
-    /// The items a pane shows, oldest first (frozen panes stop at their `seq`).
-    pub fn shown_items(&self, pane: Pane) -> impl DoubleEndedIterator<Item = &Item> + '_ {
-        let ps = self.live.pane(pane);
-        ps.feed
-            .upto(ps.frozen_at)
-            .filter(move |i| self.pane_shows(pane, &i.ev))
+    /// The items a pane shows, newest first: the shown room's, or every room's merged by arrival (frozen panes
+    /// stop at their `seq`). Lazy, so drawing a screenful reads a screenful.
+    pub fn shown_items(&self, pane: Pane) -> impl Iterator<Item = &Item> + '_ {
+        let frozen = self.live.pane(pane).frozen_at;
+        let mut heads: Vec<_> = (self.rooms.iter().enumerate())
+            .filter(|(i, _)| self.shows_room(*i))
+            .map(|(_, r)| {
+                (r.feed(pane).upto(frozen).rev())
+                    .filter(move |item| self.pane_shows(pane, item))
+                    .peekable()
+            })
+            .collect();
+        std::iter::from_fn(move || {
+            let (_, newest) = (heads.iter_mut().enumerate())
+                .filter_map(|(i, h)| h.peek().map(|item| (item.seq, i)))
+                .max()?;
+            heads[newest].next()
+        })
     }
 
     /// Something time-derived (session clock, countdown, "last event 3 s ago", a flash) is on screen.
@@ -172,31 +179,45 @@ impl State {
     }
 }
 
-/// Stores one event in its pane, counts it for rates, the banner and alerts. The ledger has already seen it.
-pub(super) fn ingest(state: &mut State, mut ev: RoomEvent, now: DateTime<Utc>, fx: &mut Effects) {
+/// Stores one event of room `r` in its pane, counts it for rates, the banner and alerts. The room's ledger
+/// has already seen it.
+pub(super) fn ingest(
+    state: &mut State,
+    r: usize,
+    mut ev: RoomEvent,
+    now: DateTime<Utc>,
+    fx: &mut Effects,
+) {
     ev.raw = None;
+    let shown = state.shows_room(r);
     let live = &mut state.live;
+    let room = &mut state.rooms[r];
     live.seq += 1;
     let seq = live.seq;
     let kind = ev.kind();
     let is_tip = kind == EventKind::Tip;
     if is_tip {
         if let Some(user) = ev.display_user() {
-            if let Some(total) = state.stats.tippers.get(user) {
-                live.top.on_tip(user, total);
+            if let Some(total) = room.stats.tippers.get(user) {
+                room.top.on_tip(user, total);
             }
         }
     }
-    live.rates.record(now, 1, u64::from(is_tip));
-    live.last_event_seen = Some(now);
+    room.rates.record(now, 1, u64::from(is_tip));
+    room.last_event_seen = Some(now);
+    // Alerts ring for every room (a big tip in a room not shown is still a big tip); the flash is for what
+    // is on screen.
     if let Some(alert) = live.alerts.check(&ev, &state.settings, now) {
         fx.bell |= alert.bell;
-        live.pane_mut(alert.pane).flash_until = Some(now + FLASH);
+        if shown {
+            live.pane_mut(alert.pane).flash_until = Some(now + FLASH);
+        }
     }
-    let ps = live.pane_mut(Pane::for_kind(kind));
-    if ps.frozen_at.is_some() {
+    let pane = Pane::for_kind(kind);
+    let ps = live.pane_mut(pane);
+    if shown && ps.frozen_at.is_some() {
         ps.backlog += 1;
         ps.backlog_tips += u64::from(is_tip);
     }
-    ps.feed.push(Item { seq, ev });
+    room.feeds[pane.index()].push(Item { seq, room: r, ev });
 }

@@ -1,11 +1,13 @@
 use super::action::Action;
+use crate::event::RoomKey;
 use crate::sources::SourceMsg;
 use std::fmt;
 
 /// Everything the reducer can receive.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Msg {
-    Source(SourceMsg),
+    /// A source's message, with the room it belongs to.
+    Source(RoomKey, SourceMsg),
     Action(Action),
     /// A printable character typed while a prompt is open.
     Input(char),

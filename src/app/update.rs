@@ -12,41 +12,14 @@ pub fn update(state: &mut State, msg: Msg, now: DateTime<Utc>) -> Effects {
     let mut fx = Effects::default();
     state.live.now = now;
     match msg {
-        Msg::Source(SourceMsg::Batch(batch)) => {
-            state.last_reply_at = Some(batch.received_at);
-            let stats = &mut state.stats;
-            stats.duplicates_dropped = stats
-                .duplicates_dropped
-                .saturating_add(batch.duplicates_dropped.into());
-            stats.skipped_events = stats.skipped_events.saturating_add(batch.skipped.into());
-            fx.redraw = !batch.events.is_empty();
-            for ev in batch.events {
-                state.stats.record(&ev);
-                live::ingest(state, ev, now, &mut fx);
+        Msg::Source(key, msg) => {
+            // A room not in the session, or one that has ended, has nothing more to say.
+            if let Some(r) = state
+                .room_index(&key)
+                .filter(|&r| state.rooms[r].is_running())
+            {
+                source(state, r, msg, now, &mut fx);
             }
-        }
-        Msg::Source(SourceMsg::Status(status)) => {
-            state.stats.record_status(&status, now);
-            fx.redraw = true;
-        }
-        Msg::Source(SourceMsg::Notice(text)) => {
-            state.notices.push(text);
-            if state.notices.len() > MAX_NOTICES {
-                state.notices.remove(0);
-            }
-            state.live.notice_at = Some(now);
-            fx.redraw = true;
-        }
-        Msg::Source(SourceMsg::Ended) => end(state, ExitReason::EndOfReplay, &mut fx),
-        // A panic is a bug: the session ends at once, whatever the screen would hold.
-        Msg::Source(SourceMsg::Fatal(SourceError::Panic(_))) => fx.quit = Some(ExitReason::Panic),
-        Msg::Source(SourceMsg::Fatal(err)) => {
-            let reason = match err {
-                SourceError::CredentialsRefused { .. } => ExitReason::CredentialsRefused,
-                SourceError::Fatal(text) => ExitReason::FatalError(text),
-                SourceError::Vanished | SourceError::Panic(_) => ExitReason::SourceFailed,
-            };
-            end(state, reason, &mut fx);
         }
         Msg::Action(Action::Quit) if state.live.ended.is_none() => {
             fx.quit = Some(ExitReason::QuitKey)
@@ -67,12 +40,76 @@ pub fn update(state: &mut State, msg: Msg, now: DateTime<Utc>) -> Effects {
     fx
 }
 
-/// The source stopped: headless ends now; the TUI keeps the screen (and the reason) until the user quits.
-fn end(state: &mut State, reason: ExitReason, fx: &mut Effects) {
+/// One message of room `r`'s source.
+fn source(state: &mut State, r: usize, msg: SourceMsg, now: DateTime<Utc>, fx: &mut Effects) {
+    let multi_room = state.multi_room();
+    let room = &mut state.rooms[r];
+    match msg {
+        SourceMsg::Batch(batch) => {
+            room.last_reply_at = Some(batch.received_at);
+            let stats = &mut room.stats;
+            stats.duplicates_dropped = stats
+                .duplicates_dropped
+                .saturating_add(batch.duplicates_dropped.into());
+            stats.skipped_events = stats.skipped_events.saturating_add(batch.skipped.into());
+            fx.redraw = !batch.events.is_empty();
+            for ev in batch.events {
+                state.rooms[r].stats.record(&ev);
+                live::ingest(state, r, ev, now, fx);
+            }
+        }
+        SourceMsg::Status(status) => {
+            room.stats.record_status(&status, now);
+            fx.redraw = true;
+        }
+        SourceMsg::Notice(text) => {
+            room.notices.push(text);
+            if room.notices.len() > MAX_NOTICES {
+                room.notices.remove(0);
+            }
+            room.notice_at = Some(now);
+            fx.redraw = true;
+        }
+        SourceMsg::Ended => end_room(state, r, ExitReason::EndOfReplay, fx),
+        // A panic is a bug: a session of one room ends at once, whatever the screen would hold.
+        SourceMsg::Fatal(SourceError::Panic(_)) if !multi_room => {
+            room.ended = Some(ExitReason::Panic);
+            fx.quit = Some(ExitReason::Panic)
+        }
+        SourceMsg::Fatal(err) => {
+            let reason = match err {
+                SourceError::CredentialsRefused { .. } => ExitReason::CredentialsRefused,
+                SourceError::Fatal(text) => ExitReason::FatalError(text),
+                SourceError::Vanished => ExitReason::SourceFailed,
+                SourceError::Panic(_) => ExitReason::Panic,
+            };
+            end_room(state, r, reason, fx);
+        }
+    }
+}
+
+/// Room `r`'s source stopped. The others go on; when none is left, headless ends now and the TUI keeps the
+/// screen (and the reason) until the user quits.
+fn end_room(state: &mut State, r: usize, reason: ExitReason, fx: &mut Effects) {
+    state.rooms[r].ended.get_or_insert(reason);
+    fx.redraw = true;
+    let Some(reason) = session_end(state) else {
+        return;
+    };
     if state.live.hold_on_end {
         state.live.ended.get_or_insert(reason);
-        fx.redraw = true;
     } else {
         fx.quit = Some(reason);
     }
+}
+
+/// Why the session ended by itself, once every room has ended (DESIGN.md: refused credentials in any room
+/// first, then any other failure, else a normal end). One room's reason is the session's.
+pub fn session_end(state: &State) -> Option<ExitReason> {
+    let reasons: Vec<&ExitReason> = (state.rooms.iter())
+        .map(|r| r.ended.as_ref())
+        .collect::<Option<_>>()?;
+    let refused = (reasons.iter()).find(|r| matches!(r, ExitReason::CredentialsRefused));
+    let failed = (reasons.iter()).find(|r| r.exit_code() != super::msg::exit_code::OK);
+    Some((refused.or(failed).or(reasons.first())).map_or(ExitReason::EndOfReplay, |r| (*r).clone()))
 }

@@ -34,6 +34,8 @@ pub struct Builder {
     pub currency: Currency,
     /// Where each key-map override was written, to point at it when it conflicts.
     pub key_places: BTreeMap<(Mode, Action), (Place, String)>,
+    /// `[[rooms]]` of the last layer that has them.
+    pub rooms: Vec<super::rooms::RoomSpec>,
 }
 
 impl Default for Builder {
@@ -50,18 +52,19 @@ impl Default for Builder {
                 symbol: "$".into(),
             },
             key_places: BTreeMap::new(),
+            rooms: Vec::new(),
         }
     }
 }
 
 impl Builder {
     /// The settings once every layer is applied.
-    pub fn finish(mut self) -> (Settings, PathOptions) {
+    pub fn finish(mut self) -> (Settings, PathOptions, Vec<super::rooms::RoomSpec>) {
         let goal = self.tip_goal;
         self.settings.tip_goal = (goal.tokens > 0).then_some(goal);
         let cur = self.currency;
         self.settings.currency = (cur.per_token > 0.0).then_some(cur);
-        (self.settings, self.paths)
+        (self.settings, self.paths, self.rooms)
     }
 }
 
@@ -232,6 +235,19 @@ fn set<T>(
 /// Applies one layer over `b`.
 pub fn apply(b: &mut Builder, raw: &RawConfig, source: &Source) -> Result<(), ConfigError> {
     let c = Checker { source };
+    if let Some(rooms) = &raw.rooms {
+        if rooms.len() > super::rooms::MAX_ROOMS {
+            return Err(ConfigError::invalid(
+                c.source.place(Some(rooms[super::rooms::MAX_ROOMS].span())),
+                "rooms",
+                format!("has {} rooms", rooms.len()),
+                format!("at most {}", super::rooms::MAX_ROOMS),
+            ));
+        }
+        b.rooms = (rooms.iter().enumerate())
+            .map(|(n, r)| super::rooms::check(&c, r, n))
+            .collect::<Result<_, _>>()?;
+    }
     let s = &mut b.settings;
     let secs = Duration::from_secs;
     set(&raw.bell, |v| c.bool("bell", v), &mut s.bell)?;

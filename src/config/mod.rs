@@ -9,6 +9,7 @@ pub mod error;
 pub mod keys;
 pub mod layers;
 pub mod raw;
+pub mod rooms;
 pub mod schema;
 
 pub use apply::PathOptions;
@@ -30,6 +31,8 @@ pub const FILE_NAME: &str = "config.toml";
 pub struct Config {
     pub settings: Settings,
     pub paths: Paths,
+    /// `[[rooms]]`, for `roomwatch watch`.
+    pub rooms: Vec<rooms::RoomSpec>,
 }
 
 /// Resolved locations. `None` only where the platform has no home directory and nothing was configured.
@@ -126,12 +129,16 @@ pub fn load(opts: &LoadOptions) -> Result<Config, ConfigError> {
     }
     keys::check_conflicts(&b.settings.keymap, &b.key_places)?;
 
-    let (mut settings, path_options) = b.finish();
+    let (mut settings, path_options, rooms) = b.finish();
     if layers::no_color(&opts.env) {
         settings.theme = ThemeName::Mono;
     }
     let paths = resolve_paths(&path_options, opts, config_file);
-    Ok(Config { settings, paths })
+    Ok(Config {
+        settings,
+        paths,
+        rooms,
+    })
 }
 
 fn file_source(path: &Path, text: &str) -> Source {

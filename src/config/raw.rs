@@ -33,6 +33,8 @@ pub struct RawConfig {
     pub tip_goal: Option<RawTipGoal>,
     pub currency: Option<RawCurrency>,
     pub keys: Option<RawKeys>,
+    /// `[[rooms]]` (file only).
+    pub rooms: Option<Vec<Spanned<super::rooms::RawRoom>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

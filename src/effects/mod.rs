@@ -11,7 +11,7 @@ pub mod room_lock;
 pub mod summary;
 pub mod summary_md;
 
-use crate::app::{ExitReason, State};
+use crate::app::{ExitReason, Room};
 use crate::sources::Batch;
 use atomic::{Durability, Place};
 use chrono::{DateTime, Utc};
@@ -79,6 +79,8 @@ pub struct SessionFiles {
     problems: Vec<String>,
     written: Vec<PathBuf>,
     last_summary: Option<Summary>,
+    /// `finish` ran: the final summary is written and nothing more is.
+    finished: bool,
 }
 
 impl SessionFiles {
@@ -89,17 +91,17 @@ impl SessionFiles {
         }
     }
 
-    /// Starts the session's files for `state` (room, start time): opens the journal and the cursor store and
-    /// arms the autosave. Errors are for the user (a journal that cannot be created ends the start-up).
-    pub fn open(&mut self, state: &State) -> Result<(), String> {
-        self.room = state.room.clone();
-        self.started_at = Some(state.started_at);
-        self.next_autosave = Some(state.started_at + self.options.autosave_every);
+    /// Starts the files of `room` (name, start time): opens the journal and the cursor store and arms the
+    /// autosave. Errors are for the user (a journal that cannot be created ends the start-up).
+    pub fn open(&mut self, room: &Room) -> Result<(), String> {
+        self.room = room.name().to_string();
+        self.started_at = Some(room.started_at);
+        self.next_autosave = Some(room.started_at + self.options.autosave_every);
         if !self.options.no_journal {
             let header = crate::event::journal::Header {
-                room: state.room.clone(),
-                source: state.source,
-                started_at: state.started_at,
+                room: room.name().to_string(),
+                source: room.platform(),
+                started_at: room.started_at,
             };
             let opened = match &self.options.journal {
                 Some(path) => Journal::open(path, false, &header).map_err(|e| (path.clone(), e)),
@@ -110,7 +112,7 @@ impl SessionFiles {
                             "no data directory for the journal; pass --journal FILE or --no-journal"
                                 .to_string()
                         })?;
-                    Journal::create_in(&dir, &state.room, &header).map_err(|e| (dir, e))
+                    Journal::create_in(&dir, room.name(), &header).map_err(|e| (dir, e))
                 }
             };
             let j = opened.map_err(|(path, e)| {
@@ -160,11 +162,14 @@ impl SessionFiles {
     }
 
     /// Called on every wake-up of the runner; writes the autosave when it is due.
-    pub fn maybe_autosave(&mut self, state: &State, now: DateTime<Utc>) {
+    pub fn maybe_autosave(&mut self, room: &Room, now: DateTime<Utc>) {
+        if self.finished {
+            return;
+        }
         let due = match self.next_autosave {
             Some(t) => t,
             None => {
-                self.next_autosave = Some(state.started_at + self.options.autosave_every);
+                self.next_autosave = Some(room.started_at + self.options.autosave_every);
                 return;
             }
         };
@@ -174,7 +179,7 @@ impl SessionFiles {
         self.sync_journal();
         self.store_cursor(now, Durability::Synced);
         let meta = self.meta(None, now);
-        if let Err(e) = self.write_summary(&summary::build(state, &meta)) {
+        if let Err(e) = self.write_summary(&summary::build(room, &meta)) {
             self.problem(format!("cannot autosave the summary: {e}"));
         }
         // Counted from the end of the write (fsyncs can be slow), so the runner always gets time in between.
@@ -188,17 +193,17 @@ impl SessionFiles {
         })
     }
 
-    /// Called exactly once at the end, after the terminal is restored; returns the files written.
-    pub fn finish(
-        &mut self,
-        state: &State,
-        reason: &ExitReason,
-        now: DateTime<Utc>,
-    ) -> Vec<PathBuf> {
+    /// Called once when the room ends (its source stopped, or the session ended), after the terminal is restored
+    /// when the session ends; returns the files written. Later calls change nothing.
+    pub fn finish(&mut self, room: &Room, reason: &ExitReason, now: DateTime<Utc>) -> Vec<PathBuf> {
+        if self.finished {
+            return self.written.clone();
+        }
+        self.finished = true;
         self.sync_journal();
         self.store_cursor(now, Durability::Synced);
         let meta = self.meta(Some(reason), now);
-        let summary = summary::build(state, &meta);
+        let summary = summary::build(room, &meta);
         if let Err(e) = self.write_summary(&summary) {
             let first = self.summary_name.as_ref().map_or_else(
                 || self.summary_dir().display().to_string(),
@@ -219,6 +224,10 @@ impl SessionFiles {
     }
 
     /// The lines printed on stderr after the end: file paths, problems, and the five-line text summary.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
     pub fn end_report(&self) -> Vec<String> {
         let mut lines = Vec::new();
         match self.written.as_slice() {

@@ -1,7 +1,7 @@
 //! The session summary as data: a pure function of the state (no I/O, no clock), serialized as the JSON
 //! file and rendered as Markdown by [`super::summary_md`]. Keys follow DESIGN.md "Session summary".
 
-use crate::app::{ExitReason, State};
+use crate::app::{ExitReason, Room};
 use crate::event::format_at;
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
@@ -154,11 +154,11 @@ fn secs(ms: i64) -> f64 {
 }
 
 /// Builds the summary. Pure: the end time comes in through `meta`.
-pub fn build(state: &State, meta: &SummaryMeta) -> Summary {
-    let s = &state.stats;
+pub fn build(room: &Room, meta: &SummaryMeta) -> Summary {
+    let s = &room.stats;
     let ended_at = meta.ended_at;
     // The platform's kinds, zero included, and any other kind that was seen.
-    let mut by_kind: BTreeMap<String, u64> = crate::sources::platform::of(state.source)
+    let mut by_kind: BTreeMap<String, u64> = crate::sources::platform::of(room.platform())
         .kinds
         .iter()
         .map(|k| (k.as_str().to_string(), 0))
@@ -206,12 +206,12 @@ pub fn build(state: &State, meta: &SummaryMeta) -> Summary {
         _ => None,
     };
     Summary {
-        room: state.room.clone(),
-        source: state.source.as_str().to_string(),
+        room: room.name().to_string(),
+        source: room.platform().as_str().to_string(),
         replay_of: meta.replay_of.map(str::to_string),
-        started_at: format_at(state.started_at),
+        started_at: format_at(room.started_at),
         ended_at: format_at(ended_at),
-        duration_s: secs((ended_at - state.started_at).num_milliseconds()),
+        duration_s: secs((ended_at - room.started_at).num_milliseconds()),
         exit_reason: meta.exit.map_or(RUNNING, ExitReason::as_str).to_string(),
         exit_detail,
         first_event_at: s.first_event_at.map(format_at),
@@ -254,7 +254,7 @@ pub fn build(state: &State, meta: &SummaryMeta) -> Summary {
             tokens: s.media_tokens,
         },
         tokens_per_5min,
-        markers: state
+        markers: room
             .markers
             .iter()
             .map(|m| MarkerOut {

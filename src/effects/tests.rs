@@ -1,5 +1,5 @@
 use super::*;
-use crate::app::{update, Msg};
+use crate::app::{update, Msg, State};
 use crate::event::SourceKind;
 use crate::sources::simulator::fixed_start;
 use crate::sources::SourceMsg;
@@ -27,16 +27,17 @@ fn setup(save_cursor: bool) -> Setup {
         cursor_dir: Some(dir.path().join("cursors")),
         ..FileOptions::default()
     });
-    files.open(&state).unwrap();
+    files.open(&state.rooms[0]).unwrap();
     Setup { dir, state, files }
 }
 
 fn feed(s: &mut Setup, batches: Vec<Batch>) {
     for b in batches {
         s.files.on_batch(&b);
+        let key = s.state.rooms[0].key.clone();
         update(
             &mut s.state,
-            Msg::Source(SourceMsg::Batch(b)),
+            Msg::Source(key, SourceMsg::Batch(b)),
             fixed_start(),
         );
     }
@@ -51,11 +52,15 @@ fn autosave_waits_for_its_interval_then_finish_overwrites_the_same_files() {
     let mut s = setup(false);
     feed(&mut s, batches(3, 10));
     let sessions = s.dir.path().join("sessions");
-    s.files
-        .maybe_autosave(&s.state, fixed_start() + chrono::Duration::seconds(59));
+    s.files.maybe_autosave(
+        &s.state.rooms[0],
+        fixed_start() + chrono::Duration::seconds(59),
+    );
     assert!(!sessions.exists(), "nothing before the interval");
-    s.files
-        .maybe_autosave(&s.state, fixed_start() + chrono::Duration::seconds(60));
+    s.files.maybe_autosave(
+        &s.state.rooms[0],
+        fixed_start() + chrono::Duration::seconds(60),
+    );
     let json = sessions.join("roomwatch-files_room-20260101T200000.json");
     let md = sessions.join("roomwatch-files_room-20260101T200000.md");
     let auto = read_json(&json);
@@ -65,7 +70,9 @@ fn autosave_waits_for_its_interval_then_finish_overwrites_the_same_files() {
 
     feed(&mut s, batches(1, 5));
     let end = fixed_start() + chrono::Duration::seconds(90);
-    let written = s.files.finish(&s.state, &ExitReason::Terminate, end);
+    let written = s
+        .files
+        .finish(&s.state.rooms[0], &ExitReason::Terminate, end);
     assert_eq!(written, vec![json.clone(), md.clone()]);
     let fin = read_json(&json);
     assert_eq!(fin["exit_reason"], "sigterm");
@@ -99,7 +106,7 @@ fn a_taken_name_gets_a_suffix() {
     .unwrap();
     let written = s
         .files
-        .finish(&s.state, &ExitReason::QuitKey, fixed_start());
+        .finish(&s.state.rooms[0], &ExitReason::QuitKey, fixed_start());
     assert_eq!(
         written[0],
         sessions.join("roomwatch-files_room-20260101T200000-3.json")
@@ -125,7 +132,7 @@ fn the_journal_holds_a_header_and_every_event_as_received() {
         .collect();
     feed(&mut s, bs);
     s.files
-        .finish(&s.state, &ExitReason::MaxEvents, fixed_start());
+        .finish(&s.state.rooms[0], &ExitReason::MaxEvents, fixed_start());
     let path = s.dir.path().join("journal.jsonl");
     assert_eq!(s.files.journal_path(), Some(path.as_path()));
     let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
@@ -159,7 +166,7 @@ fn no_journal_means_no_journal_file() {
         no_journal: true,
         ..FileOptions::default()
     });
-    files.open(&state).unwrap();
+    files.open(&state.rooms[0]).unwrap();
     files.on_batch(&batches(1, 3).remove(0));
     assert!(!dir.path().join("j.jsonl").exists());
     assert_eq!(files.journal_path(), None);
@@ -192,8 +199,8 @@ fn an_unwritable_summary_dir_falls_back_to_the_temp_dir() {
         no_journal: true,
         ..FileOptions::default()
     });
-    files.open(&state).unwrap();
-    let written = files.finish(&state, &ExitReason::Hangup, started);
+    files.open(&state.rooms[0]).unwrap();
+    let written = files.finish(&state.rooms[0], &ExitReason::Hangup, started);
     assert_eq!(written.len(), 2);
     assert!(written[0].starts_with(std::env::temp_dir()));
     assert_eq!(read_json(&written[0])["exit_reason"], "sighup");

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Which platform (or stand-in) produced an event. Serialized as in the headless `source` key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceKind {
     Chaturbate,
@@ -33,6 +33,29 @@ impl SourceKind {
 impl fmt::Display for SourceKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// A room: the unit of everything (DESIGN.md "Rooms and platforms"). `name` is the room or channel name as the
+/// platform spells it; two rooms of one session never share a key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RoomKey {
+    pub platform: SourceKind,
+    pub name: String,
+}
+
+impl RoomKey {
+    pub fn new(platform: SourceKind, name: impl Into<String>) -> Self {
+        RoomKey {
+            platform,
+            name: name.into(),
+        }
+    }
+}
+
+impl fmt::Display for RoomKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.platform, self.name)
     }
 }
 

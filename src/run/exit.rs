@@ -89,21 +89,56 @@ pub fn file_options(
     opts
 }
 
-/// Writes the final summary and prints the report. Call after the terminal is restored.
-pub fn finish_session(files: &mut SessionFiles, state: &mut State, reason: &ExitReason) {
+/// Writes every room's final summary and prints the report. Call after the terminal is restored. A room
+/// that ended earlier keeps its own reason; the others end with the session's.
+pub fn finish_session(files: &mut [SessionFiles], state: &mut State, reason: &ExitReason) {
     state.quit.get_or_insert_with(|| reason.clone());
-    let finished =
-        std::panic::catch_unwind(AssertUnwindSafe(|| files.finish(state, reason, Utc::now())));
+    let now = Utc::now();
+    let finished = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        for (f, room) in files.iter_mut().zip(&state.rooms) {
+            f.finish(room, room.ended.as_ref().unwrap_or(reason), now);
+        }
+    }));
     match finished {
-        Ok(_) => {
-            for line in files.end_report() {
-                crate::stderr::say(&line);
+        Ok(()) => {
+            let multi = files.len() > 1;
+            for (f, room) in files.iter().zip(&state.rooms) {
+                if multi {
+                    crate::stderr::say(&format!("roomwatch: room {}:", room.key));
+                }
+                for line in f.end_report() {
+                    crate::stderr::say(&line);
+                }
             }
         }
         Err(p) => crate::stderr::say(&format!(
             "roomwatch: internal error while writing the session summary: {}",
             crate::mask::scrub(&panic_text(&*p))
         )),
+    }
+}
+
+/// Writes the final summary of each room that has ended since the last call (its source stopped while the
+/// session goes on); returns their indices.
+pub fn finish_ended_rooms(
+    files: &mut [SessionFiles],
+    state: &State,
+    now: chrono::DateTime<Utc>,
+) -> Vec<usize> {
+    let mut done = Vec::new();
+    for (r, (f, room)) in files.iter_mut().zip(&state.rooms).enumerate() {
+        if let (Some(reason), false) = (&room.ended, f.is_finished()) {
+            f.finish(room, reason, now);
+            done.push(r);
+        }
+    }
+    done
+}
+
+/// The autosave of every room that is due.
+pub fn autosave(files: &mut [SessionFiles], state: &State, now: chrono::DateTime<Utc>) {
+    for (f, room) in files.iter_mut().zip(&state.rooms) {
+        f.maybe_autosave(room, now);
     }
 }
 
@@ -116,17 +151,17 @@ mod tests {
     async fn a_panicking_runner_leaves_its_state_usable() {
         let mut state = State::new("room", SourceKind::Simulator, Utc::now());
         let runner = async {
-            state.stats.events_total = 41;
+            state.rooms[0].stats.events_total = 41;
             tokio::task::yield_now().await;
-            state.stats.events_total += 1;
-            if state.stats.events_total == 42 {
+            state.rooms[0].stats.events_total += 1;
+            if state.rooms[0].stats.events_total == 42 {
                 panic!("boom in the runner");
             }
             ExitReason::QuitKey
         };
         let got = catch_panic(runner).await;
         assert_eq!(got.unwrap_err(), "boom in the runner");
-        assert_eq!(state.stats.events_total, 42);
+        assert_eq!(state.rooms[0].stats.events_total, 42);
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! Headless mode: one JSON line per distinct event on stdout, human status lines on stderr.
 
+use super::rooms::Inbox;
 use super::signals::Signals;
-use crate::app::{update, ExitReason, Msg, State};
+use crate::app::{session_end, update, ExitReason, Msg, State};
+use crate::effects::SessionFiles;
 use crate::event::write_json_line;
-use crate::sources::{ConnState, ConnStatus, SourceError, SourceMsg};
+use crate::sources::{ConnState, ConnStatus, SourceMsg};
 use chrono::Utc;
 use std::io::{self, Write};
-use tokio::sync::mpsc;
+use std::time::Duration;
 
 /// Most batches taken from the channel per wake-up.
 const DRAIN: usize = 64;
@@ -15,25 +17,27 @@ pub struct HeadlessOptions {
     pub max_events: Option<u64>,
 }
 
-/// Runs until the source ends, a signal arrives, stdout closes or `max_events` is reached.
+/// Runs until every room's source ends, a signal arrives, stdout closes or `max_events` is reached.
 pub async fn run(
     state: &mut State,
-    rx: &mut mpsc::Receiver<SourceMsg>,
+    inbox: &mut Inbox,
     signals: &mut Signals,
     opts: &HeadlessOptions,
-    files: &mut crate::effects::SessionFiles,
+    files: &mut [SessionFiles],
 ) -> ExitReason {
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout());
     let mut buf = Vec::with_capacity(DRAIN);
     // Sources repeat an unchanged state to refresh their counters; print only changes.
-    let mut shown: Option<ConnState> = None;
+    let mut shown: Vec<Option<ConnState>> = vec![None; state.rooms.len()];
     loop {
         // A quiet room still gets its autosave.
-        let autosave = tokio::time::sleep(files.autosave_in(Utc::now()));
+        let now = Utc::now();
+        let due = files.iter().map(|f| f.autosave_in(now)).min();
+        let autosave = tokio::time::sleep(due.unwrap_or(Duration::from_secs(300)));
         let got = tokio::select! {
-            n = rx.recv_many(&mut buf, DRAIN) => n,
+            n = inbox.recv_many(&mut buf, DRAIN) => n,
             _ = autosave => {
-                files.maybe_autosave(state, Utc::now());
+                super::exit::autosave(files, state, Utc::now());
                 continue;
             }
             reason = signals.recv() => {
@@ -43,22 +47,23 @@ pub async fn run(
             }
         };
         if got == 0 {
-            // `Ended` and `Fatal` end the run before the channel closes: closing without one is a source
-            // that vanished, never a clean end.
+            // Every channel closed, each room told why (the inbox adds `Vanished` to a silent one): the
+            // reducer has ended the session already, unless something is wrong.
             let _ = out.flush();
-            update(
-                state,
-                Msg::Source(SourceMsg::Fatal(SourceError::Vanished)),
-                Utc::now(),
-            );
-            return ExitReason::SourceFailed;
+            return session_end(state).unwrap_or(ExitReason::SourceFailed);
         }
-        for msg in buf.drain(..) {
+        for (key, msg) in buf.drain(..) {
+            let Some(r) = state
+                .room_index(&key)
+                .filter(|&r| state.rooms[r].is_running())
+            else {
+                continue;
+            };
             let msg = match msg {
                 SourceMsg::Batch(mut batch) => {
                     let done = super::cut_at_max_events(&mut batch, opts.max_events, state);
                     for ev in &batch.events {
-                        if let Err(e) = write_json_line(&mut out, &state.room, ev) {
+                        if let Err(e) = write_json_line(&mut out, &key.name, ev) {
                             return stdout_failed(e);
                         }
                     }
@@ -69,8 +74,8 @@ pub async fn run(
                             return stdout_failed(e);
                         }
                     }
-                    files.on_batch(&batch);
-                    update(state, Msg::Source(SourceMsg::Batch(batch)), Utc::now());
+                    files[r].on_batch(&batch);
+                    update(state, Msg::Source(key, SourceMsg::Batch(batch)), Utc::now());
                     if done {
                         if let Err(e) = out.flush() {
                             return stdout_failed(e);
@@ -80,28 +85,46 @@ pub async fn run(
                     continue;
                 }
                 SourceMsg::Status(s) => {
-                    if shown.as_ref() != Some(&s.state) {
-                        status_line(&s);
-                        shown = Some(s.state.clone());
+                    if shown[r].as_ref() != Some(&s.state) {
+                        status_line(&room_tag(state, r), &s);
+                        shown[r] = Some(s.state.clone());
                     }
                     SourceMsg::Status(s)
                 }
                 SourceMsg::Notice(text) => {
-                    crate::stderr::say(&format!("roomwatch: {text}"));
+                    crate::stderr::say(&format!("roomwatch: {}{text}", room_tag(state, r)));
                     SourceMsg::Notice(text)
                 }
                 other => other,
             };
-            let fx = update(state, Msg::Source(msg), Utc::now());
+            let fx = update(state, Msg::Source(key, msg), Utc::now());
             if let Some(reason) = fx.quit {
                 let _ = out.flush();
                 return reason;
+            }
+            // One room of several ended: its summary is written now and said on stderr; the others go on.
+            for r in super::exit::finish_ended_rooms(files, state, Utc::now()) {
+                if let Some(reason) = &state.rooms[r].ended {
+                    crate::stderr::say(&format!(
+                        "roomwatch: {}ended ({reason}); the other rooms go on",
+                        room_tag(state, r)
+                    ));
+                }
             }
         }
         if let Err(e) = out.flush() {
             return stdout_failed(e);
         }
-        files.maybe_autosave(state, Utc::now());
+        super::exit::autosave(files, state, Utc::now());
+    }
+}
+
+/// `"<room>: "` in front of a room's stderr lines where several rooms share stderr; nothing for one room.
+fn room_tag(state: &State, r: usize) -> String {
+    if state.multi_room() {
+        format!("{}: ", state.rooms[r].name())
+    } else {
+        String::new()
     }
 }
 
@@ -113,7 +136,7 @@ fn stdout_failed(e: io::Error) -> ExitReason {
     }
 }
 
-fn status_line(s: &ConnStatus) {
+fn status_line(tag: &str, s: &ConnStatus) {
     let text = match &s.state {
         ConnState::Connecting => "connecting…".to_string(),
         ConnState::Live => "live".to_string(),
@@ -128,5 +151,5 @@ fn status_line(s: &ConnStatus) {
         ConnState::CredentialsRefused => "credentials refused".to_string(),
         ConnState::Stopped => "stopped".to_string(),
     };
-    crate::stderr::say(&format!("roomwatch: {text}"));
+    crate::stderr::say(&format!("roomwatch: {tag}{text}"));
 }

@@ -3,18 +3,19 @@
 
 pub mod exit;
 pub mod headless;
+pub mod rooms;
 pub mod signals;
 pub mod tui;
 
 use crate::app::msg::exit_code;
 use crate::app::{ExitReason, State};
-use crate::cli::{Cli, Command, CommonArgs};
+use crate::cli::{Cli, Command};
+use crate::config::rooms::RoomSpec;
 use crate::effects::SessionFiles;
-use crate::event::SourceKind;
-use crate::sources::{self, replay, simulator, SourceMsg};
+use crate::event::RoomKey;
+use crate::sources::{self, replay, simulator};
 use chrono::Utc;
 use signals::Signals;
-use std::path::PathBuf;
 use tokio::sync::mpsc;
 
 /// A setup error: one clear line on stderr and an exit code (2 usage/config, 3 credentials, 4 other).
@@ -47,22 +48,8 @@ const MAX_RATE: f64 = 1_000_000.0;
 const MIN_SPEED: f64 = 0.001;
 const MAX_SPEED: f64 = 100_000.0;
 
-/// A started source: its channel and its task (aborted, not awaited, at the end).
 /// Pane history kept in headless mode (nothing is drawn; see `run_inner`).
 const HEADLESS_HISTORY: usize = 16;
-
-pub struct StartedSource {
-    pub rx: mpsc::Receiver<SourceMsg>,
-    pub task: tokio::task::JoinHandle<()>,
-    pub room: String,
-    pub kind: SourceKind,
-    /// The journal being played (replay only).
-    pub replay_of: Option<PathBuf>,
-    /// Keep the room's resume cursor (the Chaturbate source only).
-    pub save_cursor: bool,
-    /// The room's lock, held to the end of the session (sources with a resume cursor).
-    pub room_lock: Option<crate::effects::room_lock::RoomLock>,
-}
 
 /// Runs the whole program for a parsed command line; returns the exit code.
 pub async fn run(cli: Cli) -> i32 {
@@ -138,40 +125,48 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
     tracing::debug!(settings = ?config.settings, paths = ?config.paths, "effective config");
     let mut signals = Signals::install()
         .map_err(|e| RunError::fatal(format!("cannot install signal handlers: {e}")))?;
-    let (source, common) = start_source(cli.command, &config.paths)?;
-    let StartedSource {
-        mut rx,
-        task,
-        room,
-        kind,
-        replay_of,
-        save_cursor,
-        room_lock: _room_lock,
-    } = source;
-    let replay = replay_of.is_some();
-    let mut files = SessionFiles::new(exit::file_options(&common, &config, replay_of, save_cursor));
+    let started = start_rooms(cli.command, &config)?;
+    let mut tasks = Tasks(started.iter().map(|r| r.task.abort_handle()).collect());
+    let replay = started.iter().any(|r| r.replay_of.is_some());
+    let mut files: Vec<SessionFiles> = (started.iter())
+        .map(|r| {
+            SessionFiles::new(exit::file_options(
+                &common,
+                &config,
+                r.replay_of.clone(),
+                r.save_cursor,
+            ))
+        })
+        .collect();
     let mut settings = config.settings;
     if common.headless {
         // No screen, no scrollback: the panes keep only a token history. The totals and the summary come
         // from the session statistics, which stay exact; this keeps headless memory small and flat.
         settings.history_per_pane = HEADLESS_HISTORY;
     }
-    let mut state = State::with_settings(room, kind, Utc::now(), settings);
+    let keys = started.iter().map(|r| r.key.clone()).collect();
+    let mut state = State::with_rooms(keys, Utc::now(), settings);
     state.live.replay = replay;
-    if let Err(e) = files.open(&state) {
-        task.abort();
-        return Err(RunError::fatal(e));
+    for (f, room) in files.iter_mut().zip(&state.rooms) {
+        f.open(room).map_err(RunError::fatal)?;
     }
+    let mut _locks = Vec::new();
+    let mut channels = Vec::new();
+    for r in started {
+        _locks.extend(r.room_lock);
+        channels.push((r.key, r.rx));
+    }
+    let mut inbox = rooms::Inbox::new(channels);
     let runner = async {
         if common.headless {
             let opts = headless::HeadlessOptions {
                 max_events: common.max_events,
             };
-            headless::run(&mut state, &mut rx, &mut signals, &opts, &mut files).await
+            headless::run(&mut state, &mut inbox, &mut signals, &opts, &mut files).await
         } else {
             tui::run(
                 &mut state,
-                &mut rx,
+                &mut inbox,
                 &mut signals,
                 &mut files,
                 common.max_events,
@@ -182,52 +177,58 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
     // A panic anywhere in the runner still ends here, with the state it left, so the summary is written.
     let reason = exit::catch_panic(runner).await.unwrap_or(ExitReason::Panic);
     // In-flight requests are cancelled, not awaited.
-    task.abort();
+    tasks.abort();
     exit::finish_session(&mut files, &mut state, &reason);
     tracing::info!(?reason, "session ended");
     report_end(&reason);
     Ok(reason)
 }
 
-fn start_source(
+/// The source tasks, aborted when the session ends or a start-up error returns early.
+struct Tasks(Vec<tokio::task::AbortHandle>);
+
+impl Tasks {
+    fn abort(&mut self) {
+        for t in self.0.drain(..) {
+            t.abort();
+        }
+    }
+}
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        self.abort();
+    }
+}
+
+fn check_rate(rate: f64) -> Result<(), RunError> {
+    if rate == 0.0 || (MIN_RATE..=MAX_RATE).contains(&rate) {
+        return Ok(());
+    }
+    Err(RunError::usage(format!(
+        "--rate must be 0 (as fast as possible) or between {MIN_RATE} and {MAX_RATE} events per second, \
+         got {rate}"
+    )))
+}
+
+/// Starts every room of the command. A start-up error stops the rooms already started (their tasks are
+/// aborted when the returned rooms drop).
+fn start_rooms(
     command: Command,
-    paths: &crate::config::Paths,
-) -> Result<(StartedSource, CommonArgs), RunError> {
-    let (tx, rx) = mpsc::channel(sources::CHANNEL_BATCHES);
-    match command {
-        Command::Demo { seed, rate, common } => {
-            if !(rate == 0.0 || (MIN_RATE..=MAX_RATE).contains(&rate)) {
-                return Err(RunError::usage(format!(
-                    "--rate must be 0 (as fast as possible) or between {MIN_RATE} and {MAX_RATE} events per \
-                     second, got {rate}"
-                )));
-            }
-            let cfg = simulator::SimConfig {
+    config: &crate::config::Config,
+) -> Result<Vec<rooms::StartedRoom>, RunError> {
+    let paths = &config.paths;
+    let started = match command {
+        Command::Demo { seed, rate, .. } => {
+            check_rate(rate)?;
+            vec![rooms::start_demo(simulator::SimConfig {
                 seed,
                 rate,
                 panic_after_batches: exit::fault_source_panic(),
                 ..simulator::SimConfig::default()
-            };
-            let room = cfg.room.clone();
-            let task = sources::supervisor::spawn(simulator::run(cfg, tx.clone()), tx);
-            Ok((
-                StartedSource {
-                    rx,
-                    task,
-                    room,
-                    kind: SourceKind::Simulator,
-                    replay_of: None,
-                    save_cursor: false,
-                    room_lock: None,
-                },
-                common,
-            ))
+            })]
         }
-        Command::Chaturbate {
-            testbed,
-            fresh,
-            common,
-        } => {
+        Command::Chaturbate { testbed, fresh, .. } => {
             let opts = sources::chaturbate::StartOptions {
                 testbed,
                 fresh,
@@ -238,44 +239,76 @@ fn start_source(
                 }),
                 save_to: paths.credentials_file.clone(),
             };
-            let mut cfg = sources::chaturbate::configure(&opts).map_err(RunError::usage)?;
-            let room = cfg.url.room().to_string();
-            // One process per room, taken before the first request (decisions.md: no read-only second run).
-            let store = paths
-                .cursor_dir
-                .as_ref()
-                .map(crate::effects::cursor::CursorStore::new);
-            use crate::effects::room_lock::{acquire, LockError};
-            let room_lock = match store.as_ref().map(|s| acquire(s.dir(), &room)) {
-                None => None,
-                Some(Ok(lock)) => Some(lock),
-                Some(Err(LockError::Held(why))) => return Err(RunError::usage(why)),
-                Some(Err(LockError::Unavailable(why))) => {
-                    tracing::warn!("{why}; going on without the room lock");
-                    None
-                }
-            };
-            // The room is only known once the URL is read, so the saved cursor is looked up here.
-            cfg.start_cursor = store.filter(|_| !fresh).and_then(|s| s.load(&room));
-            if let Some(cursor) = &cfg.start_cursor {
-                tracing::info!(room = %room, cursor = %cursor, "resuming from the saved cursor");
+            let cfg = sources::chaturbate::configure(&opts).map_err(RunError::usage)?;
+            vec![rooms::start_chaturbate(
+                cfg,
+                fresh,
+                paths.cursor_dir.as_ref(),
+            )?]
+        }
+        Command::Watch {
+            demo,
+            seed,
+            rate,
+            fresh,
+            common,
+        } => {
+            check_rate(rate)?;
+            let specs = rooms::watch_specs(demo, seed, rate, &config.rooms);
+            if specs.is_empty() {
+                return Err(RunError::usage(
+                    "no rooms to watch: add [[rooms]] to the config (see `roomwatch config --print-default`) \
+                     or try `roomwatch watch --demo 3`",
+                ));
             }
-            let task = sources::chaturbate::poller::spawn(cfg, tx);
-            Ok((
-                StartedSource {
-                    rx,
-                    task,
-                    room,
-                    kind: SourceKind::Chaturbate,
-                    replay_of: None,
-                    save_cursor: true,
-                    room_lock,
-                },
-                common,
-            ))
+            if specs.len() > 1 && common.journal.is_some() {
+                return Err(RunError::usage(
+                    "--journal names one file, but each room writes its own journal; leave it out (or use \
+                     --no-journal)",
+                ));
+            }
+            // Credentials of every room are read before any room starts: a typo fails fast, with nothing sent.
+            let mut configs = Vec::new();
+            for (n, spec) in specs.into_iter().enumerate() {
+                configs.push(match spec {
+                    RoomSpec::Chaturbate {
+                        name,
+                        credentials,
+                        testbed,
+                    } => Err(rooms::chaturbate_config(
+                        n,
+                        name.as_deref(),
+                        &credentials,
+                        testbed,
+                    )?),
+                    RoomSpec::Demo { name, seed, rate } => Ok(simulator::SimConfig {
+                        seed,
+                        rate,
+                        room: name,
+                        panic_after_batches: exit::fault_source_panic().filter(|_| n == 0),
+                    }),
+                });
+            }
+            let mut started = Vec::new();
+            for cfg in configs {
+                let room = match cfg {
+                    Ok(sim) => Ok(rooms::start_demo(sim)),
+                    Err(poller) => {
+                        rooms::start_chaturbate(poller, fresh, paths.cursor_dir.as_ref())
+                    }
+                };
+                match room {
+                    Ok(room) => started.push(room),
+                    Err(e) => {
+                        started.iter().for_each(|r| r.task.abort());
+                        return Err(e);
+                    }
+                }
+            }
+            started
         }
         Command::Replay {
-            journal,
+            journals,
             speed,
             instant,
             common,
@@ -295,27 +328,48 @@ fn start_source(
                 (false, None) if common.headless => replay::Pacing::Instant,
                 (false, None) => replay::Pacing::Recorded { speed: 1.0 },
             };
-            let opened = replay::Replay::open(&journal).map_err(RunError::usage)?;
-            let room = opened.room.clone();
-            let kind = opened.source;
-            let task = sources::supervisor::spawn(replay::run(opened, pacing, tx.clone()), tx);
-            Ok((
-                StartedSource {
+            if journals.len() > 1 && common.journal.is_some() {
+                return Err(RunError::usage(
+                    "--journal names one file, but several journals are played; leave it out",
+                ));
+            }
+            let opened = (journals.iter())
+                .map(|j| replay::Replay::open(j))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(RunError::usage)?;
+            let mut started = Vec::new();
+            for (opened, journal) in opened.into_iter().zip(journals) {
+                let (tx, rx) = mpsc::channel(sources::CHANNEL_BATCHES);
+                let key = RoomKey::new(opened.source, opened.room.clone());
+                let task = sources::supervisor::spawn(replay::run(opened, pacing, tx.clone()), tx);
+                started.push(rooms::StartedRoom {
+                    key,
                     rx,
                     task,
-                    room,
-                    kind,
                     replay_of: Some(journal),
                     save_cursor: false,
                     room_lock: None,
-                },
-                common,
-            ))
+                });
+            }
+            started
         }
         Command::Config { .. } | Command::Completions { .. } | Command::Man => {
-            Err(RunError::usage("this command does not run a session"))
+            return Err(RunError::usage("this command does not run a session"))
+        }
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for r in &started {
+        if !seen.insert(&r.key) {
+            for r in &started {
+                r.task.abort();
+            }
+            return Err(RunError::usage(format!(
+                "the room {} is given twice; each room runs once per session",
+                crate::sanitize::clean(&r.key.to_string())
+            )));
         }
     }
+    Ok(started)
 }
 
 /// `--max-events`: cuts `batch` to the events still wanted; `true` when the session must end after it.
@@ -323,7 +377,7 @@ fn cut_at_max_events(batch: &mut sources::Batch, max: Option<u64>, state: &State
     let Some(max) = max else {
         return false;
     };
-    let left = max.saturating_sub(state.stats.events_total);
+    let left = max.saturating_sub(state.events_total());
     if batch.events.len() as u64 >= left {
         batch
             .events

@@ -1,11 +1,12 @@
 //! The TUI runner: terminal lifecycle (restored on every exit path, panics included) and the event loop that
 //! feeds keys, source batches, signals and the 1 Hz clock into the reducer and draws on change, capped.
 
+use super::rooms::Inbox;
 use super::signals::Signals;
 use crate::app::settings::ThemeName;
 use crate::app::{update, Effects, ExitReason, Mode, Msg, State};
 use crate::effects::SessionFiles;
-use crate::sources::{SourceError, SourceMsg};
+use crate::sources::SourceMsg;
 use chrono::Utc;
 use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use crossterm::terminal::{
@@ -20,7 +21,6 @@ use std::io::{self, IsTerminal, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
-use tokio::sync::mpsc;
 use tokio::time::{interval, sleep_until, Instant, MissedTickBehavior};
 
 /// Most batches taken from the channel per wake-up.
@@ -141,9 +141,9 @@ fn no_color() -> bool {
 /// caller has checked [`has_terminal`] before starting anything.
 pub async fn run(
     state: &mut State,
-    rx: &mut mpsc::Receiver<SourceMsg>,
+    inbox: &mut Inbox,
     signals: &mut Signals,
-    files: &mut SessionFiles,
+    files: &mut [SessionFiles],
     max_events: Option<u64>,
 ) -> ExitReason {
     if no_color() {
@@ -158,7 +158,7 @@ pub async fn run(
             return ExitReason::FatalError(format!("cannot set up the terminal: {e}"));
         }
     };
-    let reason = event_loop(state, rx, signals, files, max_events, &mut term).await;
+    let reason = event_loop(state, inbox, signals, files, max_events, &mut term).await;
     // Shown here so a dead terminal is noticed (TERMINAL_GONE) before `Terminal`'s drop tries again.
     let _ = term.flush();
     let _ = term.show_cursor();
@@ -231,9 +231,9 @@ fn draw(term: &mut Term, state: &State, clear: bool) -> Result<(), ExitReason> {
 
 async fn event_loop(
     state: &mut State,
-    rx: &mut mpsc::Receiver<SourceMsg>,
+    inbox: &mut Inbox,
     signals: &mut Signals,
-    files: &mut SessionFiles,
+    files: &mut [SessionFiles],
     max_events: Option<u64>,
     term: &mut Term,
 ) -> ExitReason {
@@ -280,29 +280,24 @@ async fn event_loop(
                 // The terminal went away (SSH dropped): the same end as SIGHUP.
                 Some(Err(_)) | None => done = Some(ExitReason::Hangup),
             },
-            n = rx.recv_many(&mut buf, DRAIN), if source_open => {
-                if n == 0 {
-                    source_open = false;
-                    // Closed after `Ended`/`Fatal`: nothing to add. Closed without a word: the source vanished.
-                    if state.live.ended.is_none() {
-                        match step(state, Msg::Source(SourceMsg::Fatal(SourceError::Vanished))) {
-                            Ok(f) => fx = f,
-                            Err(r) => return r,
-                        }
-                    }
-                }
-                for msg in buf.drain(..) {
+            n = inbox.recv_many(&mut buf, DRAIN), if source_open => {
+                // 0: every channel closed, each room already told why (the inbox adds `Vanished`).
+                source_open = n > 0;
+                for (key, msg) in buf.drain(..) {
+                    let Some(r) = state.room_index(&key).filter(|&r| state.rooms[r].is_running()) else {
+                        continue;
+                    };
                     let msg = match msg {
                         SourceMsg::Batch(mut batch) => {
                             if super::cut_at_max_events(&mut batch, max_events, state) {
                                 done = Some(ExitReason::MaxEvents);
                             }
-                            files.on_batch(&batch);
+                            files[r].on_batch(&batch);
                             SourceMsg::Batch(batch)
                         }
                         other => other,
                     };
-                    match step(state, Msg::Source(msg)) {
+                    match step(state, Msg::Source(key, msg)) {
                         Ok(f) => fx.merge(f),
                         Err(r) => return r,
                     }
@@ -311,6 +306,7 @@ async fn event_loop(
                     }
                 }
                 buf.clear();
+                super::exit::finish_ended_rooms(files, state, Utc::now());
             },
             _ = clock.tick(), if state.wants_tick() => {
                 match step(state, Msg::Tick) {
@@ -340,6 +336,6 @@ async fn event_loop(
             clear = false;
             last_draw = Some(now);
         }
-        files.maybe_autosave(state, Utc::now());
+        super::exit::autosave(files, state, Utc::now());
     }
 }

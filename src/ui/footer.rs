@@ -24,8 +24,23 @@ pub fn hints(state: &State) -> Vec<(String, String)> {
                 (Some(a), Some(b)) => Some((format!("{a}-{b}"), "kinds".to_string())),
                 _ => None,
             };
+            // With several rooms, switching them is the second thing to know.
+            let rooms = match (
+                state.multi_room(),
+                km.hint(mode, Action::PrevRoom),
+                km.hint(mode, Action::NextRoom),
+            ) {
+                (true, Some(a), Some(b)) => Some((format!("{a}{b}"), "room".to_string())),
+                _ => None,
+            };
+            let all = state
+                .multi_room()
+                .then(|| one(Action::AllRooms, "all rooms"))
+                .flatten();
             vec![
                 one(Action::Quit, "quit"),
+                rooms,
+                all,
                 one(Action::ToggleHelp, "help"),
                 one(Action::TogglePause, pause),
                 one(Action::FocusNext, "pane"),

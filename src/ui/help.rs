@@ -20,6 +20,14 @@ pub fn rows(state: &State) -> Vec<(String, String)> {
         ) {
             continue;
         }
+        // Room keys only where there are rooms to switch between.
+        let room_key = matches!(
+            action,
+            Action::NextRoom | Action::PrevRoom | Action::AllRooms
+        );
+        if room_key && !state.multi_room() {
+            continue;
+        }
         let keys: Vec<String> = km
             .keys_for(Mode::Normal, action)
             .iter()

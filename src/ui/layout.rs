@@ -38,6 +38,8 @@ pub fn shape(w: u16, h: u16) -> Shape {
 pub struct Areas {
     pub shape: Shape,
     pub status: Rect,
+    /// One line per room, with several rooms.
+    pub overview: Option<Rect>,
     pub notice: Option<Rect>,
     pub banner: Option<Rect>,
     pub panes: Vec<(Pane, Rect)>,
@@ -68,6 +70,7 @@ pub fn areas(state: &State, area: Rect, banner: bool, notice: bool) -> Areas {
         return Areas {
             shape,
             status: Rect::default(),
+            overview: None,
             notice: None,
             banner: None,
             panes: Vec::new(),
@@ -77,6 +80,17 @@ pub fn areas(state: &State, area: Rect, banner: bool, notice: bool) -> Areas {
     }
     let status = take_top(&mut body);
     let footer = take_bottom(&mut body);
+    // The overview takes a line per room, at most a third of the body: the panes stay usable.
+    let overview = (state.multi_room()).then(|| {
+        let rows = (state.rooms.len() as u16).min(body.height / 3).max(1);
+        let r = Rect {
+            height: rows,
+            ..body
+        };
+        body.y += rows;
+        body.height -= rows;
+        r
+    });
     let banner = banner.then(|| take_top(&mut body));
     let notice = (notice && body.height > 8).then(|| take_top(&mut body));
     let prompt = state.live.prompt.is_some().then(|| take_bottom(&mut body));
@@ -149,6 +163,7 @@ pub fn areas(state: &State, area: Rect, banner: bool, notice: bool) -> Areas {
     Areas {
         shape,
         status,
+        overview,
         notice,
         banner,
         panes,

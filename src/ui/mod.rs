@@ -5,6 +5,7 @@ pub mod format;
 pub mod help;
 pub mod layout;
 pub mod lines;
+pub mod overview;
 pub mod pane;
 pub mod status;
 pub mod theme;
@@ -30,6 +31,15 @@ pub fn viewport(state: &State, width: u16, height: u16) -> crate::app::Viewport 
     }
 }
 
+/// The money unit of the room shown (of the first room when all are merged: filters name one unit).
+pub fn shown_unit(state: &State) -> crate::event::Unit {
+    let room = state.shown().or(state.rooms.first());
+    crate::sources::platform::of(
+        room.map_or(crate::event::SourceKind::Chaturbate, |r| r.platform()),
+    )
+    .unit
+}
+
 pub fn view(state: &State, frame: &mut Frame) {
     let area = frame.area();
     let theme = Theme::new(state.settings.theme);
@@ -44,6 +54,9 @@ pub fn view(state: &State, frame: &mut Frame) {
         Paragraph::new(status::status_line(state, &theme, area.width)),
         areas.status,
     );
+    if let Some(r) = areas.overview {
+        frame.render_widget(Paragraph::new(overview::lines(state, &theme, r)), r);
+    }
     if let (Some(r), Some(text)) = (areas.banner, banner) {
         status::render_line(frame, r, format!(" {text}"), theme.banner());
     }

@@ -79,11 +79,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, v: PaneView) {
         } else {
             "waiting for events…"
         };
-        let hint = if state.live.pane(v.pane).feed.is_empty() {
-            "waiting for events…"
-        } else {
-            hint
-        };
+        let empty = (state.rooms.iter().enumerate())
+            .all(|(i, r)| !state.shows_room(i) || r.feed(v.pane).is_empty());
+        let hint = if empty { "waiting for events…" } else { hint };
         frame.render_widget(Paragraph::new(Line::styled(hint, v.theme.dim())), feed_area);
         return;
     }
@@ -93,18 +91,26 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, v: PaneView) {
 fn title(state: &State, v: &PaneView, max: usize) -> Line<'static> {
     let live = &state.live;
     let ps = live.pane(v.pane);
+    // With several rooms the title names the one shown.
+    let name = match (state.multi_room(), state.shown()) {
+        (false, _) => v.pane.title().to_string(),
+        (true, Some(room)) => format!(
+            "{} · {}",
+            v.pane.title(),
+            crate::sanitize::name(room.name())
+        ),
+        (true, None) => format!("{} · all rooms", v.pane.title()),
+    };
+    let name_w = format::width(&name);
     let mut spans = vec![Span::styled(
-        format!(" {} ", v.pane.title()),
+        format!(" {name} "),
         v.theme.title(live.focus == v.pane),
     )];
     let mut tags: Vec<String> = Vec::new();
     if let Some(extra) = &v.extra_title {
         tags.push(extra.clone());
     }
-    tags.extend(
-        live.filters
-            .describe(crate::sources::platform::of(state.source).unit),
-    );
+    tags.extend(live.filters.describe(super::shown_unit(state)));
     if ps.frozen_at.is_some() {
         tags.push(if live.paused {
             format!("paused +{}", ps.backlog)
@@ -115,7 +121,7 @@ fn title(state: &State, v: &PaneView, max: usize) -> Line<'static> {
     if !tags.is_empty() {
         let text = format::truncate(
             &format!(" {} ", tags.join(" · ")),
-            max.saturating_sub(v.pane.title().len() + 2),
+            max.saturating_sub(name_w + 2),
         );
         let style = if ps.frozen_at.is_some() {
             v.theme.warn()
@@ -139,14 +145,23 @@ fn feed_lines(
     let height = area.height as usize;
     let width = area.width as usize;
     let scroll = state.live.pane(pane).scroll;
+    let tagged = state.multi_room() && state.shown().is_none();
+    // All rooms merged: each line starts with its room's number in the overview, in the room's colour.
     let lines_of = |item: &Item| {
-        let (spans, indent) = build(state, &item.ev, theme);
-        format::wrap(spans, width, indent)
+        let (mut spans, indent) = build(state, &item.ev, theme);
+        if !tagged {
+            return format::wrap(spans, width, indent);
+        }
+        let tag = format!("{}", item.room + 1);
+        let tag_w = format::width(&tag) + 1;
+        spans.insert(0, Span::raw(" "));
+        spans.insert(0, Span::styled(tag, theme.room(item.room)));
+        format::wrap(spans, width, indent + tag_w)
     };
     let mut older: Vec<Vec<Line<'static>>> = Vec::new();
     let mut used = 0;
     let mut newer_skipped: Vec<&Item> = Vec::new();
-    for (i, item) in state.shown_items(pane).rev().enumerate() {
+    for (i, item) in state.shown_items(pane).enumerate() {
         if i < scroll {
             newer_skipped.push(item);
             continue;

@@ -2,7 +2,7 @@
 
 use super::format::{age, clock, thousands, truncate, width};
 use super::theme::{Level, Theme};
-use crate::app::{Action, ExitReason, Mode, State};
+use crate::app::{Action, ExitReason, Mode, Room, State};
 use crate::event::SourceKind;
 use crate::sanitize::clean;
 use crate::sources::ConnState;
@@ -20,28 +20,25 @@ fn secs_since(state: &State, t: chrono::DateTime<chrono::Utc>) -> i64 {
     (state.live.now - t).num_seconds().max(0)
 }
 
-/// The connection label and its severity, e.g. `RETRYING attempt 3 · next in 8 s · last: 503`.
-pub fn connection(state: &State) -> (String, Level) {
-    if let Some(reason) = &state.live.ended {
+/// The connection label and its severity of one room, e.g. `RETRYING attempt 3 · next in 8 s · last: 503`.
+pub fn connection(state: &State, room: &Room) -> (String, Level) {
+    if let Some(reason) = &room.ended {
         return match reason {
             ExitReason::CredentialsRefused => ("CREDENTIALS REFUSED".into(), Level::Bad),
-            ExitReason::FatalError(_) | ExitReason::SourceFailed => {
+            ExitReason::FatalError(_) | ExitReason::SourceFailed | ExitReason::Panic => {
                 ("STOPPED · error".into(), Level::Bad)
             }
             _ => ("ENDED".into(), Level::Warn),
         };
     }
-    let conn = &state.stats.conn;
+    let conn = &room.stats.conn;
     match &conn.state {
         ConnState::Connecting => ("CONNECTING".into(), Level::Warn),
         ConnState::Live if state.live.replay => ("REPLAY".into(), Level::Good),
         ConnState::Live => {
             // Only network sources can go quiet without replying; the simulator just has no events.
-            let network = state.source != SourceKind::Simulator;
-            let last = state
-                .last_reply_at
-                .or(conn.since)
-                .unwrap_or(state.started_at);
+            let network = room.platform() != SourceKind::Simulator;
+            let last = room.last_reply_at.or(conn.since).unwrap_or(room.started_at);
             let quiet = secs_since(state, last);
             if network && quiet > state.settings.stale_after.as_secs() as i64 {
                 (format!("STALE · no response for {quiet} s"), Level::Warn)
@@ -68,77 +65,88 @@ pub fn connection(state: &State) -> (String, Level) {
     }
 }
 
+/// The status line of all rooms merged: how many run, the busiest figures summed where they share a unit
+/// is left to the overview (no sum across rooms here).
+fn all_rooms_line(state: &State) -> (String, Level, Vec<(u8, Vec<Span<'static>>)>) {
+    let running = state.rooms.iter().filter(|r| r.is_running()).count();
+    let (label, level) = match running {
+        0 => ("ENDED".to_string(), Level::Warn),
+        n if n == state.rooms.len() => ("LIVE".to_string(), Level::Good),
+        n => (format!("{n}/{} RUNNING", state.rooms.len()), Level::Warn),
+    };
+    let per_min = (state.rooms.iter()).fold(0u64, |n, r| {
+        n.saturating_add(r.rates.events_per_min(state.live.now))
+    });
+    let last = state.rooms.iter().filter_map(|r| r.last_event_seen).max();
+    let segs = vec![
+        (
+            3,
+            vec![Span::raw(format!(" all {} rooms ", state.rooms.len()))],
+        ),
+        (
+            4,
+            vec![Span::raw(format!("│ {} ev/min ", thousands(per_min)))],
+        ),
+        (5, vec![Span::raw(last_seen(state, last))]),
+    ];
+    (label, level, segs)
+}
+
+fn last_seen(state: &State, at: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    match at {
+        Some(t) => format!("· last {} ago ", age(secs_since(state, t))),
+        None => "· no events yet ".into(),
+    }
+}
+
 /// Segments in display order with a priority (lower = kept longer when the line is too narrow).
 pub fn status_line(state: &State, theme: &Theme, width_cols: u16) -> Line<'static> {
-    let (label, level) = connection(state);
-    let s = &state.stats;
-    let mut segs: Vec<(u8, Vec<Span<'static>>)> = vec![
+    let (label, level, mut segs) = match state.shown() {
+        Some(room) => {
+            let (label, level) = connection(state, room);
+            (label, level, room_segments(state, room, theme))
+        }
+        None => all_rooms_line(state),
+    };
+    segs.insert(
+        0,
         (
             0,
             vec![Span::styled(format!(" {label} "), theme.level(level))],
         ),
-        (
-            3,
-            vec![Span::styled(
-                format!(" {} ", clean(&state.room)),
-                theme.title(false),
-            )],
-        ),
-        (
-            6,
-            vec![Span::styled(
-                if state.live.replay {
-                    format!("replay of {} ", state.source)
-                } else {
-                    format!("{} ", state.source)
-                },
-                theme.dim(),
-            )],
-        ),
-        (
-            4,
-            vec![Span::raw(format!(
-                "│ {} ev/min ",
-                thousands(state.live.rates.events_per_min(state.live.now))
-            ))],
-        ),
-        (
-            5,
-            vec![Span::raw(match state.live.last_event_seen {
-                Some(t) => format!("· last {} ago ", age(secs_since(state, t))),
-                None => "· no events yet ".into(),
-            })],
-        ),
-        (
-            2,
-            vec![Span::raw(format!(
-                "│ ⏱ {} ",
-                clock(secs_since(state, state.started_at))
-            ))],
-        ),
-        (
+    );
+    segs.push((
+        2,
+        vec![Span::raw(format!(
+            "│ ⏱ {} ",
+            clock(secs_since(state, state.started_at))
+        ))],
+    ));
+    if let Some(room) = state.shown() {
+        segs.push((
             1,
             vec![
                 Span::raw("│ "),
                 Span::styled(
                     format!(
                         "{} {}",
-                        thousands(s.tokens_total()),
-                        crate::sources::platform::of(state.source).unit.label()
+                        thousands(room.stats.tokens_total()),
+                        crate::sources::platform::of(room.platform()).unit.label()
                     ),
                     theme.tokens(),
                 ),
                 Span::raw(" "),
             ],
-        ),
-    ];
-    if !state.notices.is_empty() {
+        ));
+    }
+    let notices: usize = (state.rooms.iter().enumerate())
+        .filter(|(i, _)| state.shows_room(*i))
+        .map(|(_, r)| r.notices.len())
+        .sum();
+    if notices > 0 {
         segs.push((
             7,
-            vec![Span::styled(
-                format!("│ ⚠ {} ", state.notices.len()),
-                theme.warn(),
-            )],
+            vec![Span::styled(format!("│ ⚠ {notices} "), theme.warn())],
         ));
     }
     let w = width_cols as usize;
@@ -167,6 +175,38 @@ pub fn status_line(state: &State, theme: &Theme, width_cols: u16) -> Line<'stati
         }
     }
     Line::from(spans)
+}
+
+/// The segments that describe one room: its name, platform, rate and last event.
+fn room_segments(state: &State, room: &Room, theme: &Theme) -> Vec<(u8, Vec<Span<'static>>)> {
+    vec![
+        (
+            3,
+            vec![Span::styled(
+                format!(" {} ", clean(room.name())),
+                theme.title(false),
+            )],
+        ),
+        (
+            6,
+            vec![Span::styled(
+                if state.live.replay {
+                    format!("replay of {} ", room.platform())
+                } else {
+                    format!("{} ", room.platform())
+                },
+                theme.dim(),
+            )],
+        ),
+        (
+            4,
+            vec![Span::raw(format!(
+                "│ {} ev/min ",
+                thousands(room.rates.events_per_min(state.live.now))
+            ))],
+        ),
+        (5, vec![Span::raw(last_seen(state, room.last_event_seen))]),
+    ]
 }
 
 /// The banner while panes are frozen (`PAUSED · 37 new (5 tips)`) or the source has ended.
@@ -203,10 +243,9 @@ pub fn banner(state: &State) -> Option<String> {
             .collect();
         text.push_str(&format!(" · scrolled: {}", frozen.join(", ")));
     }
-    let dropped = crate::app::Pane::ALL.into_iter().any(|p| {
-        let ps = live.pane(p);
-        ps.backlog as usize > ps.feed.capacity()
-    });
+    let dropped = crate::app::Pane::ALL
+        .into_iter()
+        .any(|p| live.pane(p).backlog as usize > state.settings.history_per_pane);
     if dropped {
         text.push_str(" · oldest lines dropped (history limit)");
     }
@@ -235,12 +274,25 @@ pub fn notice(state: &State) -> Option<(String, bool)> {
             return Some((format!("⚑ {}", clean(text)), false));
         }
     }
-    let at = state.live.notice_at?;
+    // The newest notice of the rooms shown, tagged with its room where several are merged.
+    let (_, room) = (state.rooms.iter().enumerate())
+        .filter(|(i, r)| state.shows_room(*i) && !r.notices.is_empty())
+        .filter_map(|(_, r)| Some((r.notice_at?, r)))
+        .max_by_key(|(at, _)| *at)?;
+    let at = room.notice_at?;
     if secs_since(state, at) > NOTICE_SECS {
         return None;
     }
-    let text = state.notices.last()?;
-    Some((format!("⚠ {}", crate::mask::scrub(&clean(text))), true))
+    let text = room.notices.last()?;
+    let tag = if state.shown().is_none() {
+        format!("{}: ", room.name())
+    } else {
+        String::new()
+    };
+    Some((
+        format!("⚠ {}", crate::mask::scrub(&clean(&format!("{tag}{text}")))),
+        true,
+    ))
 }
 
 pub fn render_line(frame: &mut Frame, area: Rect, text: String, style: ratatui::style::Style) {

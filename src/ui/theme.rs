@@ -91,6 +91,16 @@ impl Theme {
         self.dim().add_modifier(Modifier::ITALIC)
     }
 
+    /// The tag of room `i` where several rooms are merged: a colour per room, in order.
+    pub fn room(&self, i: usize) -> Style {
+        let style = match self.name {
+            ThemeName::Mono => Style::default(),
+            ThemeName::Dark => Style::default().fg(DARK_USERS[i % DARK_USERS.len()]),
+            ThemeName::Light => Style::default().fg(LIGHT_USERS[i % LIGHT_USERS.len()]),
+        };
+        style.add_modifier(Modifier::REVERSED)
+    }
+
     pub fn tokens(&self) -> Style {
         self.fg(Color::Yellow, Color::Red)
             .add_modifier(Modifier::BOLD)

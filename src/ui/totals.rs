@@ -22,25 +22,25 @@ pub fn sparkline(series: &[u64]) -> String {
         .collect()
 }
 
-/// The room's money unit, from its platform.
-fn unit(state: &State) -> crate::event::Unit {
-    crate::sources::platform::of(state.source).unit
-}
-
 fn money(state: &State, tokens: u64) -> Option<String> {
     let c = state.settings.currency.as_ref()?;
     Some(format!(" ≈ {}{:.2}", c.symbol, tokens as f64 * c.per_token))
 }
 
-/// Tips totals, most important first (the pane shows as many as fit).
+/// Tips totals of the room shown; nothing when all rooms are merged (the overview has each room's totals,
+/// and rooms are never summed).
 pub fn tips(state: &State, theme: &Theme, width_cols: u16) -> Vec<Line<'static>> {
-    let s = &state.stats;
+    let Some(room) = state.shown() else {
+        return Vec::new();
+    };
+    let s = &room.stats;
+    let unit = crate::sources::platform::of(room.platform()).unit;
     let w = width_cols as usize;
     let mut out = Vec::new();
     let avg = s.tips_tokens.checked_div(s.tips_count).unwrap_or(0);
     let head = vec![
         Span::styled(
-            format!("{} {}", thousands(s.tips_tokens), unit(state).label()),
+            format!("{} {}", thousands(s.tips_tokens), unit.label()),
             theme.tokens(),
         ),
         Span::raw(format!(" · {} tips", thousands(s.tips_count))),
@@ -59,10 +59,10 @@ pub fn tips(state: &State, theme: &Theme, width_cols: u16) -> Vec<Line<'static>>
         tail[0] = Span::raw(format!("avg {}", thousands(avg)));
         out.push(Line::from(tail));
     }
-    let rate = state.live.rates.tips_per_min(state.live.now);
+    let rate = room.rates.tips_per_min(state.live.now);
     let label = format!("tips/min {rate:<3} ");
     let spark_w = w.saturating_sub(width(&label)).min(60);
-    let series = state.live.rates.tips_series(state.live.now, spark_w);
+    let series = room.rates.tips_series(state.live.now, spark_w);
     out.push(Line::from(vec![
         Span::raw(label),
         Span::styled(sparkline(&series), theme.tokens()),
@@ -101,7 +101,7 @@ pub fn tips(state: &State, theme: &Theme, width_cols: u16) -> Vec<Line<'static>>
         }
         out.push(Line::from(spans));
     }
-    for (i, (user, total)) in state.live.top.entries.iter().enumerate() {
+    for (i, (user, total)) in room.top.entries.iter().enumerate() {
         let user = crate::sanitize::name(user).into_owned();
         out.push(Line::from(vec![
             Span::styled(format!("{}. ", i + 1), theme.dim()),
@@ -122,7 +122,10 @@ pub fn tips(state: &State, theme: &Theme, width_cols: u16) -> Vec<Line<'static>>
 }
 
 pub fn viewers(state: &State, theme: &Theme, width_cols: u16) -> Vec<Line<'static>> {
-    let s = &state.stats;
+    let Some(room) = state.shown() else {
+        return Vec::new();
+    };
+    let s = &room.stats;
     let here = vec![
         Span::raw("in room "),
         Span::styled(thousands(s.in_room.len() as u64), theme.enter()),

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use roomwatch::app::{update, Effects, Msg, Settings, State};
-use roomwatch::event::{EventBody, RoomEvent, SourceKind, UserInfo};
+use roomwatch::event::{EventBody, RoomEvent, RoomKey, SourceKind, UserInfo};
 use roomwatch::sources::chaturbate::parse_event;
 use roomwatch::sources::simulator::{fixed_start, RoomModel};
 use roomwatch::sources::{Batch, ConnState, ConnStatus, SourceMsg};
@@ -14,6 +14,16 @@ pub fn t0() -> DateTime<Utc> {
 
 pub fn at(secs: i64) -> DateTime<Utc> {
     t0() + Duration::seconds(secs)
+}
+
+/// The room of [`state`].
+pub fn key() -> RoomKey {
+    RoomKey::new(SourceKind::Simulator, "demo_room")
+}
+
+/// A source message for the room of [`state`].
+pub fn from_source(msg: SourceMsg) -> Msg {
+    Msg::Source(key(), msg)
 }
 
 pub fn state() -> State {
@@ -91,28 +101,42 @@ pub fn leave(u: &str, when: DateTime<Utc>) -> RoomEvent {
 }
 
 pub fn batch(events: Vec<RoomEvent>, when: DateTime<Utc>) -> Msg {
-    Msg::Source(SourceMsg::Batch(Batch {
+    from_source(batch_of(events, when))
+}
+
+pub fn batch_of(events: Vec<RoomEvent>, when: DateTime<Utc>) -> SourceMsg {
+    SourceMsg::Batch(Batch {
         received_at: when,
         events,
         skipped: 0,
         duplicates_dropped: 0,
-    }))
+    })
 }
 
-/// Feeds one batch at `when`.
+/// Feeds one batch at `when` to the first room of `s`.
 pub fn feed(s: &mut State, events: Vec<RoomEvent>, when: DateTime<Utc>) -> Effects {
-    update(s, batch(events, when), when)
+    feed_room(s, 0, events, when)
+}
+
+/// Feeds one batch at `when` to room `r` of `s`.
+pub fn feed_room(s: &mut State, r: usize, events: Vec<RoomEvent>, when: DateTime<Utc>) -> Effects {
+    let key = s.rooms[r].key.clone();
+    update(s, Msg::Source(key, batch_of(events, when)), when)
 }
 
 pub fn live(s: &mut State, when: DateTime<Utc>) {
+    let key = s.rooms[0].key.clone();
     update(
         s,
-        Msg::Source(SourceMsg::Status(ConnStatus {
-            state: ConnState::Live,
-            since: Some(when),
-            requests: 1,
-            ..ConnStatus::default()
-        })),
+        Msg::Source(
+            key,
+            SourceMsg::Status(ConnStatus {
+                state: ConnState::Live,
+                since: Some(when),
+                requests: 1,
+                ..ConnStatus::default()
+            }),
+        ),
         when,
     );
 }

@@ -6,7 +6,8 @@ use roomwatch::event::SourceKind;
 use roomwatch::sources::{SourceError, SourceMsg};
 
 fn fatal(state: &mut State, err: SourceError) -> Option<ExitReason> {
-    update(state, Msg::Source(SourceMsg::Fatal(err)), Utc::now()).quit
+    let key = state.rooms[0].key.clone();
+    update(state, Msg::Source(key, SourceMsg::Fatal(err)), Utc::now()).quit
 }
 
 #[test]
@@ -36,14 +37,14 @@ fn a_source_panic_ends_even_the_held_live_screen() {
 fn a_total_that_only_overflows_when_added_is_said_to_be_capped() {
     use roomwatch::effects::summary::{build, SummaryMeta};
     let mut s = State::new("room", SourceKind::Chaturbate, Utc::now());
-    s.stats.tips_tokens = u64::MAX - 1;
-    s.stats.media_tokens = 2;
+    s.rooms[0].stats.tips_tokens = u64::MAX - 1;
+    s.rooms[0].stats.media_tokens = 2;
     let meta = SummaryMeta {
         exit: None,
         ended_at: Utc::now(),
         replay_of: None,
     };
-    let summary = build(&s, &meta);
+    let summary = build(&s.rooms[0], &meta);
     assert_eq!(summary.tokens_total, u64::MAX);
     assert!(summary.totals_saturated);
 }
