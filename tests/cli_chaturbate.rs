@@ -334,3 +334,160 @@ fn trace_logs_of_real_polling_never_hold_the_token() {
     assert_no_token(&good);
     assert_no_token(&refused);
 }
+
+// ── roomwatch watch: several rooms from [[rooms]] ───────────────────────────────────────────────────────────
+
+/// `roomwatch watch --headless` with `config` as the config file and `env` set; `(exit code, stdout, stderr)`.
+fn run_watch(home: &Path, config: &str, env: &[(&str, String)], args: &[&str]) -> Output {
+    let cfg = home.join("config.toml");
+    std::fs::write(&cfg, config).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_roomwatch"));
+    cmd.args(["watch", "--headless", "--no-journal", "--config"])
+        .arg(&cfg)
+        .arg("--summary-dir")
+        .arg(home.join("sessions"))
+        .args(args)
+        .env_remove("CB_EVENTS_URL")
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run roomwatch")
+}
+
+const TWO_ROOMS: &str = r#"
+[[rooms]]
+platform = "chaturbate"
+name = "alice"
+credentials_env = "CB_URL_ALICE"
+
+[[rooms]]
+platform = "chaturbate"
+credentials_env = "CB_URL_BOB"
+"#;
+
+/// The summaries in `dir` by room.
+fn summaries_by_room(dir: &Path) -> std::collections::BTreeMap<String, serde_json::Value> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| {
+            assert!(p.with_extension("md").exists(), "{}", p.display());
+            let v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+            (v["room"].as_str().unwrap().to_string(), v)
+        })
+        .collect()
+}
+
+#[test]
+fn watch_runs_two_rooms_each_in_order_with_its_own_summary() {
+    let alice = Mock::start(MockConfig::new("alice", TOKEN), events::many(30));
+    let bob = Mock::start(MockConfig::new("bob", TOKEN), events::many(45));
+    let home = tempfile::tempdir().unwrap();
+    let env = [
+        ("CB_URL_ALICE", alice.events_url()),
+        ("CB_URL_BOB", bob.events_url()),
+    ];
+    let out = run_watch(home.path(), TWO_ROOMS, &env, &["--max-events", "75"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let mut by_room: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for l in text(&out.stdout).lines() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        by_room
+            .entry(v["room"].as_str().unwrap().to_string())
+            .or_default()
+            .push(v["id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(
+        by_room["alice"],
+        (0..30).map(events::id).collect::<Vec<_>>()
+    );
+    assert_eq!(by_room["bob"], (0..45).map(events::id).collect::<Vec<_>>());
+    let sums = summaries_by_room(&home.path().join("sessions"));
+    assert_eq!(sums.len(), 2);
+    assert_eq!(sums["alice"]["events"]["total"], 30);
+    assert_eq!(sums["bob"]["events"]["total"], 45);
+    assert_eq!(sums["bob"]["exit_reason"], "max_events");
+    // Stderr lines name their room; the tokens appear nowhere.
+    let err = text(&out.stderr);
+    assert!(err.contains("roomwatch: alice: live"), "{err}");
+    assert!(err.contains("roomwatch: bob: live"), "{err}");
+    assert_no_token(&out);
+}
+
+#[test]
+fn a_refused_room_and_a_missing_room_end_the_session_with_exit_3() {
+    let mut refused = MockConfig::new("alice", TOKEN);
+    refused.faults = Arc::new(|_| Some(Fault::status(401)));
+    let alice = Mock::start(refused, events::many(5));
+    let mut gone = MockConfig::new("bob", TOKEN);
+    gone.faults = Arc::new(|_| Some(Fault::status(404)));
+    let bob = Mock::start(gone, events::many(5));
+    let home = tempfile::tempdir().unwrap();
+    let env = [
+        ("CB_URL_ALICE", alice.events_url()),
+        ("CB_URL_BOB", bob.events_url()),
+    ];
+    let out = run_watch(home.path(), TWO_ROOMS, &env, &[]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(out.stdout.is_empty());
+    let sums = summaries_by_room(&home.path().join("sessions"));
+    assert_eq!(sums["alice"]["exit_reason"], "credentials_refused");
+    assert_eq!(sums["bob"]["exit_reason"], "fatal_error");
+    // The room that ends first is said at once, with why; the session ends with the second.
+    assert!(
+        err.contains("roomwatch: bob: the Events API answered 404")
+            || err.contains("roomwatch: alice: the platform refused"),
+        "{err}"
+    );
+    assert_no_token(&out);
+}
+
+#[test]
+fn watch_refuses_a_room_whose_url_is_for_another_room_or_whose_variable_is_unset() {
+    let bob = Mock::start(MockConfig::new("bob", TOKEN), events::many(5));
+    let home = tempfile::tempdir().unwrap();
+    // CB_URL_ALICE holds bob's URL; the config says the room is alice.
+    let env = [
+        ("CB_URL_ALICE", bob.events_url()),
+        ("CB_URL_BOB", bob.events_url()),
+    ];
+    let out = run_watch(home.path(), TWO_ROOMS, &env, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "roomwatch: rooms[0]: the events URL is for the room bob, not alice\n"
+    );
+    assert!(
+        bob.seen().is_empty(),
+        "nothing is sent before every room is checked"
+    );
+    let out = run_watch(home.path(), TWO_ROOMS, &env[1..], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("rooms[0]: the environment variable CB_URL_ALICE is not set"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_no_token(&out);
+    // A config entry without a platform names its line.
+    let out = run_watch(home.path(), "\n[[rooms]]\nname = \"x\"\n", &[], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("line 2") && err.contains("`rooms[0].platform`: is missing"),
+        "{err}"
+    );
+    // No rooms at all: a usage error that says how to add them.
+    let out = run_watch(home.path(), "", &[], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("watch --demo 3"));
+}

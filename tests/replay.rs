@@ -133,3 +133,68 @@ fn bad_replay_arguments_are_usage_errors() {
         "no summary for a session that never started"
     );
 }
+
+/// Lines of `stdout` grouped by their `room`, each room's in order.
+fn lines_by_room(stdout: &[u8]) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut by_room: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for l in String::from_utf8_lossy(stdout).lines() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        let room = v["room"].as_str().unwrap().to_string();
+        by_room.entry(room).or_default().push(l.to_string());
+    }
+    by_room
+}
+
+#[test]
+fn several_journals_replay_side_by_side_each_room_byte_for_byte() {
+    let sb = Sandbox::new();
+    let live_out = sb
+        .cmd(&[
+            "watch",
+            "--demo",
+            "2",
+            "--rate",
+            "0",
+            "--headless",
+            "--max-events",
+            "4500",
+            "--summary-dir",
+            sb.path("s_live").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(live_out.status.code(), Some(0));
+    let live = lines_by_room(&live_out.stdout);
+    assert_eq!(live.values().map(Vec::len).sum::<usize>(), 4500);
+    assert_eq!(live.len(), 2, "both rooms delivered");
+    let journals: Vec<std::path::PathBuf> = std::fs::read_dir(sb.path("data/roomwatch/journals"))
+        .expect("the journals dir")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(journals.len(), 2, "one journal per room: {journals:?}");
+    let sessions = sb.path("s_replay");
+    let mut args = vec!["replay"];
+    args.extend(journals.iter().map(|j| j.to_str().unwrap()));
+    args.extend(["--headless", "--summary-dir", sessions.to_str().unwrap()]);
+    let out = sb.cmd(&args).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        lines_by_room(&out.stdout),
+        live,
+        "each room's lines, in order, byte for byte"
+    );
+    let found = session_support::summaries(&sessions);
+    assert_eq!(found.len(), 2, "a summary pair per room: {found:?}");
+    for p in found {
+        let v = session_support::read_json(&p);
+        assert_eq!(v["exit_reason"], "end_of_replay");
+        let room = v["room"].as_str().unwrap();
+        assert_eq!(v["events"]["total"], live[room].len() as u64);
+    }
+}

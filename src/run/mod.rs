@@ -388,22 +388,27 @@ fn cut_at_max_events(batch: &mut sources::Batch, max: Option<u64>, state: &State
 }
 
 fn report_end(reason: &ExitReason) {
-    match reason {
-        ExitReason::FatalError(text) => {
-            crate::stderr::say(&format!("roomwatch: {text}"));
-        }
-        ExitReason::CredentialsRefused => crate::stderr::say(
-            "roomwatch: the platform refused the credentials (HTTP 401/403). Create a new token with the \
-             \"Events API\" scope at https://chaturbate.com/statsapi/authtoken/ and set CB_EVENTS_URL to its URL.",
-        ),
-        ExitReason::SourceFailed => crate::stderr::say(&format!(
-            "roomwatch: {}. The session summary was written; please report this bug.",
-            sources::SourceError::Vanished
-        )),
-        ExitReason::Panic => crate::stderr::say(&format!(
-            "roomwatch: internal error ({}). The session summary was written; please report this bug.",
-            exit::last_panic().unwrap_or_else(|| "panic".into())
-        )),
-        _ => {}
+    if let Some(text) = why(reason) {
+        crate::stderr::say(&format!("roomwatch: {text}"));
     }
+}
+
+/// What the user should read about an end that was not a normal one (`None` for a normal end).
+pub fn why(reason: &ExitReason) -> Option<String> {
+    Some(match reason {
+        ExitReason::FatalError(text) => text.clone(),
+        ExitReason::CredentialsRefused => "the platform refused the credentials (HTTP 401/403). Create a new \
+             token with the \"Events API\" scope at https://chaturbate.com/statsapi/authtoken/ and set \
+             CB_EVENTS_URL (for `roomwatch watch`: the room's credentials_env or credentials_file) to its URL."
+            .into(),
+        ExitReason::SourceFailed => format!(
+            "{}. The session summary was written; please report this bug.",
+            sources::SourceError::Vanished
+        ),
+        ExitReason::Panic => format!(
+            "internal error ({}). The session summary was written; please report this bug.",
+            exit::last_panic().unwrap_or_else(|| "panic".into())
+        ),
+        _ => return None,
+    })
 }
