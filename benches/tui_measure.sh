@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Measures the live screen in a real terminal: CPU share, frames/s, bytes/s written and thread wake-ups of
 # `roomwatch demo --rate RATE` running at 200×60 inside a detached tmux session.
-#   usage: benches/tui_measure.sh RATE [SECONDS] [BINARY]
+#   usage: [ROOMS=N] benches/tui_measure.sh RATE [SECONDS] [BINARY]
+# With ROOMS=N (N > 1) it runs `roomwatch watch --demo N --rate RATE` instead: N simulated rooms, each at RATE.
 # Frames are counted from the synchronized-output brackets (ESC [ ? 2026 h) the runner writes once per frame,
 # captured with `tmux pipe-pane`; CPU from utime+stime in /proc/PID/stat; wake-ups from the voluntary and
 # involuntary context switches of all the process's threads.
@@ -14,7 +15,9 @@ dir=$(mktemp -d)
 tm() { tmux -L "$sock" -f /dev/null "$@"; }
 trap 'tm kill-server 2>/dev/null || true; rm -rf "$dir"' EXIT
 
-tm new-session -d -x 200 -y 60 "sh -c 'echo \$\$ > $dir/pid; exec $bin demo --rate $rate --no-journal --summary-dir $dir'"
+what="demo"
+if [ "${ROOMS:-1}" -gt 1 ]; then what="watch --demo $ROOMS"; fi
+tm new-session -d -x 200 -y 60 "sh -c 'echo \$\$ > $dir/pid; exec $bin $what --rate $rate --no-journal --summary-dir $dir'"
 tm pipe-pane -o -t 0 "cat > $dir/out"
 sleep 3
 pid=$(cat "$dir/pid")
@@ -32,8 +35,8 @@ read -r t0 f0 b0 s0 < <(sample)
 sleep "$secs"
 read -r t1 f1 b1 s1 < <(sample)
 hz=$(getconf CLK_TCK)
-awk -v t="$((t1 - t0))" -v hz="$hz" -v s="$secs" -v f="$((f1 - f0))" -v b="$((b1 - b0))" -v w="$((s1 - s0))" -v r="$rate" 'BEGIN {
-  printf "rate=%s ev/s  window=%ss  cpu=%.2f%% of a core  frames/s=%.2f  bytes/s=%.0f  wakeups/s=%.1f\n",
-    r, s, 100 * t / hz / s, f / s, b / s, w / s
+awk -v t="$((t1 - t0))" -v hz="$hz" -v s="$secs" -v f="$((f1 - f0))" -v b="$((b1 - b0))" -v w="$((s1 - s0))" -v r="$rate" -v n="${ROOMS:-1}" 'BEGIN {
+  printf "rooms=%s rate=%s ev/s  window=%ss  cpu=%.2f%% of a core  frames/s=%.2f  bytes/s=%.0f  wakeups/s=%.1f\n",
+    n, r, s, 100 * t / hz / s, f / s, b / s, w / s
 }'
 tm send-keys -t 0 q

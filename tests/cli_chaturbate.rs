@@ -19,20 +19,27 @@ fn run(url: Option<&str>, args: &[&str]) -> Output {
     run_in(home.path(), url, &all)
 }
 
-/// [`run`] with a home that outlives the run (resume tests run twice in one home).
-fn run_in(home: &Path, url: Option<&str>, args: &[&str]) -> Output {
+/// `roomwatch COMMAND… --headless --summary-dir <home>/sessions` with `home` as every XDG directory, no
+/// `CB_EVENTS_URL` and no stdin terminal; more arguments follow.
+fn headless_in(home: &Path, command: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_roomwatch"));
-    cmd.arg("chaturbate")
+    cmd.args(command)
         .arg("--headless")
         .arg("--summary-dir")
         .arg(home.join("sessions"))
-        .args(args)
         .env_remove("CB_EVENTS_URL")
         .env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join("config"))
         .env("XDG_DATA_HOME", home.join("data"))
         .env("XDG_STATE_HOME", home.join("state"))
         .stdin(Stdio::null());
+    cmd
+}
+
+/// [`run`] with a home that outlives the run (resume tests run twice in one home).
+fn run_in(home: &Path, url: Option<&str>, args: &[&str]) -> Output {
+    let mut cmd = headless_in(home, &["chaturbate"]);
+    cmd.args(args);
     if let Some(u) = url {
         cmd.env("CB_EVENTS_URL", u);
     }
@@ -341,18 +348,8 @@ fn trace_logs_of_real_polling_never_hold_the_token() {
 fn run_watch(home: &Path, config: &str, env: &[(&str, String)], args: &[&str]) -> Output {
     let cfg = home.join("config.toml");
     std::fs::write(&cfg, config).unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_roomwatch"));
-    cmd.args(["watch", "--headless", "--no-journal", "--config"])
-        .arg(&cfg)
-        .arg("--summary-dir")
-        .arg(home.join("sessions"))
-        .args(args)
-        .env_remove("CB_EVENTS_URL")
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_STATE_HOME", home.join("state"))
-        .stdin(Stdio::null());
+    let mut cmd = headless_in(home, &["watch"]);
+    cmd.args(["--no-journal", "--config"]).arg(&cfg).args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }
