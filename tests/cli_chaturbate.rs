@@ -483,6 +483,16 @@ fn watch_refuses_a_room_whose_url_is_for_another_room_or_whose_variable_is_unset
         err.contains("line 2") && err.contains("`rooms[0].platform`: is missing"),
         "{err}"
     );
+    // The same room twice: said as such, before any lock or request.
+    let twice =
+        "[[rooms]]\nplatform = \"chaturbate\"\ncredentials_env = \"CB_URL_BOB\"\n".repeat(2);
+    let out = run_watch(home.path(), &twice, &env, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "roomwatch: the room chaturbate:bob is given twice; each room runs once per session\n"
+    );
+    assert!(bob.seen().is_empty());
     // No rooms at all: a usage error that says how to add them.
     let out = run_watch(home.path(), "", &[], &[]);
     assert_eq!(out.status.code(), Some(2));

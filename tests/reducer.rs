@@ -824,3 +824,42 @@ fn a_single_room_session_keeps_its_exit_codes() {
     assert_eq!(fx.quit, None);
     assert!(s.rooms[0].is_running());
 }
+
+#[test]
+fn a_marker_on_the_held_screen_of_one_room_is_kept_but_never_in_an_ended_room_of_several() {
+    // One room: the source ended, the screen is held; the summary is written at quit, with the marker.
+    let mut s = state();
+    s.live.hold_on_end = true;
+    update(&mut s, from_source(SourceMsg::Ended), at(1));
+    act(&mut s, Action::Mark);
+    act(&mut s, Action::Confirm);
+    assert_eq!(s.rooms[0].markers.len(), 1);
+    // Several rooms: an ended room's summary is already written, so a marker for all goes to the others.
+    let mut s = rooms3(true);
+    to_room(&mut s, 1, SourceMsg::Ended, at(1));
+    act(&mut s, Action::Mark);
+    act(&mut s, Action::Confirm);
+    let counts: Vec<usize> = s.rooms.iter().map(|r| r.markers.len()).collect();
+    assert_eq!(counts, vec![1, 0, 1]);
+}
+
+#[test]
+fn the_shown_count_is_the_merged_count() {
+    let mut s = rooms3(false);
+    for i in 0..40 {
+        feed_room(
+            &mut s,
+            i % 3,
+            vec![chat("a", &i.to_string(), at(i as i64))],
+            at(i as i64),
+        );
+    }
+    act(&mut s, Action::TogglePause);
+    feed_room(&mut s, 0, vec![chat("late", "x", at(50))], at(50));
+    for pane in Pane::ALL {
+        assert_eq!(s.shown_count(pane), s.shown_items(pane).count(), "{pane:?}");
+    }
+    assert_eq!(s.shown_count(Pane::Chat), 40, "frozen at the pause");
+    update(&mut s, Msg::Action(Action::NextRoom), at(51));
+    assert_eq!(s.shown_count(Pane::Chat), 14);
+}

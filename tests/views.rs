@@ -393,3 +393,25 @@ fn several_rooms_overview_and_merged_panes() {
         render(&s, w, h);
     }
 }
+
+#[test]
+fn the_overview_keeps_the_room_shown_in_view() {
+    use roomwatch::event::RoomKey;
+    let keys = (1..=5)
+        .map(|i| RoomKey::new(SourceKind::Simulator, format!("room_{i}")))
+        .collect();
+    let mut s = State::with_rooms(keys, t0(), roomwatch::app::Settings::default());
+    let viewport = roomwatch::ui::viewport(&s, 60, 12);
+    update(&mut s, Msg::Resize(viewport), t0());
+    let screen = render(&s, 60, 12);
+    assert!(screen.contains("+3 more rooms"), "{screen}");
+    for _ in 0..5 {
+        act(&mut s, Action::NextRoom);
+    }
+    assert_eq!(s.live.shown, Some(4));
+    let screen = render(&s, 60, 12);
+    assert!(
+        screen.contains("▸5") && screen.contains("room_5"),
+        "{screen}"
+    );
+}

@@ -172,9 +172,8 @@ fn confirm_prompt(state: &mut State, fx: &mut Effects) {
         }
         PromptKind::Marker { at } => {
             let at = *at;
-            let n = (state.rooms.iter().enumerate())
-                .filter(|(r, _)| state.shows_room(*r))
-                .map(|(_, room)| room.markers.len())
+            let n = (marked_rooms(state).iter())
+                .map(|&r| state.rooms[r].markers.len())
                 .max()
                 .unwrap_or(0)
                 + 1;
@@ -185,16 +184,22 @@ fn confirm_prompt(state: &mut State, fx: &mut Effects) {
                 format!("marker {n} at {local} · {text} · kept for the session summary")
             };
             let marker = Marker { at, note: text };
-            for r in 0..state.rooms.len() {
-                if state.shows_room(r) {
-                    state.rooms[r].markers.push(marker.clone());
-                }
+            for r in marked_rooms(state) {
+                state.rooms[r].markers.push(marker.clone());
             }
             state.live.info = Some((said, state.live.now));
             fx.redraw = true;
         }
     }
     clamp_scrolls(state);
+}
+
+/// The rooms a marker goes to: the rooms shown, except, with several rooms, those that ended (their summary
+/// is already written). The one room of a session keeps taking markers on the held screen.
+fn marked_rooms(state: &State) -> Vec<usize> {
+    (0..state.rooms.len())
+        .filter(|&r| state.shows_room(r) && (state.rooms[r].is_running() || !state.multi_room()))
+        .collect()
 }
 
 /// Steps through the rooms and "all rooms": … → last → all → first → …; one room has nothing to step.
@@ -230,13 +235,9 @@ fn page(state: &State) -> usize {
     usize::from(state.live.viewport.height / 3).max(1)
 }
 
-fn shown_count(state: &State, pane: Pane) -> usize {
-    state.shown_items(pane).count()
-}
-
 fn scroll_up(state: &mut State, by: usize) {
     let pane = state.live.focus;
-    let max = shown_count(state, pane).saturating_sub(1);
+    let max = state.shown_count(pane).saturating_sub(1);
     let seq = state.live.seq;
     let ps = state.live.pane_mut(pane);
     ps.freeze(seq);
@@ -263,7 +264,7 @@ fn clamp_scrolls(state: &mut State) {
         if state.live.pane(pane).scroll == 0 {
             continue;
         }
-        let max = shown_count(state, pane).saturating_sub(1);
+        let max = state.shown_count(pane).saturating_sub(1);
         let ps = state.live.pane_mut(pane);
         ps.scroll = ps.scroll.min(max);
     }

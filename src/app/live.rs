@@ -172,6 +172,19 @@ impl State {
         })
     }
 
+    /// How many items a pane shows (the same as counting [`State::shown_items`], without merging).
+    pub fn shown_count(&self, pane: Pane) -> usize {
+        let frozen = self.live.pane(pane).frozen_at;
+        (self.rooms.iter().enumerate())
+            .filter(|(i, _)| self.shows_room(*i))
+            .map(|(_, r)| {
+                (r.feed(pane).upto(frozen))
+                    .filter(|item| self.pane_shows(pane, item))
+                    .count()
+            })
+            .sum()
+    }
+
     /// Something time-derived (session clock, countdown, "last event 3 s ago", a flash) is on screen.
     pub fn wants_tick(&self) -> bool {
         !self.live.viewport.too_small

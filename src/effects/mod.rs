@@ -186,11 +186,15 @@ impl SessionFiles {
         self.next_autosave = Some(now.max(Utc::now()) + self.options.autosave_every);
     }
 
-    /// How long until the next autosave is due (for runners that arm a timer while idle).
-    pub fn autosave_in(&self, now: DateTime<Utc>) -> Duration {
-        self.next_autosave.map_or(self.options.autosave_every, |t| {
+    /// How long until the next autosave is due (for runners that arm a timer while idle); `None` once the
+    /// final summary is written (nothing is due any more: a zero here would spin the runner).
+    pub fn autosave_in(&self, now: DateTime<Utc>) -> Option<Duration> {
+        if self.finished {
+            return None;
+        }
+        Some(self.next_autosave.map_or(self.options.autosave_every, |t| {
             (t - now).to_std().unwrap_or(Duration::ZERO)
-        })
+        }))
     }
 
     /// Called once when the room ends (its source stopped, or the session ended), after the terminal is restored

@@ -209,3 +209,19 @@ fn an_unwritable_summary_dir_falls_back_to_the_temp_dir() {
         std::fs::remove_file(p).unwrap();
     }
 }
+
+#[test]
+fn a_finished_room_has_no_autosave_due() {
+    // A zero here once kept a headless runner of several rooms waking up about 900 times a second after the
+    // first room ended.
+    let mut s = setup(false);
+    assert_eq!(
+        s.files.autosave_in(fixed_start()),
+        Some(Duration::from_secs(60))
+    );
+    let end = fixed_start() + chrono::Duration::seconds(120);
+    s.files
+        .finish(&s.state.rooms[0], &ExitReason::EndOfReplay, end);
+    assert_eq!(s.files.autosave_in(end), None);
+    assert_eq!(s.files.autosave_in(end + chrono::Duration::hours(1)), None);
+}

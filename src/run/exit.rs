@@ -118,14 +118,18 @@ pub fn finish_session(files: &mut [SessionFiles], state: &mut State, reason: &Ex
     }
 }
 
-/// Writes the final summary of each room that has ended since the last call (its source stopped while the
-/// session goes on); returns their indices.
+/// With several rooms, writes the final summary of each room that has ended since the last call (its source
+/// stopped while the others go on); returns their indices. A session of one room writes its summary when the
+/// session ends: the screen held after the end still takes markers, and the summary's duration is the session's.
 pub fn finish_ended_rooms(
     files: &mut [SessionFiles],
     state: &State,
     now: chrono::DateTime<Utc>,
 ) -> Vec<usize> {
     let mut done = Vec::new();
+    if !state.multi_room() {
+        return done;
+    }
     for (r, (f, room)) in files.iter_mut().zip(&state.rooms).enumerate() {
         if let (Some(reason), false) = (&room.ended, f.is_finished()) {
             f.finish(room, reason, now);
@@ -162,6 +166,48 @@ mod tests {
         let got = catch_panic(runner).await;
         assert_eq!(got.unwrap_err(), "boom in the runner");
         assert_eq!(state.rooms[0].stats.events_total, 42);
+    }
+
+    #[test]
+    fn one_room_keeps_its_summary_for_the_end_of_the_session() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = State::new("room", SourceKind::Simulator, Utc::now());
+        let mut files = [SessionFiles::new(FileOptions {
+            summary_dir: Some(dir.path().to_path_buf()),
+            no_journal: true,
+            ..FileOptions::default()
+        })];
+        files[0].open(&state.rooms[0]).unwrap();
+        state.rooms[0].ended = Some(ExitReason::EndOfReplay);
+        assert!(finish_ended_rooms(&mut files, &state, Utc::now()).is_empty());
+        assert!(
+            !files[0].is_finished(),
+            "written when the user quits, markers included"
+        );
+        // With several rooms, the one that ended is written at once.
+        let keys = ["a", "b"]
+            .map(|n| crate::event::RoomKey::new(SourceKind::Simulator, n))
+            .to_vec();
+        let mut state = State::with_rooms(keys, Utc::now(), Default::default());
+        let mut files: Vec<SessionFiles> = (0..2)
+            .map(|_| {
+                SessionFiles::new(FileOptions {
+                    summary_dir: Some(dir.path().to_path_buf()),
+                    no_journal: true,
+                    ..FileOptions::default()
+                })
+            })
+            .collect();
+        for (f, r) in files.iter_mut().zip(&state.rooms) {
+            f.open(r).unwrap();
+        }
+        state.rooms[1].ended = Some(ExitReason::CredentialsRefused);
+        assert_eq!(finish_ended_rooms(&mut files, &state, Utc::now()), vec![1]);
+        assert!(files[1].is_finished() && !files[0].is_finished());
+        assert!(
+            finish_ended_rooms(&mut files, &state, Utc::now()).is_empty(),
+            "once"
+        );
     }
 
     #[test]

@@ -13,6 +13,9 @@ use std::time::Duration;
 /// Most batches taken from the channel per wake-up.
 const DRAIN: usize = 64;
 
+/// The timer when no room has an autosave due (every room's final summary is written).
+const IDLE: Duration = Duration::from_secs(3600);
+
 pub struct HeadlessOptions {
     pub max_events: Option<u64>,
 }
@@ -32,8 +35,8 @@ pub async fn run(
     loop {
         // A quiet room still gets its autosave.
         let now = Utc::now();
-        let due = files.iter().map(|f| f.autosave_in(now)).min();
-        let autosave = tokio::time::sleep(due.unwrap_or(Duration::from_secs(300)));
+        let due = files.iter().filter_map(|f| f.autosave_in(now)).min();
+        let autosave = tokio::time::sleep(due.unwrap_or(IDLE));
         let got = tokio::select! {
             n = inbox.recv_many(&mut buf, DRAIN) => n,
             _ = autosave => {

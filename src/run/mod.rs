@@ -12,7 +12,7 @@ use crate::app::{ExitReason, State};
 use crate::cli::{Cli, Command};
 use crate::config::rooms::RoomSpec;
 use crate::effects::SessionFiles;
-use crate::event::RoomKey;
+use crate::event::{RoomKey, SourceKind};
 use crate::sources::{self, replay, simulator};
 use chrono::Utc;
 use signals::Signals;
@@ -211,6 +211,21 @@ fn check_rate(rate: f64) -> Result<(), RunError> {
     )))
 }
 
+/// Refuses a room given twice, before anything starts (the second would fight the first for its lock and
+/// files).
+fn unique_rooms(keys: impl Iterator<Item = RoomKey>) -> Result<(), RunError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for key in keys {
+        if !seen.insert(key.clone()) {
+            return Err(RunError::usage(format!(
+                "the room {} is given twice; each room runs once per session",
+                crate::sanitize::clean(&key.to_string())
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Starts every room of the command. A start-up error stops the rooms already started (their tasks are
 /// aborted when the returned rooms drop).
 fn start_rooms(
@@ -289,6 +304,10 @@ fn start_rooms(
                     }),
                 });
             }
+            unique_rooms(configs.iter().map(|c| match c {
+                Ok(sim) => RoomKey::new(SourceKind::Simulator, sim.room.clone()),
+                Err(poller) => RoomKey::new(SourceKind::Chaturbate, poller.url.room()),
+            }))?;
             let mut started = Vec::new();
             for cfg in configs {
                 let room = match cfg {
@@ -337,6 +356,14 @@ fn start_rooms(
                 .map(|j| replay::Replay::open(j))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(RunError::usage)?;
+            unique_rooms((opened.iter()).map(|o| RoomKey::new(o.source, o.room.clone()))).map_err(
+                |e| {
+                    RunError::usage(format!(
+                        "{}; journals of one room play one after the other (one replay each)",
+                        e.message
+                    ))
+                },
+            )?;
             let mut started = Vec::new();
             for (opened, journal) in opened.into_iter().zip(journals) {
                 let (tx, rx) = mpsc::channel(sources::CHANNEL_BATCHES);
@@ -357,18 +384,6 @@ fn start_rooms(
             return Err(RunError::usage("this command does not run a session"))
         }
     };
-    let mut seen = std::collections::BTreeSet::new();
-    for r in &started {
-        if !seen.insert(&r.key) {
-            for r in &started {
-                r.task.abort();
-            }
-            return Err(RunError::usage(format!(
-                "the room {} is given twice; each room runs once per session",
-                crate::sanitize::clean(&r.key.to_string())
-            )));
-        }
-    }
     Ok(started)
 }
 

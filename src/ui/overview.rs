@@ -11,9 +11,15 @@ use ratatui::text::{Line, Span};
 pub fn lines(state: &State, theme: &Theme, area: Rect) -> Vec<Line<'static>> {
     let rows = area.height as usize;
     let n = state.rooms.len();
-    // Too many rooms for the rows: the last row says how many are left out.
+    // Too many rooms for the rows: the last row says how many are left out, and the window moves so the room
+    // shown is always in it.
     let fit = if n > rows { rows.saturating_sub(1) } else { n };
+    let first = match state.live.shown {
+        Some(s) if s >= fit => s + 1 - fit,
+        _ => 0,
+    };
     let mut out: Vec<Line<'static>> = (state.rooms.iter().enumerate())
+        .skip(first)
         .take(fit)
         .map(|(i, room)| line(state, theme, i, room, area.width as usize))
         .collect();
