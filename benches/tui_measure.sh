@@ -40,3 +40,5 @@ awk -v t="$((t1 - t0))" -v hz="$hz" -v s="$secs" -v f="$((f1 - f0))" -v b="$((b1
     n, r, s, 100 * t / hz / s, f / s, b / s, w / s
 }'
 tm send-keys -t 0 q
+# Let it write its summary before the trap removes the directory.
+sleep 1

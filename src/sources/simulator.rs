@@ -439,6 +439,7 @@ pub async fn run(cfg: SimConfig, tx: mpsc::Sender<SourceMsg>) {
     let mut next_at = 0.0f64;
     let mut burst_until = 0.0f64;
     let mut batches = 0u64;
+    let mut last_batch = start;
     loop {
         if cfg.rate > 0.0 {
             // No float of a gap can overflow the clock: past what an Instant holds, wait a day and look again.
@@ -446,7 +447,8 @@ pub async fn run(cfg: SimConfig, tx: mpsc::Sender<SourceMsg>) {
             let until = start
                 .checked_add(wait)
                 .unwrap_or_else(|| Instant::now() + MAX_WAIT);
-            tokio::time::sleep_until(until).await;
+            tokio::time::sleep_until(until.max(last_batch + MIN_BATCH_GAP)).await;
+            last_batch = Instant::now();
         }
         batches += 1;
         if cfg.panic_after_batches.is_some_and(|n| batches > n) {
@@ -478,6 +480,11 @@ pub async fn run(cfg: SimConfig, tx: mpsc::Sender<SourceMsg>) {
         }
     }
 }
+
+/// Batches of a paced room are at least this far apart: a busy room delivers what is due every 20 ms, as a
+/// network source delivers a reply's worth at once, instead of waking everything up per event (at 2000 events/s
+/// that was ~700 wake-ups/s per room). Event times are untouched; events arrive at most 20 ms late.
+const MIN_BATCH_GAP: Duration = Duration::from_millis(20);
 
 /// The wait when the next simulated event lies beyond what the clock can hold.
 const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);

@@ -52,12 +52,12 @@ fn line(state: &State, theme: &Theme, i: usize, room: &Room, width: usize) -> Li
         None => " · no events yet".into(),
     };
     let rest = format!(
-        " {} · in room {} · {} {} ({} tips){last}{why}",
+        " {} · in room {} · {} {} ({}){last}{why}",
         room.platform(),
         thousands(s.in_room.len() as u64),
         thousands(s.tokens_total()),
         unit.label(),
-        thousands(s.tips_count),
+        crate::numfmt::count(s.tips_count, "tip", "tips"),
     );
     // The number is the tag the merged panes put in front of this room's lines, in the same colour.
     let num = format!("{}", i + 1);
