@@ -38,12 +38,12 @@ fn totals_top_tippers_and_anonymous_tips() {
         tip(Some("carol"), 150, at(5)),
     ];
     feed(&mut s, evs, at(5));
-    assert_eq!(s.rooms[0].stats.tips_tokens, 1000);
-    assert_eq!(s.rooms[0].stats.tips_count, 5);
+    assert_eq!(s.rooms[0].stats.tips.value, 1000);
+    assert_eq!(s.rooms[0].stats.tips.count, 5);
     assert_eq!(
         (
-            s.rooms[0].stats.anon_tips_count,
-            s.rooms[0].stats.anon_tips_tokens
+            s.rooms[0].stats.tips.anon_count,
+            s.rooms[0].stats.tips.anon_value
         ),
         (1, 500)
     );
@@ -51,15 +51,15 @@ fn totals_top_tippers_and_anonymous_tips() {
         .top
         .entries
         .iter()
-        .map(|(u, t)| (u.as_str(), t.tokens, t.count))
+        .map(|(u, t)| (u.as_str(), t.value, t.count))
         .collect();
     // Ties on tokens: more tips first.
     assert_eq!(
         top,
         vec![("bob", 200, 1), ("alice", 150, 2), ("carol", 150, 1)]
     );
-    let b = s.rooms[0].stats.biggest_tip.clone().unwrap();
-    assert_eq!((b.user, b.tokens), (None, 500));
+    let b = s.rooms[0].stats.tips.biggest.clone().unwrap();
+    assert_eq!((b.user, b.value), (None, 500));
     let anon = s
         .shown_items(Pane::Tips)
         .find(|i| i.ev.is_anonymous())
@@ -75,15 +75,16 @@ fn incremental_top_tippers_match_the_ledger_on_a_long_session() {
     feed_simulated(&mut s, simulated(11, 6000));
     let ledger: Vec<(String, u64)> = s.rooms[0]
         .stats
-        .top_tippers(5)
+        .tips
+        .top(5)
         .into_iter()
-        .map(|(u, t)| (u.to_string(), t.tokens))
+        .map(|(u, t)| (u.to_string(), t.value))
         .collect();
     let live: Vec<(String, u64)> = s.rooms[0]
         .top
         .entries
         .iter()
-        .map(|(u, t)| (u.clone(), t.tokens))
+        .map(|(u, t)| (u.clone(), t.value))
         .collect();
     assert_eq!(live, ledger);
     assert_eq!(live.len(), 5);
@@ -154,7 +155,7 @@ fn pause_freezes_panes_counts_backlog_and_keeps_totals_live() {
     assert!(fx.redraw, "the banner and totals change while paused");
     assert_eq!(s.live.backlog(), (6, 2));
     assert_eq!(shown(&s, Pane::Chat), before, "paused panes do not move");
-    assert_eq!(s.rooms[0].stats.tips_tokens, 35, "totals stay live");
+    assert_eq!(s.rooms[0].stats.tips.value, 35, "totals stay live");
     act(&mut s, Action::TogglePause);
     assert!(!s.live.any_frozen());
     assert_eq!(s.live.backlog(), (0, 0));
@@ -584,7 +585,7 @@ fn twitch_gifts_are_counted_once_in_their_units() {
     let st = &s.rooms[0].stats;
     assert_eq!((st.cheers.count, st.cheers.value), (3, 175));
     assert_eq!((st.cheers.anon_count, st.cheers.anon_value), (1, 50));
-    assert_eq!(st.cheers.by_user["a"].tokens, 125);
+    assert_eq!(st.cheers.by_user["a"].value, 125);
     assert!(
         !st.cheers.by_user.contains_key("b"),
         "anonymous cheers are never named"
@@ -597,7 +598,7 @@ fn twitch_gifts_are_counted_once_in_their_units() {
     assert_eq!(st.subs_by_tier["2000"], 1);
     assert_eq!(st.redemptions["Hydrate"], 1);
     assert_eq!((st.raids, st.raid_viewers), (1, 40));
-    assert_eq!(st.tips_tokens, 0, "bits never count as tokens");
+    assert_eq!(st.tips.value, 0, "bits never count as tokens");
 }
 
 // ── Several rooms ───────────────────────────────────────────────────────────────────────────────────────────
@@ -639,6 +640,8 @@ fn cheer(u: &str, bits: u64, when: chrono::DateTime<chrono::Utc>) -> roomwatch::
 #[test]
 fn interleaved_rooms_keep_exact_totals_each() {
     let mut s = rooms3(false);
+    // The third room counts in bits (a Twitch room, once its platform entry says so).
+    s.rooms[2].unit = Unit::Bits;
     let mut want = [0u64; 3];
     for i in 0..30u64 {
         let r = (i * 7 % 3) as usize;
@@ -655,11 +658,11 @@ fn interleaved_rooms_keep_exact_totals_each() {
         }
         want[r] += i + 1;
     }
-    assert_eq!(s.rooms[0].stats.tips_tokens, want[0]);
-    assert_eq!(s.rooms[1].stats.tips_tokens, want[1]);
+    assert_eq!(s.rooms[0].stats.tips.value, want[0]);
+    assert_eq!(s.rooms[1].stats.tips.value, want[1]);
     // Bits stay bits: never in a token total, never in another room.
     assert_eq!(s.rooms[2].stats.cheers.value, want[2]);
-    assert_eq!(s.rooms[2].stats.tips_tokens, 0);
+    assert_eq!(s.rooms[2].stats.tips.value, 0);
     assert_eq!(
         s.rooms[0].stats.cheers.value + s.rooms[1].stats.cheers.value,
         0
@@ -668,9 +671,33 @@ fn interleaved_rooms_keep_exact_totals_each() {
         s.events_total(),
         s.rooms.iter().map(|r| r.stats.events_total).sum::<u64>()
     );
-    // Top tippers are per room: "ann" in two rooms is two entries with two totals.
-    assert_eq!(s.rooms[0].top.entries[0].1.tokens, want[0]);
-    assert_eq!(s.rooms[1].top.entries[0].1.tokens, want[1]);
+    // Top supporters are per room and per unit: "ann" in two rooms is two entries with two totals; the bits
+    // room ranks its cheerers in bits.
+    assert_eq!(s.rooms[0].top.entries[0].1.value, want[0]);
+    assert_eq!(s.rooms[1].top.entries[0].1.value, want[1]);
+    assert_eq!(
+        s.rooms[2].top.entries,
+        vec![(
+            "zed".to_string(),
+            s.rooms[2].stats.cheers.by_user["zed"].clone()
+        )]
+    );
+    assert_eq!(s.rooms[2].stats.ledger(Unit::Bits).value, want[2]);
+    assert_eq!(s.rooms[2].stats.total_in(Unit::Bits), want[2]);
+    assert_eq!(s.rooms[2].stats.total_in(Unit::Tokens), 0);
+}
+
+#[test]
+fn a_big_cheer_alerts_like_a_big_tip() {
+    let mut s = rooms3(false);
+    s.rooms[2].unit = Unit::Bits;
+    let fx = feed_room(&mut s, 2, vec![cheer("zed", 99, at(1))], at(1));
+    assert!(!fx.bell);
+    let fx = feed_room(&mut s, 2, vec![cheer("zed", 100, at(30))], at(30));
+    assert!(
+        fx.bell,
+        "100 bits reach tip_alert_min = 100 in the room's unit"
+    );
 }
 
 #[test]

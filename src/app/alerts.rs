@@ -29,7 +29,8 @@ impl Alerts {
         now: DateTime<Utc>,
     ) -> Option<Alert> {
         let pane = match &ev.body {
-            EventBody::Tip { tokens, .. } if *tokens >= settings.tip_alert_min => Pane::Tips,
+            // A gift in any unit, against the threshold in that unit (tokens, bits).
+            _ if ev.gift().is_some_and(|g| g.value >= settings.tip_alert_min) => Pane::Tips,
             EventBody::PrivateMessage { .. } if settings.pm_alert => Pane::Chat,
             _ => return None,
         };

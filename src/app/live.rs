@@ -9,7 +9,7 @@ use super::msg::{Effects, ExitReason};
 use super::presence;
 use super::prompt::Prompt;
 use super::state::State;
-use crate::event::{EventKind, RoomEvent};
+use crate::event::RoomEvent;
 use chrono::{DateTime, Utc};
 
 /// The terminal size and what the view derives from it, computed by the view (`ui::viewport`) and handed in
@@ -208,10 +208,11 @@ pub(super) fn ingest(
     live.seq += 1;
     let seq = live.seq;
     let kind = ev.kind();
-    let is_tip = kind == EventKind::Tip;
+    // Gifts in the room's unit count as its tips: rates, top supporters, the banner's backlog.
+    let is_tip = ev.gift().is_some_and(|g| g.unit == room.unit);
     if is_tip {
         if let Some(user) = ev.display_user() {
-            if let Some(total) = room.stats.tippers.get(user) {
+            if let Some(total) = room.stats.ledger(room.unit).by_user.get(user) {
                 room.top.on_tip(user, total);
             }
         }

@@ -16,5 +16,6 @@ pub fn is_notable(ev: &RoomEvent, stats: &SessionStats) -> bool {
     user.is_mod
         || user.in_fanclub
         || stats.chatters.contains(&user.username)
-        || stats.tippers.contains_key(&user.username)
+        || stats.tips.by_user.contains_key(&user.username)
+        || stats.cheers.by_user.contains_key(&user.username)
 }

@@ -1,7 +1,7 @@
 //! Rolling rates for the status line and the tips sparkline, plus the top tippers kept in order as tips arrive
 //! (so a frame never sorts the whole ledger). Bucketed by arrival time (`now`), bounded.
 
-use super::stats::TipperTotal;
+use super::stats::Supporter;
 use chrono::{DateTime, Utc};
 use std::collections::VecDeque;
 
@@ -84,12 +84,12 @@ impl Rates {
 /// The top named tippers in `stats::rank` order, the same as the summary's.
 #[derive(Debug, Clone, Default)]
 pub struct TopTippers {
-    pub entries: Vec<(String, TipperTotal)>,
+    pub entries: Vec<(String, Supporter)>,
 }
 
 impl TopTippers {
     /// Called after the ledger recorded a tip from `user`; totals only grow, so re-placing that user suffices.
-    pub fn on_tip(&mut self, user: &str, total: &TipperTotal) {
+    pub fn on_tip(&mut self, user: &str, total: &Supporter) {
         self.entries.retain(|(u, _)| u != user);
         self.entries.push((user.to_string(), total.clone()));
         self.entries

@@ -6,12 +6,14 @@ use super::msg::ExitReason;
 use super::rates::{Rates, TopTippers};
 use super::state::Marker;
 use super::stats::SessionStats;
-use crate::event::{RoomKey, SourceKind};
+use crate::event::{RoomKey, SourceKind, Unit};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone)]
 pub struct Room {
     pub key: RoomKey,
+    /// The unit its gifts are counted in (its platform's): the totals, the top supporters and the goal.
+    pub unit: Unit,
     pub started_at: DateTime<Utc>,
     pub stats: SessionStats,
     /// When the source last delivered a reply (for `STALE`).
@@ -25,6 +27,7 @@ pub struct Room {
     /// The pane histories, indexed by [`Pane::index`].
     pub feeds: [Feed; 3],
     pub rates: Rates,
+    /// The top named supporters in `unit`, kept in order as gifts arrive.
     pub top: TopTippers,
     /// When the last event arrived (for "last 3 s ago").
     pub last_event_seen: Option<DateTime<Utc>>,
@@ -35,6 +38,7 @@ pub struct Room {
 impl Room {
     pub fn new(key: RoomKey, started_at: DateTime<Utc>, history_per_pane: usize) -> Self {
         Room {
+            unit: crate::sources::platform::of(key.platform).unit,
             key,
             started_at,
             stats: SessionStats::default(),

@@ -1,7 +1,7 @@
 //! Exact session figures, updated per event. Unbounded by design (per-user ledgers), independent of how much
 //! history the panes keep, so the summary is exact after any length of stream.
 
-use crate::event::{EventBody, EventKind, RoomEvent};
+use crate::event::{EventBody, EventKind, RoomEvent, Unit};
 use crate::sources::ConnStatus;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -9,17 +9,19 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 /// Width of the tokens-over-time buckets (the summary's "tokens per 5 minutes").
 pub const BUCKET_SECS: i64 = 300;
 
+/// One named supporter's gifts in one unit.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TipperTotal {
-    pub tokens: u64,
+pub struct Supporter {
+    pub value: u64,
     pub count: u64,
 }
 
+/// The biggest single gift of a ledger.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BiggestTip {
-    /// `None` for an anonymous tip.
+pub struct Biggest {
+    /// `None` for an anonymous gift.
     pub user: Option<String>,
-    pub tokens: u64,
+    pub value: u64,
 }
 
 /// An outage: from the first failed request to the next success.
@@ -36,13 +38,8 @@ pub struct SessionStats {
     pub duplicates_dropped: u64,
     pub skipped_events: u64,
 
-    pub tips_count: u64,
-    pub tips_tokens: u64,
-    pub anon_tips_count: u64,
-    pub anon_tips_tokens: u64,
-    pub biggest_tip: Option<BiggestTip>,
-    /// Named tippers only; anonymous tips never enter the ledger.
-    pub tippers: HashMap<String, TipperTotal>,
+    /// Chaturbate tips, in tokens.
+    pub tips: Ledger,
     /// Tokens (tips + media) per [`BUCKET_SECS`] bucket, keyed by bucket start (unix seconds).
     pub tokens_by_bucket: BTreeMap<i64, u64>,
 
@@ -86,23 +83,26 @@ pub struct SessionStats {
     pub saturated: bool,
 }
 
-/// The one ranking of tippers, for the screen and the summary alike: more tokens first, then more tips,
+/// The one ranking of supporters, for the screen and the summary alike: more given first, then more gifts,
 /// then the name.
-pub fn rank(a: (&str, &TipperTotal), b: (&str, &TipperTotal)) -> std::cmp::Ordering {
-    b.1.tokens
-        .cmp(&a.1.tokens)
+pub fn rank(a: (&str, &Supporter), b: (&str, &Supporter)) -> std::cmp::Ordering {
+    b.1.value
+        .cmp(&a.1.value)
         .then(b.1.count.cmp(&a.1.count))
         .then(a.0.cmp(b.0))
 }
 
-/// Gifts of one kind in one unit (cheers in bits): all of them, the anonymous part, and per named giver.
+/// Gifts of one kind in one unit (tips in tokens, cheers in bits): all of them, the anonymous part, per named
+/// giver (anonymous gifts never enter `by_user`), and the biggest.
 #[derive(Debug, Clone, Default)]
 pub struct Ledger {
     pub count: u64,
     pub value: u64,
     pub anon_count: u64,
     pub anon_value: u64,
-    pub by_user: HashMap<String, TipperTotal>,
+    pub by_user: HashMap<String, Supporter>,
+    /// The first of the biggest gifts.
+    pub biggest: Option<Biggest>,
 }
 
 impl Ledger {
@@ -114,9 +114,28 @@ impl Ledger {
             add(&mut self.anon_value, value, saturated);
         } else if let Some(u) = user {
             let t = self.by_user.entry(u.to_string()).or_default();
-            add(&mut t.tokens, value, saturated);
+            add(&mut t.value, value, saturated);
             t.count += 1;
         }
+        if self.biggest.as_ref().is_none_or(|b| value > b.value) {
+            self.biggest = Some(Biggest {
+                user: if anonymous {
+                    None
+                } else {
+                    user.map(str::to_string)
+                },
+                value,
+            });
+        }
+    }
+
+    /// Top named supporters in [`rank`] order, at most `n`.
+    pub fn top(&self, n: usize) -> Vec<(&str, &Supporter)> {
+        let mut all: Vec<(&str, &Supporter)> =
+            self.by_user.iter().map(|(u, t)| (u.as_str(), t)).collect();
+        all.sort_by(|a, b| rank(*a, *b));
+        all.truncate(n);
+        all
     }
 }
 
@@ -142,27 +161,9 @@ impl SessionStats {
             EventBody::Tip {
                 tokens, anonymous, ..
             } => {
-                self.tips_count += 1;
-                add(&mut self.tips_tokens, *tokens, &mut self.saturated);
+                self.tips
+                    .record(user, *anonymous, *tokens, &mut self.saturated);
                 self.add_bucket(ev.at, *tokens);
-                if *anonymous {
-                    self.anon_tips_count += 1;
-                    add(&mut self.anon_tips_tokens, *tokens, &mut self.saturated);
-                } else if let Some(u) = user {
-                    let t = self.tippers.entry(u.to_string()).or_default();
-                    add(&mut t.tokens, *tokens, &mut self.saturated);
-                    t.count += 1;
-                }
-                if self.biggest_tip.as_ref().is_none_or(|b| *tokens > b.tokens) {
-                    self.biggest_tip = Some(BiggestTip {
-                        user: if *anonymous {
-                            None
-                        } else {
-                            user.map(str::to_string)
-                        },
-                        tokens: *tokens,
-                    });
-                }
             }
             EventBody::UserEnter => {
                 self.enters += 1;
@@ -297,15 +298,22 @@ impl SessionStats {
 
     /// Tips and media purchases together, saturating.
     pub fn tokens_total(&self) -> u64 {
-        self.tips_tokens.saturating_add(self.media_tokens)
+        self.tips.value.saturating_add(self.media_tokens)
     }
 
-    /// Top named tippers in [`rank`] order, at most `n`.
-    pub fn top_tippers(&self, n: usize) -> Vec<(&str, &TipperTotal)> {
-        let mut all: Vec<(&str, &TipperTotal)> =
-            self.tippers.iter().map(|(u, t)| (u.as_str(), t)).collect();
-        all.sort_by(|a, b| rank(*a, *b));
-        all.truncate(n);
-        all
+    /// The gifts in `unit`: tips for tokens, cheers for bits.
+    pub fn ledger(&self, unit: Unit) -> &Ledger {
+        match unit {
+            Unit::Tokens => &self.tips,
+            Unit::Bits => &self.cheers,
+        }
+    }
+
+    /// Everything counted in `unit` (tokens: tips and media purchases; bits: cheers).
+    pub fn total_in(&self, unit: Unit) -> u64 {
+        match unit {
+            Unit::Tokens => self.tokens_total(),
+            Unit::Bits => self.cheers.value,
+        }
     }
 }

@@ -166,17 +166,15 @@ pub fn build(room: &Room, meta: &SummaryMeta) -> Summary {
     for (k, n) in &s.by_kind {
         by_kind.insert(k.as_str().to_string(), *n);
     }
-    let biggest = s.biggest_tip.as_ref().map(|b| Biggest {
+    let biggest = s.tips.biggest.as_ref().map(|b| Biggest {
         user: b.user.clone(),
         anonymous: b.user.is_none(),
-        tokens: b.tokens,
+        tokens: b.value,
     });
-    let top = s
-        .top_tippers(TOP_TIPPERS)
-        .into_iter()
+    let top = (s.tips.top(TOP_TIPPERS).into_iter())
         .map(|(user, t)| Tipper {
             user: user.to_string(),
-            tokens: t.tokens,
+            tokens: t.value,
             count: t.count,
         })
         .collect();
@@ -223,14 +221,14 @@ pub fn build(room: &Room, meta: &SummaryMeta) -> Summary {
             skipped: s.skipped_events,
         },
         tokens_total: s.tokens_total(),
-        totals_saturated: s.saturated || s.tips_tokens.checked_add(s.media_tokens).is_none(),
+        totals_saturated: s.saturated || s.tips.value.checked_add(s.media_tokens).is_none(),
         tips: Tips {
-            count: s.tips_count,
-            tokens: s.tips_tokens,
+            count: s.tips.count,
+            tokens: s.tips.value,
             biggest,
             anonymous: Amount {
-                count: s.anon_tips_count,
-                tokens: s.anon_tips_tokens,
+                count: s.tips.anon_count,
+                tokens: s.tips.anon_value,
             },
             top,
         },

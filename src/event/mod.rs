@@ -170,6 +170,21 @@ impl Unit {
             Unit::Bits => "bits",
         }
     }
+
+    /// What one gift in this unit is called: (one, many).
+    pub fn gift(self) -> (&'static str, &'static str) {
+        match self {
+            Unit::Tokens => ("tip", "tips"),
+            Unit::Bits => ("cheer", "cheers"),
+        }
+    }
+}
+
+/// Money given to the room, in its unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Amount {
+    pub value: u64,
+    pub unit: Unit,
 }
 
 /// The user attached to an event, with the flags the views use for marks and the smart viewer filter.
@@ -366,6 +381,22 @@ impl RoomEvent {
     }
 
     /// An anonymous gift (a tip, a cheer, gifted subs): its giver is never named.
+    /// The money this event gives the room (a tip, a cheer), with its unit; `None` for anything else (a media
+    /// purchase is a sale, counted in the token total but not a gift).
+    pub fn gift(&self) -> Option<Amount> {
+        match self.body {
+            EventBody::Tip { tokens, .. } => Some(Amount {
+                value: tokens,
+                unit: Unit::Tokens,
+            }),
+            EventBody::Cheer { bits, .. } => Some(Amount {
+                value: bits,
+                unit: Unit::Bits,
+            }),
+            _ => None,
+        }
+    }
+
     pub fn is_anonymous(&self) -> bool {
         matches!(
             self.body,

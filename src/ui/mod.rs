@@ -34,10 +34,7 @@ pub fn viewport(state: &State, width: u16, height: u16) -> crate::app::Viewport 
 /// The money unit of the room shown (of the first room when all are merged: filters name one unit).
 pub fn shown_unit(state: &State) -> crate::event::Unit {
     let room = state.shown().or(state.rooms.first());
-    crate::sources::platform::of(
-        room.map_or(crate::event::SourceKind::Chaturbate, |r| r.platform()),
-    )
-    .unit
+    room.map_or(crate::event::Unit::Tokens, |r| r.unit)
 }
 
 pub fn view(state: &State, frame: &mut Frame) {

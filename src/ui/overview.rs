@@ -38,8 +38,9 @@ fn line(state: &State, theme: &Theme, i: usize, room: &Room, width: usize) -> Li
         Some(s) if s == i => "▸",
         _ => " ",
     };
-    let unit = crate::sources::platform::of(room.platform()).unit;
+    let unit = room.unit;
     let s = &room.stats;
+    let (one, many) = unit.gift();
     let why = match &room.ended {
         Some(ExitReason::FatalError(text)) => format!(" · {}", crate::mask::scrub(&clean(text))),
         _ => String::new(),
@@ -55,9 +56,9 @@ fn line(state: &State, theme: &Theme, i: usize, room: &Room, width: usize) -> Li
         " {} · in room {} · {} {} ({}){last}{why}",
         room.platform(),
         thousands(s.in_room.len() as u64),
-        thousands(s.tokens_total()),
+        thousands(s.total_in(unit)),
         unit.label(),
-        crate::numfmt::count(s.tips_count, "tip", "tips"),
+        crate::numfmt::count(s.ledger(unit).count, one, many),
     );
     // The number is the tag the merged panes put in front of this room's lines, in the same colour.
     let num = format!("{}", i + 1);

@@ -130,8 +130,8 @@ pub fn status_line(state: &State, theme: &Theme, width_cols: u16) -> Line<'stati
                 Span::styled(
                     format!(
                         "{} {}",
-                        thousands(room.stats.tokens_total()),
-                        crate::sources::platform::of(room.platform()).unit.label()
+                        thousands(room.stats.total_in(room.unit)),
+                        room.unit.label()
                     ),
                     theme.tokens(),
                 ),

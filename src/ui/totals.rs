@@ -3,6 +3,7 @@
 use super::format::{thousands, truncate, width};
 use super::theme::Theme;
 use crate::app::State;
+use crate::event::Unit;
 use ratatui::text::{Line, Span};
 
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -27,27 +28,32 @@ fn money(state: &State, tokens: u64) -> Option<String> {
     Some(format!(" ≈ {}{:.2}", c.symbol, tokens as f64 * c.per_token))
 }
 
-/// Tips totals of the room shown; nothing when all rooms are merged (the overview has each room's totals,
+/// Gift totals (tips, cheers) of the room shown, in its unit; nothing when all rooms are merged (the overview has each room's totals,
 /// and rooms are never summed).
 pub fn tips(state: &State, theme: &Theme, width_cols: u16) -> Vec<Line<'static>> {
     let Some(room) = state.shown() else {
         return Vec::new();
     };
-    let s = &room.stats;
-    let unit = crate::sources::platform::of(room.platform()).unit;
+    // The room's own unit: tips in tokens, cheers in bits; the currency rate is per token.
+    let unit = room.unit;
+    let s = room.stats.ledger(unit);
+    let (_, gifts) = unit.gift();
     let w = width_cols as usize;
     let mut out = Vec::new();
-    let avg = s.tips_tokens.checked_div(s.tips_count).unwrap_or(0);
+    let avg = s.value.checked_div(s.count).unwrap_or(0);
+    let money = (unit == Unit::Tokens)
+        .then(|| money(state, s.value))
+        .flatten();
     let head = vec![
         Span::styled(
-            format!("{} {}", thousands(s.tips_tokens), unit.label()),
+            format!("{} {}", thousands(s.value), unit.label()),
             theme.tokens(),
         ),
-        Span::raw(format!(" · {} tips", thousands(s.tips_count))),
+        Span::raw(format!(" · {} {gifts}", thousands(s.count))),
     ];
     let tail = vec![
         Span::raw(format!(" · avg {}", thousands(avg))),
-        Span::styled(money(state, s.tips_tokens).unwrap_or_default(), theme.dim()),
+        Span::styled(money.unwrap_or_default(), theme.dim()),
     ];
     let full: usize = head.iter().chain(&tail).map(|s| width(&s.content)).sum();
     if full <= w {
@@ -60,7 +66,7 @@ pub fn tips(state: &State, theme: &Theme, width_cols: u16) -> Vec<Line<'static>>
         out.push(Line::from(tail));
     }
     let rate = room.rates.tips_per_min(state.live.now);
-    let label = format!("tips/min {rate:<3} ");
+    let label = format!("{gifts}/min {rate:<3} ");
     let spark_w = w.saturating_sub(width(&label)).min(60);
     let series = room.rates.tips_series(state.live.now, spark_w);
     out.push(Line::from(vec![
@@ -69,11 +75,11 @@ pub fn tips(state: &State, theme: &Theme, width_cols: u16) -> Vec<Line<'static>>
     ]));
     if let Some(goal) = &state.settings.tip_goal {
         let target = goal.tokens.max(1);
-        let pct = (s.tips_tokens.saturating_mul(100) / target).min(999);
+        let pct = (s.value.saturating_mul(100) / target).min(999);
         let head = format!(
             "goal {} {}/{} ",
             crate::sanitize::clean(&goal.label),
-            thousands(s.tips_tokens.min(target)),
+            thousands(s.value.min(target)),
             thousands(target)
         );
         let tail = format!(" {pct}%");
@@ -86,10 +92,10 @@ pub fn tips(state: &State, theme: &Theme, width_cols: u16) -> Vec<Line<'static>>
             Span::raw(tail),
         ]));
     }
-    if let Some(b) = &s.biggest_tip {
+    if let Some(b) = &s.biggest {
         let mut spans = vec![
             Span::raw("biggest "),
-            Span::styled(thousands(b.tokens), theme.tokens()),
+            Span::styled(thousands(b.value), theme.tokens()),
             Span::raw(" "),
         ];
         match &b.user {
@@ -107,15 +113,15 @@ pub fn tips(state: &State, theme: &Theme, width_cols: u16) -> Vec<Line<'static>>
             Span::styled(format!("{}. ", i + 1), theme.dim()),
             Span::styled(user.clone(), theme.user(&user)),
             Span::raw(" "),
-            Span::styled(thousands(total.tokens), theme.tokens()),
+            Span::styled(thousands(total.value), theme.tokens()),
             Span::styled(format!(" ({})", total.count), theme.dim()),
         ]));
     }
-    if s.anon_tips_count > 0 {
+    if s.anon_count > 0 {
         out.push(Line::from(vec![
             Span::styled("anonymous ", theme.anonymous()),
-            Span::styled(thousands(s.anon_tips_tokens), theme.tokens()),
-            Span::styled(format!(" ({})", s.anon_tips_count), theme.dim()),
+            Span::styled(thousands(s.anon_value), theme.tokens()),
+            Span::styled(format!(" ({})", s.anon_count), theme.dim()),
         ]));
     }
     out

@@ -37,7 +37,7 @@ fn a_source_panic_ends_even_the_held_live_screen() {
 fn a_total_that_only_overflows_when_added_is_said_to_be_capped() {
     use roomwatch::effects::summary::{build, SummaryMeta};
     let mut s = State::new("room", SourceKind::Chaturbate, Utc::now());
-    s.rooms[0].stats.tips_tokens = u64::MAX - 1;
+    s.rooms[0].stats.tips.value = u64::MAX - 1;
     s.rooms[0].stats.media_tokens = 2;
     let meta = SummaryMeta {
         exit: None,
