@@ -5,6 +5,9 @@
 //! Where the index records that cb-events or the poller judged a payload differently, our rule wins and is
 //! written next to the file below (and in docs/decisions.md).
 
+#[path = "payloads/twitch.rs"]
+mod twitch;
+
 use chrono::{TimeZone, Utc};
 use roomwatch::event::{write_json_line, EventBody, EventKind, MediaId, RoomEvent, SourceKind};
 use roomwatch::sources::chaturbate::methods::{self, kind_of};

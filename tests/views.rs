@@ -282,6 +282,7 @@ fn hostile_chat_never_reaches_the_terminal_raw() {
                 None,
                 EventBody::RoomSubjectChange {
                     subject: "\u{1b}]52;c;AAAA\u{7}subject".into(),
+                    category: None,
                 },
                 at(2),
             ),

@@ -207,7 +207,7 @@ fn searchable_text(ev: &RoomEvent) -> Option<&str> {
         EventBody::ChatMessage { message }
         | EventBody::PrivateMessage { message, .. }
         | EventBody::Tip { message, .. } => Some(message),
-        EventBody::RoomSubjectChange { subject } => Some(subject),
+        EventBody::RoomSubjectChange { subject, .. } => Some(subject),
         EventBody::MediaPurchase { media, .. } => media.name.as_deref(),
         EventBody::Unknown { method, .. } => Some(method),
         _ => None,

@@ -1,4 +1,4 @@
-use super::{format_at, EventBody, Media, Reward, RoomEvent};
+use super::{format_at, EventBody, Media, Reward, RoomEvent, SourceKind};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -31,6 +31,8 @@ struct Line<'a> {
     anonymous: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    badges: Option<&'a [String]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     from_user: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -78,6 +80,7 @@ pub fn write_json_line<W: Write>(out: &mut W, room: &str, ev: &RoomEvent) -> io:
         total: None,
         anonymous: None,
         message: None,
+        badges: None,
         from_user: None,
         to_user: None,
         media: None,
@@ -93,7 +96,13 @@ pub fn write_json_line<W: Write>(out: &mut W, room: &str, ev: &RoomEvent) -> io:
         raw: None,
     };
     match &ev.body {
-        EventBody::ChatMessage { message } => line.message = Some(message),
+        EventBody::ChatMessage { message } => {
+            line.message = Some(message);
+            // DESIGN.md: Twitch chat lines carry the badges; Chaturbate's schema has none.
+            if ev.source == SourceKind::Twitch {
+                line.badges = Some(ev.user.as_ref().map_or(&[][..], |u| &u.badges[..]));
+            }
+        }
         EventBody::PrivateMessage {
             message,
             from_user,
@@ -118,7 +127,10 @@ pub fn write_json_line<W: Write>(out: &mut W, room: &str, ev: &RoomEvent) -> io:
             line.tokens = Some(*tokens);
             line.media = Some(media);
         }
-        EventBody::RoomSubjectChange { subject } => line.subject = Some(subject),
+        EventBody::RoomSubjectChange { subject, category } => {
+            line.subject = Some(subject);
+            line.category = category.as_deref();
+        }
         EventBody::Cheer {
             bits,
             anonymous,

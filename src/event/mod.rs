@@ -204,6 +204,9 @@ pub struct UserInfo {
     pub recent_tips: Option<String>,
     #[serde(default)]
     pub color_group: Option<String>,
+    /// Chat badges as the platform names them (Twitch: `broadcaster`, `moderator`, `vip`, `subscriber`, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub badges: Vec<String>,
 }
 
 /// A media id is a number in the official docs and a string in some clients; kept as sent.
@@ -285,6 +288,8 @@ pub enum EventBody {
     },
     RoomSubjectChange {
         subject: String,
+        /// The stream's category (Twitch), when the platform has one.
+        category: Option<String>,
     },
     BroadcastStart,
     BroadcastStop,

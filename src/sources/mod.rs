@@ -4,11 +4,13 @@
 pub mod backoff;
 pub mod chaturbate;
 pub mod dedup;
+pub mod json;
 pub mod platform;
 pub mod rate_limit;
 pub mod replay;
 pub mod simulator;
 pub mod supervisor;
+pub mod twitch;
 
 use crate::event::RoomEvent;
 use chrono::{DateTime, Utc};

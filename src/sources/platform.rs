@@ -24,10 +24,16 @@ const CHATURBATE: Platform = Platform {
     kinds: &super::chaturbate::methods::KINDS,
 };
 
-/// The table entry of a platform. The simulator sends Chaturbate's wire format, so it shares that entry;
-/// Twitch has no source yet and reads as Chaturbate until it does.
+const TWITCH: Platform = Platform {
+    unit: Unit::Bits,
+    parse_raw: super::twitch::parse_frame,
+    kinds: &super::twitch::KINDS,
+};
+
+/// The table entry of a platform. The simulator sends Chaturbate's wire format, so it shares that entry.
 pub fn of(kind: SourceKind) -> &'static Platform {
     match kind {
-        SourceKind::Chaturbate | SourceKind::Simulator | SourceKind::Twitch => &CHATURBATE,
+        SourceKind::Chaturbate | SourceKind::Simulator => &CHATURBATE,
+        SourceKind::Twitch => &TWITCH,
     }
 }

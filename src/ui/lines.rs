@@ -84,9 +84,13 @@ pub fn chat(state: &State, ev: &RoomEvent, theme: &Theme) -> (Vec<Span<'static>>
             spans.push(Span::raw(": "));
             spans.push(Span::styled(clean(message).into_owned(), theme.text()));
         }
-        EventBody::RoomSubjectChange { subject } => {
+        EventBody::RoomSubjectChange { subject, category } => {
+            let category = category
+                .as_deref()
+                .map(|c| format!(" · category: {}", clean(c)))
+                .unwrap_or_default();
             spans.push(Span::styled(
-                format!("── subject: {}", clean(subject)),
+                format!("── subject: {}{category}", clean(subject)),
                 theme.system(),
             ));
         }

@@ -4,6 +4,7 @@ use super::loose::{says_no, CautiousFlag, LooseBool, LooseCount, LooseObj, Loose
 use super::methods::kind_of;
 use super::time::event_time;
 use crate::event::{EventBody, EventKind, Media, MediaId, RoomEvent, SourceKind, UserInfo};
+use crate::sources::json::{repair_lone_surrogates, MAX_ID_BYTES};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -11,7 +12,6 @@ use std::borrow::Cow;
 
 /// Longest event id accepted. Real ids are ~15 bytes (`1625274862454-0`); an id is also the poll cursor, so a
 /// huge one would make every later request unbuildable, and the de-dup set would hold it.
-pub const MAX_ID_BYTES: usize = 512;
 const ID_TOO_LONG: &str = "event id longer than 512 bytes";
 
 /// A reply that cannot be used at all. Only these are retried by the poller.
@@ -445,60 +445,6 @@ pub fn is_unreadable_money(ev: &RoomEvent) -> bool {
         if matches!(kind_of(method), Some(EventKind::Tip | EventKind::MediaPurchase)))
 }
 
-/// Replaces `\uD800`–`\uDFFF` escapes that do not form a pair with `\uFFFD`. Borrowed when there is none.
-fn repair_lone_surrogates(text: &str) -> Cow<'_, str> {
-    if !text.contains("\\u") {
-        return Cow::Borrowed(text);
-    }
-    let bytes = text.as_bytes();
-    let unit = |at: usize| -> Option<u16> {
-        let hex = bytes.get(at..at + 6)?;
-        if hex[0] != b'\\' || hex[1] != b'u' {
-            return None;
-        }
-        u16::from_str_radix(std::str::from_utf8(&hex[2..]).ok()?, 16).ok()
-    };
-    let mut out: Option<String> = None;
-    let mut copied = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] != b'\\' {
-            i += 1;
-            continue;
-        }
-        let Some(u) = unit(i) else {
-            // Any other escape: skip both characters (so `\\u…` is not read as an escape).
-            i += 2;
-            continue;
-        };
-        let lone = match u {
-            0xD800..=0xDBFF => match unit(i + 6) {
-                Some(0xDC00..=0xDFFF) => {
-                    i += 12;
-                    continue;
-                }
-                _ => true,
-            },
-            0xDC00..=0xDFFF => true,
-            _ => false,
-        };
-        if lone {
-            let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
-            o.push_str(&text[copied..i]);
-            o.push_str("\\uFFFD");
-            copied = i + 6;
-        }
-        i += 6;
-    }
-    match out {
-        Some(mut o) => {
-            o.push_str(&text[copied..]);
-            Cow::Owned(o)
-        }
-        None => Cow::Borrowed(text),
-    }
-}
-
 fn user_info(w: WireUser) -> Option<UserInfo> {
     let username = w.username.0.filter(|u| !u.is_empty())?;
     Some(UserInfo {
@@ -509,6 +455,7 @@ fn user_info(w: WireUser) -> Option<UserInfo> {
         has_tokens: w.has_tokens.0.unwrap_or(false),
         recent_tips: w.recent_tips.0.filter(|s| !s.is_empty()),
         color_group: w.color_group.0.filter(|s| !s.is_empty()),
+        badges: Vec::new(),
     })
 }
 
@@ -595,7 +542,13 @@ fn typed_body(
         }
         EventKind::RoomSubjectChange => {
             let subject = obj.subject.0.ok_or("subject missing")?;
-            (user, EventBody::RoomSubjectChange { subject })
+            (
+                user,
+                EventBody::RoomSubjectChange {
+                    subject,
+                    category: None,
+                },
+            )
         }
         EventKind::UserEnter => (need_user(user)?, EventBody::UserEnter),
         EventKind::UserLeave => (need_user(user)?, EventBody::UserLeave),
