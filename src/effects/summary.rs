@@ -2,7 +2,7 @@
 //! file and rendered as Markdown by [`super::summary_md`]. Keys follow DESIGN.md "Session summary".
 
 use crate::app::{ExitReason, Room};
-use crate::event::format_at;
+use crate::event::{format_at, Unit};
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -58,6 +58,60 @@ pub struct Summary {
     pub tokens_per_5min: Vec<Bucket>,
     pub markers: Vec<MarkerOut>,
     pub connection: Connection,
+    /// Twitch rooms (counted in bits) only: DESIGN.md "Twitch".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bits: Option<Bits>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subs: Option<Subs>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redemptions: Option<Redemptions>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raids: Option<Raids>,
+}
+
+/// Cheers: all of them, the anonymous part (never named) and the top named cheerers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bits {
+    pub count: u64,
+    pub bits: u64,
+    pub anonymous: BitsAmount,
+    pub top: Vec<Cheerer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BitsAmount {
+    pub count: u64,
+    pub bits: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cheerer {
+    pub user: String,
+    pub bits: u64,
+    pub count: u64,
+}
+
+/// `new` = subscriptions that are not gifts; `gifted` = the sum of `total` over gift events; `by_tier` counts
+/// new + resubs + gifted by tier.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Subs {
+    pub new: u64,
+    pub resubs: u64,
+    pub gifted: u64,
+    pub gift_events: u64,
+    pub by_tier: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Redemptions {
+    pub count: u64,
+    pub by_reward: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Raids {
+    pub count: u64,
+    pub viewers: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -203,6 +257,41 @@ pub fn build(room: &Room, meta: &SummaryMeta) -> Summary {
         Some(ExitReason::FatalError(text)) => Some(crate::mask::scrub(text).into_owned()),
         _ => None,
     };
+    // The Twitch sections belong to rooms counted in bits (the platform table says which those are).
+    let twitch = room.unit == Unit::Bits;
+    let bits = twitch.then(|| Bits {
+        count: s.cheers.count,
+        bits: s.cheers.value,
+        anonymous: BitsAmount {
+            count: s.cheers.anon_count,
+            bits: s.cheers.anon_value,
+        },
+        top: (s.cheers.top(TOP_TIPPERS).into_iter())
+            .map(|(user, t)| Cheerer {
+                user: user.to_string(),
+                bits: t.value,
+                count: t.count,
+            })
+            .collect(),
+    });
+    let subs = twitch.then(|| Subs {
+        new: s.subs_new,
+        resubs: s.resubs,
+        gifted: s.subs_gifted,
+        gift_events: s.gift_events,
+        by_tier: s.subs_by_tier.clone(),
+    });
+    let redemptions = twitch.then(|| Redemptions {
+        count: s
+            .redemptions
+            .values()
+            .fold(0u64, |n, c| n.saturating_add(*c)),
+        by_reward: s.redemptions.clone(),
+    });
+    let raids = twitch.then_some(Raids {
+        count: s.raids,
+        viewers: s.raid_viewers,
+    });
     Summary {
         room: room.name().to_string(),
         source: room.platform().as_str().to_string(),
@@ -267,6 +356,10 @@ pub fn build(room: &Room, meta: &SummaryMeta) -> Summary {
             longest_outage_s: s.longest_outage_s(ended_at),
             outages,
         },
+        bits,
+        subs,
+        redemptions,
+        raids,
     }
 }
 
@@ -297,15 +390,19 @@ pub fn text_lines(s: &Summary) -> [String; 5] {
             crate::sanitize::name(biggest_label(b))
         )
     });
-    [
-        format!(
-            "{} · {} · {} · ended: {}",
-            s.room,
-            format_duration(s.duration_s),
-            count(s.events.total, "event", "events"),
-            s.exit_reason
+    let money = match (&s.bits, &s.subs, &s.raids) {
+        // A room counted in bits: its money line is Twitch's.
+        (Some(bits), Some(subs), Some(raids)) => format!(
+            "bits {} · {} · subs {} new, {} resubs, {} gifted · {} ({} viewers)",
+            thousands(bits.bits),
+            count(bits.count, "cheer", "cheers"),
+            thousands(subs.new),
+            thousands(subs.resubs),
+            thousands(subs.gifted),
+            count(raids.count, "raid", "raids"),
+            thousands(raids.viewers)
         ),
-        format!(
+        _ => format!(
             "tokens {}{} · {} for {}{} · {} media for {}",
             thousands(s.tokens_total),
             if s.totals_saturated {
@@ -319,6 +416,16 @@ pub fn text_lines(s: &Summary) -> [String; 5] {
             thousands(s.media_purchases.count),
             thousands(s.media_purchases.tokens)
         ),
+    };
+    [
+        format!(
+            "{} · {} · {} · ended: {}",
+            s.room,
+            format_duration(s.duration_s),
+            count(s.events.total, "event", "events"),
+            s.exit_reason
+        ),
+        money,
         format!(
             "chat {} from {} · {} private",
             count(s.chat.messages, "message", "messages"),

@@ -69,6 +69,7 @@ pub fn render(s: &Summary) -> String {
         );
     }
     headline(&mut md, s);
+    twitch(&mut md, s);
     top_tippers(&mut md, s);
     tokens_chart(&mut md, &s.tokens_per_5min);
     markers(&mut md, s);
@@ -152,6 +153,69 @@ fn headline(md: &mut String, s: &Summary) {
              lower bounds.",
             thousands(u64::MAX)
         );
+    }
+}
+
+/// Bits, subs, redemptions and raids, for rooms that have them (Twitch).
+fn twitch(md: &mut String, s: &Summary) {
+    let (Some(bits), Some(subs), Some(red), Some(raids)) =
+        (&s.bits, &s.subs, &s.redemptions, &s.raids)
+    else {
+        return;
+    };
+    let tiers: Vec<String> = (subs.by_tier.iter())
+        .map(|(tier, n)| format!("tier {} {}", md_text(tier), thousands(*n)))
+        .collect();
+    let _ = writeln!(md, "\n## Twitch\n\n| | |\n|---|---|");
+    let _ = writeln!(
+        md,
+        "| Bits | {} in {} cheers (anonymous: {} in {}) |",
+        thousands(bits.bits),
+        thousands(bits.count),
+        thousands(bits.anonymous.bits),
+        thousands(bits.anonymous.count)
+    );
+    let _ = writeln!(
+        md,
+        "| Subs | {} new · {} resubs · {} gifted in {} gifts{} |",
+        thousands(subs.new),
+        thousands(subs.resubs),
+        thousands(subs.gifted),
+        thousands(subs.gift_events),
+        if tiers.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", tiers.join(", "))
+        }
+    );
+    let _ = writeln!(md, "| Redemptions | {} |", thousands(red.count));
+    let _ = writeln!(
+        md,
+        "| Raids | {} ({} viewers) |",
+        thousands(raids.count),
+        thousands(raids.viewers)
+    );
+    if !red.by_reward.is_empty() {
+        let _ = writeln!(md, "\n| Reward | Redeemed |\n|---|---:|");
+        for (title, n) in &red.by_reward {
+            let _ = writeln!(md, "| {} | {} |", md_text(title), thousands(*n));
+        }
+    }
+    if !bits.top.is_empty() {
+        let _ = writeln!(
+            md,
+            "\n| # | Cheerer | Bits | Cheers |\n|---:|---|---:|---:|"
+        );
+        for (i, c) in bits.top.iter().enumerate() {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} |",
+                i + 1,
+                md_name(&c.user),
+                thousands(c.bits),
+                thousands(c.count)
+            );
+        }
     }
 }
 
