@@ -416,3 +416,75 @@ fn the_overview_keeps_the_room_shown_in_view() {
         "{screen}"
     );
 }
+
+/// A Twitch room fed the reference payloads (as the EventSub source will deliver them).
+fn twitch_room() -> State {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/twitch");
+    let mut s = State::with_settings(
+        "cooler_user",
+        SourceKind::Twitch,
+        t0(),
+        roomwatch::app::Settings::default(),
+    );
+    let viewport = roomwatch::ui::viewport(&s, 120, 40);
+    update(&mut s, Msg::Resize(viewport), t0());
+    let key = s.rooms[0].key.clone();
+    update(
+        &mut s,
+        Msg::Source(
+            key.clone(),
+            SourceMsg::Status(ConnStatus {
+                state: ConnState::Live,
+                since: Some(t0()),
+                ..ConnStatus::default()
+            }),
+        ),
+        t0(),
+    );
+    let files = [
+        "channel.chat.message_1_twitch-api.json",
+        "channel.cheer_1_twitch-api.json",
+        "channel.subscribe_1_twitch-api.json",
+        "channel.subscription.message_1_twitch-api.json",
+        "channel.subscription.gift_1_twitch-api.json",
+        "channel.channel_points_custom_reward_redemption.add_1_twitch-api.json",
+        "channel.raid_1_twitch-api.json",
+        "channel.moderate_2_twitch-api-timeout.json",
+        "channel.follow_2_twitch-api.json",
+        "channel.update_2_twitch-api.json",
+    ];
+    let mut events = Vec::new();
+    for (n, f) in files.iter().enumerate() {
+        let payload: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(f)).unwrap()).unwrap();
+        let frame = serde_json::json!({
+            "metadata": {"message_id": format!("m{n}"), "message_type": "notification",
+                         "message_timestamp": roomwatch::event::format_at(at(n as i64))},
+            "payload": payload,
+        });
+        let raw = serde_json::value::RawValue::from_string(frame.to_string()).unwrap();
+        events.push(
+            roomwatch::sources::twitch::parse_frame(&raw, SourceKind::Twitch, at(n as i64))
+                .unwrap(),
+        );
+    }
+    feed(&mut s, events, at(10));
+    update(&mut s, Msg::Tick, at(10));
+    s
+}
+
+#[test]
+fn a_twitch_room_shows_cheers_in_bits_subs_raids_and_badges() {
+    let s = twitch_room();
+    let screen = render(&s, 120, 40);
+    insta::assert_snapshot!("twitch_room_120x40", screen);
+    assert!(
+        screen.contains("Cheers"),
+        "the support pane is named after the room's gifts"
+    );
+    assert!(screen.contains("1,000 bits"), "{screen}");
+    assert!(
+        !screen.contains(" tk"),
+        "never tokens in a bits room:\n{screen}"
+    );
+}

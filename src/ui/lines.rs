@@ -31,6 +31,15 @@ fn start(state: &State, ev: &RoomEvent, theme: &Theme) -> (Vec<Span<'static>>, u
 }
 
 fn user_spans(user: &UserInfo, theme: &Theme, spans: &mut Vec<Span<'static>>) {
+    // Chat badges (Twitch): the broadcaster and VIPs get their own marks; moderators and subscribers already
+    // carry `is_mod` / `in_fanclub`.
+    let badge = |b: &str| user.badges.iter().any(|x| x == b);
+    if badge("broadcaster") {
+        spans.push(Span::styled("▲", theme.tier_mark()));
+    }
+    if badge("vip") {
+        spans.push(Span::styled("◆", theme.tier_mark()));
+    }
     if user.is_mod {
         spans.push(Span::styled("@", theme.mod_mark()));
     }

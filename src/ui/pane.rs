@@ -5,7 +5,7 @@ use super::format;
 use super::theme::Theme;
 use crate::app::feed::{Item, Pane};
 use crate::app::State;
-use crate::event::RoomEvent;
+use crate::event::{RoomEvent, Unit};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
@@ -91,15 +91,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, v: PaneView) {
 fn title(state: &State, v: &PaneView, max: usize) -> Line<'static> {
     let live = &state.live;
     let ps = live.pane(v.pane);
-    // With several rooms the title names the one shown.
+    // The support pane is named after the room's gifts (Tips, Cheers); with several rooms the title names the
+    // one shown.
+    let base = match (v.pane, state.shown().map(|r| r.unit)) {
+        (Pane::Tips, Some(Unit::Bits)) => "Cheers",
+        (pane, _) => pane.title(),
+    };
     let name = match (state.multi_room(), state.shown()) {
-        (false, _) => v.pane.title().to_string(),
-        (true, Some(room)) => format!(
-            "{} · {}",
-            v.pane.title(),
-            crate::sanitize::name(room.name())
-        ),
-        (true, None) => format!("{} · all rooms", v.pane.title()),
+        (false, _) => base.to_string(),
+        (true, Some(room)) => format!("{base} · {}", crate::sanitize::name(room.name())),
+        (true, None) => format!("{base} · all rooms"),
     };
     let name_w = format::width(&name);
     let mut spans = vec![Span::styled(

@@ -37,7 +37,7 @@ pub fn tips(state: &State, theme: &Theme, width_cols: u16) -> Vec<Line<'static>>
     // The room's own unit: tips in tokens, cheers in bits; the currency rate is per token.
     let unit = room.unit;
     let s = room.stats.ledger(unit);
-    let (_, gifts) = unit.gift();
+    let (one, gifts) = unit.gift();
     let w = width_cols as usize;
     let mut out = Vec::new();
     let avg = s.value.checked_div(s.count).unwrap_or(0);
@@ -49,7 +49,7 @@ pub fn tips(state: &State, theme: &Theme, width_cols: u16) -> Vec<Line<'static>>
             format!("{} {}", thousands(s.value), unit.label()),
             theme.tokens(),
         ),
-        Span::raw(format!(" · {} {gifts}", thousands(s.count))),
+        Span::raw(format!(" · {}", crate::numfmt::count(s.count, one, gifts))),
     ];
     let tail = vec![
         Span::raw(format!(" · avg {}", thousands(avg))),
