@@ -3,6 +3,9 @@
 //! `roomwatch chaturbate --headless --max-events N > /dev/null` against it: events/s, CPU µs per event
 //! (getrusage of the child), peak RSS.
 //!
+//! Beside it, issue 14's yardstick: a naive client (reqwest + serde_json into borrowed structs + one JSON line
+//! per event, nothing else) against the same mock, measured the same way.
+//!
 //! Run: `cargo bench --bench load_harness` (env `EVENTS` to change N, default 200000).
 
 #[path = "../tests/support/mod.rs"]
@@ -20,9 +23,15 @@ const TOKEN: &str = "LoadHarnessToken0123456789";
 /// Marks the small helper process that starts roomwatch and reads its resource use.
 const LAUNCHER_ENV: &str = "ROOMWATCH_LOAD_HARNESS_LAUNCHER";
 
+/// Marks the naive client process (issue 14's yardstick): its value is `URL N`.
+const NAIVE_ENV: &str = "ROOMWATCH_LOAD_HARNESS_NAIVE";
+
 fn main() {
     if std::env::var_os(LAUNCHER_ENV).is_some() {
         return launcher();
+    }
+    if let Ok(args) = std::env::var(NAIVE_ENV) {
+        return naive::run(&args);
     }
     // Linux carries a process's peak RSS across fork+exec into the child's figure, so roomwatch is started by
     // a helper forked now, while this process is still small (before 100 MB of events exist).
@@ -56,8 +65,12 @@ fn main() {
         served_bytes as f64 / 1e6 / (n as f64 / ceiling)
     );
 
+    // The mock serves the same chain again from its start to each client (a fresh URL without `i`).
     let stdin = helper.stdin.as_mut().unwrap();
-    writeln!(stdin, "{} {n}", mock.events_url()).unwrap();
+    for what in ["naive", "roomwatch"] {
+        writeln!(stdin, "{} {n} {what}", mock.events_url()).unwrap();
+    }
+    drop(helper.stdin.take());
     let mut out = String::new();
     helper
         .stdout
@@ -66,55 +79,148 @@ fn main() {
         .read_to_string(&mut out)
         .unwrap();
     assert!(helper.wait().unwrap().success(), "launcher failed");
-    let f: Vec<f64> = out.split_whitespace().map(|v| v.parse().unwrap()).collect();
-    let (wall, user, sys, rss_kb) = (f[0], f[1], f[2], f[3]);
-    println!(
-        "roomwatch chaturbate --headless --max-events {n} > /dev/null: {:.0} events/s, {:.2} µs CPU/event \
-         (user {user:.2} s + sys {sys:.2} s), peak RSS {:.1} MB, wall {wall:.2} s",
-        n as f64 / wall,
-        (user + sys) * 1e6 / n as f64,
-        rss_kb / 1024.0,
-    );
+    for (line, what) in out.lines().zip([
+        "naive client (reqwest + serde_json borrowed + JSONL)",
+        "roomwatch chaturbate --headless",
+    ]) {
+        let f: Vec<f64> = line
+            .split_whitespace()
+            .map(|v| v.parse().unwrap())
+            .collect();
+        let (wall, user, sys, rss_kb) = (f[0], f[1], f[2], f[3]);
+        println!(
+            "{what}, {n} events > /dev/null: {:.0} events/s, {:.2} µs CPU/event (user {user:.2} s + sys \
+             {sys:.2} s), peak RSS {:.1} MB, wall {wall:.2} s",
+            n as f64 / wall,
+            (user + sys) * 1e6 / n as f64,
+            rss_kb / 1024.0,
+        );
+    }
 }
 
-/// The helper: reads `URL N` on stdin, runs roomwatch, prints `wall user sys maxrss_kb` of that child alone.
-#[allow(clippy::zombie_processes)] // reaped by wait4 below, which also gives its rusage
+/// The naive client of issue 14: what a straightforward Rust client does, and nothing else — reqwest, the reply
+/// parsed with serde_json into borrowed structs, one JSON line per event on stdout, `nextUrl` followed.
+mod naive {
+    use serde::{Deserialize, Serialize};
+    use serde_json::value::RawValue;
+    use std::borrow::Cow;
+    use std::io::Write;
+
+    #[derive(Deserialize)]
+    struct Reply<'a> {
+        #[serde(borrow)]
+        events: Vec<Event<'a>>,
+        #[serde(rename = "nextUrl", borrow)]
+        next_url: Option<Cow<'a, str>>,
+    }
+
+    #[derive(Deserialize, Serialize)]
+    struct Event<'a> {
+        #[serde(borrow)]
+        method: Cow<'a, str>,
+        #[serde(borrow)]
+        id: Cow<'a, str>,
+        #[serde(borrow)]
+        object: &'a RawValue,
+    }
+
+    pub fn run(args: &str) {
+        let mut parts = args.split_whitespace();
+        let (url, n) = (parts.next().unwrap(), parts.next().unwrap());
+        let n: usize = n.parse().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let client = reqwest::Client::new();
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            let mut next = url.to_string();
+            let mut got = 0;
+            while got < n {
+                let body = client
+                    .get(&next)
+                    .send()
+                    .await
+                    .unwrap()
+                    .bytes()
+                    .await
+                    .unwrap();
+                let reply: Reply = serde_json::from_slice(&body).unwrap();
+                for ev in reply.events.iter().take(n - got) {
+                    serde_json::to_writer(&mut out, ev).unwrap();
+                    out.write_all(b"\n").unwrap();
+                }
+                got += reply.events.len().min(n - got);
+                out.flush().unwrap();
+                next = reply.next_url.expect("nextUrl").into_owned();
+            }
+        });
+    }
+}
+
+/// The helper: reads `URL N WHAT` lines on stdin (`WHAT`: `roomwatch` or `naive`), runs each client, prints
+/// `wall user sys maxrss_kb` of that child alone, a line per client.
 fn launcher() {
-    let mut line = String::new();
-    std::io::stdin().read_line(&mut line).unwrap();
-    let mut parts = line.split_whitespace();
-    let (url, n) = (parts.next().unwrap(), parts.next().unwrap());
-    let summary = tempfile::tempdir().unwrap();
+    for line in std::io::stdin().lines() {
+        let line = line.unwrap();
+        let mut parts = line.split_whitespace();
+        let (url, n, what) = (
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+        );
+        match what {
+            "naive" => measure(
+                Command::new(std::env::current_exe().unwrap())
+                    .env_remove(LAUNCHER_ENV)
+                    .env(NAIVE_ENV, format!("{url} {n}"))
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null()),
+            ),
+            _ => roomwatch(url, n),
+        }
+    }
+}
+
+/// Runs `cmd` and prints `wall user sys maxrss_kb` of that child alone.
+#[allow(clippy::zombie_processes)] // reaped by wait4 below, which also gives its rusage
+fn measure(cmd: &mut Command) {
     let t = Instant::now();
-    let child = Command::new(env!("CARGO_BIN_EXE_roomwatch"))
-        .args([
-            "chaturbate",
-            "--headless",
-            "--no-journal",
-            "--max-events",
-            n,
-        ])
-        .arg("--summary-dir")
-        .arg(summary.path())
-        .env("CB_EVENTS_URL", url)
-        // A private home: no user config, and no resume cursor from an earlier run (it would start after the
-        // last event and wait for more); the launcher's own variable is not a roomwatch option.
-        .env_remove(LAUNCHER_ENV)
-        .env("XDG_CONFIG_HOME", summary.path().join("config"))
-        .env("XDG_DATA_HOME", summary.path().join("data"))
-        .env("XDG_STATE_HOME", summary.path().join("state"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("run roomwatch");
+    let child = cmd.spawn().expect("start the client");
     let (status, ru) = wait4(child.id() as libc::pid_t);
     let wall = t.elapsed().as_secs_f64();
-    assert!(status == 0, "roomwatch failed: wait status {status}");
+    assert!(status == 0, "the client failed: wait status {status}");
     println!(
         "{wall} {} {} {}",
         tv(ru.ru_utime),
         tv(ru.ru_stime),
         ru.ru_maxrss
+    );
+}
+
+fn roomwatch(url: &str, n: &str) {
+    let summary = tempfile::tempdir().unwrap();
+    measure(
+        Command::new(env!("CARGO_BIN_EXE_roomwatch"))
+            .args([
+                "chaturbate",
+                "--headless",
+                "--no-journal",
+                "--max-events",
+                n,
+            ])
+            .arg("--summary-dir")
+            .arg(summary.path())
+            .env("CB_EVENTS_URL", url)
+            // A private home: no user config, and no resume cursor from an earlier run (it would start after the
+            // last event and wait for more); the launcher's own variable is not a roomwatch option.
+            .env_remove(LAUNCHER_ENV)
+            .env("XDG_CONFIG_HOME", summary.path().join("config"))
+            .env("XDG_DATA_HOME", summary.path().join("data"))
+            .env("XDG_STATE_HOME", summary.path().join("state"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null()),
     );
 }
 
