@@ -890,3 +890,26 @@ fn the_shown_count_is_the_merged_count() {
     update(&mut s, Msg::Action(Action::NextRoom), at(51));
     assert_eq!(s.shown_count(Pane::Chat), 14);
 }
+
+#[test]
+fn the_minimum_tip_filter_reads_cheers_in_bits() {
+    let mut s = rooms3(false);
+    update(&mut s, Msg::Action(Action::NextRoom), at(0));
+    update(&mut s, Msg::Action(Action::NextRoom), at(0));
+    update(&mut s, Msg::Action(Action::NextRoom), at(0));
+    assert_eq!(s.live.shown, Some(2));
+    feed_room(
+        &mut s,
+        2,
+        vec![cheer("a", 10, at(1)), cheer("b", 500, at(2))],
+        at(2),
+    );
+    act(&mut s, Action::MinTip);
+    type_text(&mut s, "100");
+    act(&mut s, Action::Confirm);
+    let shown: Vec<u64> = s
+        .shown_items(Pane::Tips)
+        .filter_map(|i| i.ev.gift().map(|g| g.value))
+        .collect();
+    assert_eq!(shown, vec![500]);
+}

@@ -134,9 +134,12 @@ impl FilterSet {
 
     fn matches(&self, ev: &RoomEvent) -> bool {
         if let Some(min) = self.min_tip {
+            // In the amount's own unit, like the pane title says (`≥100 tk`, `≥100 bits`).
             match &ev.body {
-                EventBody::Tip { tokens, .. } | EventBody::MediaPurchase { tokens, .. }
-                    if *tokens < min =>
+                EventBody::Tip { tokens: n, .. }
+                | EventBody::MediaPurchase { tokens: n, .. }
+                | EventBody::Cheer { bits: n, .. }
+                    if *n < min =>
                 {
                     return false
                 }

@@ -149,8 +149,8 @@ fn headline(md: &mut String, s: &Summary) {
     if s.totals_saturated {
         let _ = writeln!(
             md,
-            "\nSome token totals reached {} (the largest number roomwatch counts) and stopped there: they are \
-             lower bounds.",
+            "\nSome totals reached {} (the largest number roomwatch counts) and stopped there: they are lower \
+             bounds.",
             thousands(u64::MAX)
         );
     }

@@ -188,10 +188,13 @@ pub fn tip(state: &State, ev: &RoomEvent, theme: &Theme) -> (Vec<Span<'static>>,
             ));
         }
         EventBody::Cheer { bits, message, .. } => {
-            spans.push(Span::styled(
-                format!("{:>5} bits", thousands(*bits)),
-                theme.tokens(),
-            ));
+            // The alert threshold is read in the gift's own unit (alerts.rs), so is the highlight.
+            let style = if *bits >= state.settings.tip_alert_min {
+                theme.big_tokens()
+            } else {
+                theme.tokens()
+            };
+            spans.push(Span::styled(format!("{:>5} bits", thousands(*bits)), style));
             spans.push(Span::raw(" "));
             name_or_anonymous(ev, theme, &mut spans);
             if !message.is_empty() {

@@ -73,7 +73,13 @@ pub fn tips(state: &State, theme: &Theme, width_cols: u16) -> Vec<Line<'static>>
         Span::raw(label),
         Span::styled(sparkline(&series), theme.tokens()),
     ]));
-    if let Some(goal) = &state.settings.tip_goal {
+    // The goal is set in tokens (`tip_goal.tokens`): a room counted in another unit shows none.
+    if let Some(goal) = state
+        .settings
+        .tip_goal
+        .as_ref()
+        .filter(|_| unit == Unit::Tokens)
+    {
         let target = goal.tokens.max(1);
         let pct = (s.value.saturating_mul(100) / target).min(999);
         let head = format!(

@@ -266,3 +266,89 @@ fn hostile_and_drifting_messages_never_lose_the_event() {
         assert!(parse(&bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn an_anonymous_giver_stays_unnamed_even_when_the_event_does_not_read() {
+    for (kind, event) in [
+        (
+            "channel.cheer",
+            json!({"is_anonymous": true, "user_login": "secretalice", "user_name": "SecretAlice", "user_id": "7", "bits": null, "broadcaster_user_login": "chan"}),
+        ),
+        (
+            "channel.cheer",
+            json!({"is_anonymous": true, "user_login": "secretalice", "bits": "100"}),
+        ),
+        (
+            "channel.subscription.gift",
+            json!({"is_anonymous": true, "user_login": "secretalice", "tier": null}),
+        ),
+        (
+            "channel.chat.notification",
+            json!({"chatter_is_anonymous": true, "chatter_user_login": "secretalice",
+            "community_sub_gift": {"total": 5}, "resub": {"gifter_is_anonymous": true, "gifter_user_login": "secretalice"}}),
+        ),
+    ] {
+        let ev = parse(&frame(
+            "a",
+            json!({"subscription": {"type": kind}, "event": event}),
+        ))
+        .unwrap();
+        assert_eq!(ev.kind(), EventKind::Unknown, "{kind}");
+        let line = line_of(&ev);
+        assert!(!line.to_string().contains("secretalice"), "{kind}: {line}");
+        assert!(!line.to_string().to_lowercase().contains("secretalice"));
+        if kind == "channel.cheer" && line["raw"].get("broadcaster_user_login").is_some() {
+            assert_eq!(
+                line["raw"]["broadcaster_user_login"], "chan",
+                "the broadcaster stays"
+            );
+        }
+    }
+    // A cheer without a login counts as anonymous: nobody to name, counted in the anonymous part.
+    let ev = parse(&frame(
+        "e",
+        json!({"subscription": {"type": "channel.cheer"},
+        "event": {"is_anonymous": false, "user_login": "", "bits": 5}}),
+    ))
+    .unwrap();
+    assert!(ev.is_anonymous());
+}
+
+#[test]
+fn the_envelope_is_read_as_far_as_it_goes() {
+    // The subscription does not read, the metadata names the type: still a cheer.
+    let f = json!({
+        "metadata": {"message_id": "m4", "message_type": "notification", "message_timestamp": 12,
+                     "subscription_type": "channel.cheer"},
+        "payload": {"subscription": {"type": null}, "event": {"user_login": "bob", "bits": 50}},
+    });
+    let ev = parse(&f).unwrap();
+    assert_eq!(ev.kind(), EventKind::Cheer);
+    assert_eq!(
+        ev.at,
+        received(),
+        "a timestamp that is no string is the receive time"
+    );
+    // The stream going off needs no event.
+    let off = parse(&frame(
+        "o",
+        json!({"subscription": {"type": "stream.offline"}, "event": null}),
+    ))
+    .unwrap();
+    assert_eq!(off.kind(), EventKind::BroadcastStop);
+    // A number beyond a float in an unknown event: kept, as text.
+    let big = r#"{"metadata":{"message_id":"b","message_type":"notification"},
+        "payload":{"subscription":{"type":"channel.new_thing"},"event":{"n":1e400}}}"#;
+    let raw = serde_json::value::RawValue::from_string(big.into()).unwrap();
+    let ev = parse_frame(&raw, SourceKind::Twitch, received()).unwrap();
+    match &ev.body {
+        EventBody::Unknown { raw, .. } => assert!(raw.as_str().unwrap().contains("1e400")),
+        other => panic!("{other:?}"),
+    }
+    // An unban request names its target in its family's object.
+    let ev = parse(&frame("u", json!({"subscription": {"type": "channel.moderate"}, "event": {
+        "moderator_user_login": "mod", "action": "approve_unban_request",
+        "unban_request": {"is_approved": true, "user_login": "sorry_user", "moderator_message": "ok"},
+        "ban": null}}))).unwrap();
+    assert_eq!(line_of(&ev)["target"], "sorry_user");
+}

@@ -43,28 +43,23 @@ struct Frame<'a> {
     payload: Option<&'a RawValue>,
 }
 
+/// Only the id and the message type must be strings; anything else of the envelope is read when it can be.
 #[derive(Deserialize)]
 struct Metadata {
     message_id: String,
     message_type: String,
     #[serde(default)]
-    message_timestamp: Option<String>,
+    message_timestamp: serde_json::Value,
     #[serde(default)]
-    subscription_type: Option<String>,
+    subscription_type: serde_json::Value,
 }
 
 #[derive(Deserialize)]
 struct Notification<'a> {
     #[serde(default)]
-    subscription: Option<Subscription>,
-    #[serde(borrow)]
+    subscription: serde_json::Value,
+    #[serde(borrow, default)]
     event: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-struct Subscription {
-    #[serde(rename = "type")]
-    kind: String,
 }
 
 /// Parses one `notification` frame. `Err` for a frame that is no notification or has no usable id (the caller
@@ -89,25 +84,25 @@ pub fn parse_frame(
     if id.len() > MAX_ID_BYTES {
         return Err("message_id longer than 512 bytes");
     }
-    let at = (f.metadata.message_timestamp.as_deref())
+    let at = (f.metadata.message_timestamp.as_str())
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map_or(received_at, |t| t.with_timezone(&Utc));
     let notification = f
         .payload
         .and_then(|p| serde_json::from_str::<Notification>(p.get()).ok());
+    // The type from the subscription, else from the metadata: either names it.
+    let from_metadata = f.metadata.subscription_type.as_str().map(str::to_string);
     let (kind, event) = match notification {
         Some(n) => (
-            n.subscription
-                .map(|s| s.kind)
-                .or(f.metadata.subscription_type),
-            n.event,
+            (n.subscription.get("type").and_then(|t| t.as_str()))
+                .map(str::to_string)
+                .or(from_metadata),
+            n.event.filter(|e| e.get() != "null"),
         ),
-        None => (f.metadata.subscription_type, None),
+        None => (from_metadata, None),
     };
     let kind = kind.unwrap_or_default();
-    let (user, body) = event
-        .and_then(|e| typed(&kind, e))
-        .unwrap_or_else(|| (None, unknown(&kind, event)));
+    let (user, body) = typed(&kind, event).unwrap_or_else(|| (None, unknown(&kind, event)));
     Ok(RoomEvent {
         source: SourceKind::Twitch,
         id,
@@ -118,12 +113,49 @@ pub fn parse_frame(
     })
 }
 
+/// An event kept raw. Anonymity said anywhere in it (`is_anonymous`, `chatter_is_anonymous`, …) removes every
+/// user id, login and name from it (the broadcaster's stay): the raw JSON is printed, and an anonymous giver is
+/// never named. Text that is JSON but not a `Value` (a number beyond a float) is kept as a string.
 fn unknown(kind: &str, event: Option<&RawValue>) -> EventBody {
+    let raw = match event {
+        None => serde_json::Value::Null,
+        Some(e) => serde_json::from_str(e.get())
+            .unwrap_or_else(|_| serde_json::Value::String(e.get().to_string())),
+    };
+    let mut raw = raw;
+    if says_anonymous(&raw) {
+        strip_users(&mut raw);
+    }
     EventBody::Unknown {
         method: kind.to_string(),
-        raw: event
-            .and_then(|e| serde_json::from_str(e.get()).ok())
-            .unwrap_or(serde_json::Value::Null),
+        raw,
+    }
+}
+
+fn says_anonymous(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Object(map) => map.iter().any(|(k, v)| {
+            ((k == "is_anonymous" || k.ends_with("_is_anonymous")) && v.as_bool() != Some(false))
+                || says_anonymous(v)
+        }),
+        serde_json::Value::Array(items) => items.iter().any(says_anonymous),
+        _ => false,
+    }
+}
+
+fn strip_users(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            map.retain(|k, _| {
+                k.contains("broadcaster")
+                    || !["user_id", "user_login", "user_name"]
+                        .iter()
+                        .any(|s| k.ends_with(s))
+            });
+            map.values_mut().for_each(strip_users);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_users),
+        _ => {}
     }
 }
 
@@ -140,7 +172,14 @@ fn login(name: Option<String>) -> Option<UserInfo> {
 }
 
 /// The event of a known type, or `None` (then `unknown`) for a type we do not map or an event that does not read.
-fn typed(kind: &str, e: &RawValue) -> Option<(Option<UserInfo>, EventBody)> {
+fn typed(kind: &str, e: Option<&RawValue>) -> Option<(Option<UserInfo>, EventBody)> {
+    // The stream going on or off needs nothing from its event.
+    match kind {
+        "stream.online" => return Some((None, EventBody::BroadcastStart)),
+        "stream.offline" => return Some((None, EventBody::BroadcastStop)),
+        _ => {}
+    }
+    let e = e?;
     Some(match kind {
         "channel.chat.message" => {
             let m: ChatMessage = read(e)?;
@@ -171,9 +210,11 @@ fn typed(kind: &str, e: &RawValue) -> Option<(Option<UserInfo>, EventBody)> {
         }
         "channel.cheer" => {
             let c: Cheer = read(e)?;
-            let anonymous = c.is_anonymous.unwrap_or(false) || c.user_login.is_none();
+            let user = login(c.user_login);
+            // Without a login there is nobody to name: the gift counts as anonymous.
+            let anonymous = c.is_anonymous.unwrap_or(false) || user.is_none();
             (
-                if anonymous { None } else { login(c.user_login) },
+                if anonymous { None } else { user },
                 EventBody::Cheer {
                     bits: c.bits?,
                     anonymous,
@@ -205,9 +246,10 @@ fn typed(kind: &str, e: &RawValue) -> Option<(Option<UserInfo>, EventBody)> {
         }
         "channel.subscription.gift" => {
             let g: Gift = read(e)?;
-            let anonymous = g.is_anonymous.unwrap_or(false) || g.user_login.is_none();
+            let user = login(g.user_login);
+            let anonymous = g.is_anonymous.unwrap_or(false) || user.is_none();
             (
-                if anonymous { None } else { login(g.user_login) },
+                if anonymous { None } else { user },
                 EventBody::SubGift {
                     tier: g.tier?,
                     total: g.total.unwrap_or(1),
@@ -246,18 +288,17 @@ fn typed(kind: &str, e: &RawValue) -> Option<(Option<UserInfo>, EventBody)> {
         "channel.moderate" => {
             let m: Moderate = read(e)?;
             let action = m.action?;
-            // The target sits in the object named after the action (`timeout: {user_login, …}`), when it has one.
-            let target = (m.rest.get(&action))
-                .and_then(|o| o.get("user_login"))
-                .and_then(|l| l.as_str())
-                .map(str::to_string);
+            // The target sits in the object named after the action (`timeout: {user_login, …}`), or in its
+            // family's (`approve_unban_request` → `unban_request`): the one object that names a user.
+            let login_in =
+                |o: &serde_json::Value| o.get("user_login")?.as_str().map(str::to_string);
+            let target = (m.rest.get(&action).and_then(login_in))
+                .or_else(|| m.rest.values().find_map(login_in));
             (
                 login(m.moderator_user_login),
                 EventBody::Moderation { action, target },
             )
         }
-        "stream.online" => (None, EventBody::BroadcastStart),
-        "stream.offline" => (None, EventBody::BroadcastStop),
         "channel.update" => {
             let u: Update = read(e)?;
             (
