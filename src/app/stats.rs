@@ -113,7 +113,11 @@ impl Ledger {
             self.anon_count += 1;
             add(&mut self.anon_value, value, saturated);
         } else if let Some(u) = user {
-            let t = self.by_user.entry(u.to_string()).or_default();
+            // A known supporter is looked up by `&str`: the name is copied once, on the first gift.
+            let t = match self.by_user.get_mut(u) {
+                Some(t) => t,
+                None => self.by_user.entry(u.to_string()).or_default(),
+            };
             add(&mut t.value, value, saturated);
             t.count += 1;
         }
