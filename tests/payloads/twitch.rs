@@ -304,6 +304,13 @@ fn an_anonymous_giver_stays_unnamed_even_when_the_event_does_not_read() {
             );
         }
     }
+    // Unreadable as a value (a number beyond a float) and anonymous: dropped from the raw, never printed.
+    let text = r#"{"metadata":{"message_id":"z","message_type":"notification"},
+        "payload":{"subscription":{"type":"channel.cheer"},
+        "event":{"is_anonymous":true,"user_login":"secretalice","bits":1e400}}}"#;
+    let raw = serde_json::value::RawValue::from_string(text.into()).unwrap();
+    let ev = parse_frame(&raw, SourceKind::Twitch, received()).unwrap();
+    assert!(!line_of(&ev).to_string().contains("secretalice"));
     // A cheer without a login counts as anonymous: nobody to name, counted in the anonymous part.
     let ev = parse(&frame(
         "e",

@@ -115,12 +115,19 @@ pub fn parse_frame(
 
 /// An event kept raw. Anonymity said anywhere in it (`is_anonymous`, `chatter_is_anonymous`, …) removes every
 /// user id, login and name from it (the broadcaster's stay): the raw JSON is printed, and an anonymous giver is
-/// never named. Text that is JSON but not a `Value` (a number beyond a float) is kept as a string.
+/// never named. Text that is JSON but not a `Value` (a number beyond a float) is kept as a string, unless it
+/// speaks of anonymity (then it cannot be stripped, and is dropped).
 fn unknown(kind: &str, event: Option<&RawValue>) -> EventBody {
     let raw = match event {
         None => serde_json::Value::Null,
-        Some(e) => serde_json::from_str(e.get())
-            .unwrap_or_else(|_| serde_json::Value::String(e.get().to_string())),
+        // Unreadable as a value, it cannot be stripped: kept as text only when it says nothing of anonymity.
+        Some(e) => serde_json::from_str(e.get()).unwrap_or_else(|_| {
+            if e.get().contains("anonymous") {
+                serde_json::Value::Null
+            } else {
+                serde_json::Value::String(e.get().to_string())
+            }
+        }),
     };
     let mut raw = raw;
     if says_anonymous(&raw) {
