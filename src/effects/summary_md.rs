@@ -202,20 +202,28 @@ fn twitch(md: &mut String, s: &Summary) {
         }
     }
     if !bits.top.is_empty() {
+        let _ = writeln!(md);
+        let rows = bits.top.iter().map(|c| (c.user.as_str(), c.bits, c.count));
+        ranking(md, ["Cheerer", "Bits", "Cheers"], rows);
+    }
+}
+
+/// A ranking table (`stats::rank` order, as given): `#`, who, how much, how many.
+fn ranking<'a>(md: &mut String, head: [&str; 3], rows: impl Iterator<Item = (&'a str, u64, u64)>) {
+    let [who, amount, count] = head;
+    let _ = writeln!(
+        md,
+        "| # | {who} | {amount} | {count} |\n|---:|---|---:|---:|"
+    );
+    for (i, (user, value, n)) in rows.enumerate() {
         let _ = writeln!(
             md,
-            "\n| # | Cheerer | Bits | Cheers |\n|---:|---|---:|---:|"
+            "| {} | {} | {} | {} |",
+            i + 1,
+            md_name(user),
+            thousands(value),
+            thousands(n)
         );
-        for (i, c) in bits.top.iter().enumerate() {
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} | {} |",
-                i + 1,
-                md_name(&c.user),
-                thousands(c.bits),
-                thousands(c.count)
-            );
-        }
     }
 }
 
@@ -224,17 +232,12 @@ fn top_tippers(md: &mut String, s: &Summary) {
     if s.tips.top.is_empty() {
         let _ = writeln!(md, "No named tippers.");
     } else {
-        let _ = writeln!(md, "| # | Tipper | Tokens | Tips |\n|---:|---|---:|---:|");
-        for (i, t) in s.tips.top.iter().enumerate() {
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} | {} |",
-                i + 1,
-                md_name(&t.user),
-                thousands(t.tokens),
-                thousands(t.count)
-            );
-        }
+        let rows = s
+            .tips
+            .top
+            .iter()
+            .map(|t| (t.user.as_str(), t.tokens, t.count));
+        ranking(md, ["Tipper", "Tokens", "Tips"], rows);
     }
     if s.tips.anonymous.count > 0 {
         let _ = writeln!(

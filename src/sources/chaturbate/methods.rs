@@ -18,22 +18,17 @@ const METHODS: [(EventKind, &str); 12] = [
     (EventKind::BroadcastStop, "broadcastStop"),
 ];
 
-/// Every kind a Chaturbate room can produce (its summary lists each, zero included).
-pub const KINDS: [EventKind; 13] = [
-    EventKind::ChatMessage,
-    EventKind::PrivateMessage,
-    EventKind::Tip,
-    EventKind::UserEnter,
-    EventKind::UserLeave,
-    EventKind::Follow,
-    EventKind::Unfollow,
-    EventKind::FanclubJoin,
-    EventKind::MediaPurchase,
-    EventKind::RoomSubjectChange,
-    EventKind::BroadcastStart,
-    EventKind::BroadcastStop,
-    EventKind::Unknown,
-];
+/// Every kind a Chaturbate room can produce (its summary lists each, zero included): the methods' kinds, then
+/// `unknown`. Derived from [`METHODS`], so the two cannot drift apart.
+pub const KINDS: [EventKind; METHODS.len() + 1] = {
+    let mut kinds = [EventKind::Unknown; METHODS.len() + 1];
+    let mut i = 0;
+    while i < METHODS.len() {
+        kinds[i] = METHODS[i].0;
+        i += 1;
+    }
+    kinds
+};
 
 /// The kind a Chaturbate method name stands for (`None`: an unknown method).
 pub fn kind_of(method: &str) -> Option<EventKind> {
