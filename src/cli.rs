@@ -42,6 +42,17 @@ pub enum Command {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// Watch a Twitch channel through EventSub (token from `roomwatch twitch login` or TWITCH_ACCESS_TOKEN).
+    #[command(args_conflicts_with_subcommands = true)]
+    Twitch {
+        #[command(subcommand)]
+        account: Option<TwitchAccount>,
+        /// The channel's login (default: the logged-in user's own channel).
+        #[arg(value_name = "CHANNEL")]
+        channel: Option<String>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
     /// Several rooms at once: the config's [[rooms]], or N simulated rooms with --demo N.
     Watch {
         /// Run N simulated rooms instead of the config's (no account, no network).
@@ -108,7 +119,27 @@ pub enum Command {
     },
 }
 
-/// Options common to `demo`, `chaturbate`, `watch` and `replay`.
+/// `roomwatch twitch login|logout`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum TwitchAccount {
+    /// Log in with the device code flow: open the URL shown on any device and enter the code.
+    Login {
+        /// Scopes to ask for, comma-separated (default: everything roomwatch can show).
+        #[arg(long, value_name = "S,…", value_delimiter = ',')]
+        scopes: Vec<String>,
+        /// Config file (for twitch.client_id).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Revoke the stored token and delete it.
+    Logout {
+        /// Config file (for twitch.client_id).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+}
+
+/// Options common to `demo`, `chaturbate`, `twitch`, `watch` and `replay`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct CommonArgs {
     /// No TUI: one JSON object per event on stdout, status lines on stderr.
@@ -141,9 +172,16 @@ pub struct CommonArgs {
 }
 
 impl Command {
-    /// The options of a command that runs a session (`None` for `config`, `completions`, `man`).
+    /// The options of a command that runs a session (`None` for `config`, `completions`, `man`, `twitch
+    /// login|logout`).
     pub fn common(&self) -> Option<&CommonArgs> {
         match self {
+            Command::Twitch {
+                account: None,
+                common,
+                ..
+            } => Some(common),
+            Command::Twitch { .. } => None,
             Command::Demo { common, .. }
             | Command::Chaturbate { common, .. }
             | Command::Watch { common, .. }

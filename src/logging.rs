@@ -89,7 +89,7 @@ fn open_append(path: &Path) -> io::Result<std::fs::File> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
-    crate::effects::atomic::open_append_private(path, false)
+    crate::files::atomic::open_append_private(path, false)
 }
 
 fn daily(dir: &Path) -> Result<DailyFiles, String> {

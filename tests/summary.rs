@@ -215,6 +215,7 @@ fn snapshot_of_the_recorded_session() {
         requests: 140,
         retries: 3,
         errors_by_class: errors,
+        socket: None,
     };
     let up = ConnStatus {
         state: ConnState::Live,

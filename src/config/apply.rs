@@ -36,6 +36,8 @@ pub struct Builder {
     pub key_places: BTreeMap<(Mode, Action), (Place, String)>,
     /// `[[rooms]]` of the last layer that has them.
     pub rooms: Vec<super::rooms::RoomSpec>,
+    /// `twitch.client_id` (empty: not set).
+    pub twitch_client_id: String,
 }
 
 impl Default for Builder {
@@ -53,6 +55,7 @@ impl Default for Builder {
             },
             key_places: BTreeMap::new(),
             rooms: Vec::new(),
+            twitch_client_id: String::new(),
         }
     }
 }
@@ -323,6 +326,9 @@ pub fn apply(b: &mut Builder, raw: &RawConfig, source: &Source) -> Result<(), Co
             &mut b.currency.symbol,
         )?;
     }
+    if let Some(t) = &raw.twitch {
+        set(&t.client_id, |v| client_id(&c, v), &mut b.twitch_client_id)?;
+    }
     let p = &mut b.paths;
     for (field, key, slot) in [
         (
@@ -355,6 +361,20 @@ fn timestamp_format(c: &Checker, v: &Spanned<Value>) -> Result<String, ConfigErr
             "timestamp_format",
             format!("{} is not a valid time format", show(v.get_ref())),
             allowed,
+        ));
+    }
+    Ok(s)
+}
+
+/// A Twitch client id: up to 64 letters and digits (Twitch's are 30), or empty for none.
+fn client_id(c: &Checker, v: &Spanned<Value>) -> Result<String, ConfigError> {
+    let s = c.string("twitch.client_id", v, 64)?;
+    if !s.chars().all(|ch| ch.is_ascii_alphanumeric()) {
+        return Err(ConfigError::invalid(
+            c.place(v),
+            "twitch.client_id",
+            format!("{} is not a client id", show(v.get_ref())),
+            "the Client ID of your application at dev.twitch.tv/console (letters and digits)",
         ));
     }
     Ok(s)

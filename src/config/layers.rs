@@ -24,8 +24,16 @@ pub const FAULT_PANIC_ENV: &str = "ROOMWATCH_FAULT_PANIC_AFTER_EVENTS";
 /// Hidden, debug builds only: the simulator panics after this many batches (the source-panic tests).
 pub const FAULT_SOURCE_PANIC_ENV: &str = "ROOMWATCH_FAULT_SOURCE_PANIC_AFTER_BATCHES";
 
-/// Test hooks read by the runner (`run::exit`), not options: they are not config and not rejected.
-const INTERNAL_VARS: &[&str] = &[AUTOSAVE_ENV, FAULT_PANIC_ENV, FAULT_SOURCE_PANIC_ENV];
+/// Test hooks read by the runner (`run::exit`) and the Twitch endpoint overrides (read by the Twitch source,
+/// loopback only): not options, so not config, and not rejected.
+const INTERNAL_VARS: &[&str] = &[
+    AUTOSAVE_ENV,
+    FAULT_PANIC_ENV,
+    FAULT_SOURCE_PANIC_ENV,
+    crate::sources::twitch::endpoints::EVENTSUB_VAR,
+    crate::sources::twitch::endpoints::API_VAR,
+    crate::sources::twitch::endpoints::AUTH_VAR,
+];
 
 /// The `ROOMWATCH_…` variables, in the order of [`OPTIONS`]. An unknown `ROOMWATCH_` variable is an error (a
 /// typo would otherwise be ignored without a word).

@@ -33,6 +33,8 @@ pub struct Config {
     pub paths: Paths,
     /// `[[rooms]]`, for `roomwatch watch`.
     pub rooms: Vec<rooms::RoomSpec>,
+    /// `twitch.client_id` (`None`: not set; `TWITCH_CLIENT_ID` may still give one).
+    pub twitch_client_id: Option<String>,
 }
 
 /// Resolved locations. `None` only where the platform has no home directory and nothing was configured.
@@ -52,6 +54,8 @@ pub struct Paths {
     pub cursor_dir: Option<PathBuf>,
     /// The 0600 file holding the events URL (`credentials_file`, else `<config dir>/events-url`).
     pub credentials_file: Option<PathBuf>,
+    /// The Twitch token store (`<data_dir>/twitch/token.json`).
+    pub twitch_token: Option<PathBuf>,
 }
 
 /// The inputs of [`load`]: what the command line says and the environment (passed in so tests can set it).
@@ -129,6 +133,7 @@ pub fn load(opts: &LoadOptions) -> Result<Config, ConfigError> {
     }
     keys::check_conflicts(&b.settings.keymap, &b.key_places)?;
 
+    let twitch_client_id = Some(b.twitch_client_id.clone()).filter(|id| !id.is_empty());
     let (mut settings, path_options, rooms) = b.finish();
     if layers::no_color(&opts.env) {
         settings.theme = ThemeName::Mono;
@@ -138,6 +143,7 @@ pub fn load(opts: &LoadOptions) -> Result<Config, ConfigError> {
         settings,
         paths,
         rooms,
+        twitch_client_id,
     })
 }
 
@@ -168,6 +174,9 @@ fn resolve_paths(p: &PathOptions, opts: &LoadOptions, config_file: Option<PathBu
             .or_else(|| data_dir.as_ref().map(|d| d.join("journals"))),
         log_dir: p.log_dir.clone().or_else(crate::paths::state_dir),
         log_file: opts.log_file.clone(),
+        twitch_token: data_dir
+            .as_ref()
+            .map(|d| d.join("twitch").join("token.json")),
         cursor_dir: crate::paths::state_dir().map(|d| d.join("cursors")),
         credentials_file: p
             .credentials_file

@@ -32,6 +32,7 @@ pub struct RawConfig {
     pub log_dir: Field,
     pub tip_goal: Option<RawTipGoal>,
     pub currency: Option<RawCurrency>,
+    pub twitch: Option<RawTwitch>,
     pub keys: Option<RawKeys>,
     /// `[[rooms]]` (file only).
     pub rooms: Option<Vec<Spanned<super::rooms::RawRoom>>>,
@@ -42,6 +43,12 @@ pub struct RawConfig {
 pub struct RawTipGoal {
     pub tokens: Field,
     pub label: Field,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTwitch {
+    pub client_id: Field,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -2,7 +2,7 @@
 //! layers are driven by it, so a new option needs one line here, one field in `raw`, one check in `apply` and
 //! one documented line in `assets/config.toml` (a test keeps the four in step).
 
-use super::raw::{Field, RawConfig, RawCurrency, RawTipGoal};
+use super::raw::{Field, RawConfig, RawCurrency, RawTipGoal, RawTwitch};
 use toml::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +37,7 @@ pub const OPTIONS: &[(&str, Kind)] = &[
     ("tip_goal.label", Kind::Str),
     ("currency.per_token", Kind::Float),
     ("currency.symbol", Kind::Str),
+    ("twitch.client_id", Kind::Str),
 ];
 
 /// The prefix of the environment layer.
@@ -82,6 +83,7 @@ pub fn field_mut<'a>(raw: &'a mut RawConfig, key: &str) -> Option<&'a mut Field>
                 .per_token
         }
         "currency.symbol" => &mut raw.currency.get_or_insert_with(RawCurrency::default).symbol,
+        "twitch.client_id" => &mut raw.twitch.get_or_insert_with(RawTwitch::default).client_id,
         _ => return None,
     })
 }

@@ -2,9 +2,9 @@
 //! `<state dir>/cursors/<room>.json` (0600, written atomically). It holds the room, the id and the time it was
 //! saved — never the URL or the token.
 
-use super::atomic::{self, Durability, Place};
 use super::names::safe_room;
 use crate::event::format_at;
+use crate::files::atomic::{self, Durability, Place};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::io;

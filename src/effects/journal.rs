@@ -9,9 +9,9 @@
 //! `received_at` has millisecond precision, which is all the headless output shows, so a replay re-derives the
 //! same `at`. Nothing else is written: no URL, no token, no headers.
 
-use super::atomic;
 use crate::event::format_at;
 use crate::event::journal::{one_line, Header, FORMAT_VERSION};
+use crate::files::atomic;
 use crate::sources::Batch;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};

@@ -3,7 +3,6 @@
 //! [`SessionFiles::on_batch`] before each batch reaches the reducer, [`SessionFiles::maybe_autosave`] on every
 //! wake-up, and `run/mod.rs` calls [`SessionFiles::finish`] once, however the runner ended (panics included).
 
-pub mod atomic;
 pub mod cursor;
 pub mod journal;
 pub mod names;
@@ -12,8 +11,8 @@ pub mod summary;
 pub mod summary_md;
 
 use crate::app::{ExitReason, Room};
+use crate::files::atomic::{self, Durability, Place};
 use crate::sources::Batch;
-use atomic::{Durability, Place};
 use chrono::{DateTime, Utc};
 use cursor::CursorStore;
 use journal::Journal;

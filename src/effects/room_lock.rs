@@ -4,8 +4,8 @@
 //! The lock is the kernel's (`flock`): it goes with the process, however the process ends, so a crashed
 //! session never leaves a stale lock behind.
 
-use super::atomic;
 use super::names::safe_room;
+use crate::files::atomic;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};

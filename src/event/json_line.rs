@@ -13,6 +13,9 @@ struct Line<'a> {
     /// Outer `None`: key omitted; `Some(None)`: `null` (anonymous tips).
     #[serde(skip_serializing_if = "Option::is_none")]
     user: Option<Option<&'a str>>,
+    /// Twitch's enters and leaves come from polling the chatter list (EventSub has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    polled: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tokens: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -71,6 +74,7 @@ pub fn write_json_line<W: Write>(out: &mut W, room: &str, ev: &RoomEvent) -> io:
         kind: ev.kind().as_str(),
         at: format_at(ev.at),
         user: user.map(Some),
+        polled: None,
         tokens: None,
         bits: None,
         tier: None,
@@ -187,6 +191,9 @@ pub fn write_json_line<W: Write>(out: &mut W, room: &str, ev: &RoomEvent) -> io:
         EventBody::Unknown { method, raw } => {
             line.method = Some(method);
             line.raw = Some(raw);
+        }
+        EventBody::UserEnter | EventBody::UserLeave if ev.source == SourceKind::Twitch => {
+            line.polled = Some(true);
         }
         EventBody::UserEnter
         | EventBody::UserLeave

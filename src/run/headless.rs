@@ -108,7 +108,9 @@ pub async fn run(
             // One room of several ended: its summary is written now and said on stderr; the others go on.
             for r in super::exit::finish_ended_rooms(files, state, Utc::now()) {
                 if let Some(reason) = &state.rooms[r].ended {
-                    let text = super::why(reason).unwrap_or_else(|| format!("ended ({reason})"));
+                    let kind = [state.rooms[r].key.platform];
+                    let text =
+                        super::why(reason, &kind).unwrap_or_else(|| format!("ended ({reason})"));
                     crate::stderr::say(&format!(
                         "roomwatch: {}{text} (the other rooms go on)",
                         room_tag(state, r)

@@ -6,6 +6,7 @@ pub mod headless;
 pub mod rooms;
 pub mod signals;
 pub mod tui;
+pub mod twitch;
 
 use crate::app::msg::exit_code;
 use crate::app::{ExitReason, State};
@@ -56,6 +57,13 @@ pub async fn run(cli: Cli) -> i32 {
     exit::install_panic_hook();
     if let Some(code) = run_utility(&cli.command) {
         return code;
+    }
+    if let Command::Twitch {
+        account: Some(action),
+        ..
+    } = &cli.command
+    {
+        return twitch::account(action).await;
     }
     match run_inner(cli).await {
         Ok(reason) => reason.exit_code(),
@@ -125,7 +133,7 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
     tracing::debug!(settings = ?config.settings, paths = ?config.paths, "effective config");
     let mut signals = Signals::install()
         .map_err(|e| RunError::fatal(format!("cannot install signal handlers: {e}")))?;
-    let started = start_rooms(cli.command, &config)?;
+    let started = start_rooms(cli.command, &config).await?;
     let mut tasks = Tasks(started.iter().map(|r| r.task.abort_handle()).collect());
     let replay = started.iter().any(|r| r.replay_of.is_some());
     let mut files: Vec<SessionFiles> = (started.iter())
@@ -180,7 +188,7 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
     tasks.abort();
     exit::finish_session(&mut files, &mut state, &reason);
     tracing::info!(?reason, "session ended");
-    report_end(&reason);
+    report_end(&reason, &state);
     Ok(reason)
 }
 
@@ -228,7 +236,7 @@ fn unique_rooms(keys: impl Iterator<Item = RoomKey>) -> Result<(), RunError> {
 
 /// Starts every room of the command. A start-up error stops the rooms already started (their tasks are
 /// aborted when the returned rooms drop).
-fn start_rooms(
+async fn start_rooms(
     command: Command,
     config: &crate::config::Config,
 ) -> Result<Vec<rooms::StartedRoom>, RunError> {
@@ -261,6 +269,7 @@ fn start_rooms(
                 paths.cursor_dir.as_ref(),
             )?]
         }
+        Command::Twitch { channel, .. } => vec![twitch::start(channel, config).await?],
         Command::Watch {
             demo,
             seed,
@@ -402,20 +411,34 @@ fn cut_at_max_events(batch: &mut sources::Batch, max: Option<u64>, state: &State
     false
 }
 
-fn report_end(reason: &ExitReason) {
-    if let Some(text) = why(reason) {
+fn report_end(reason: &ExitReason, state: &State) {
+    // The platforms whose refusal ended the session (all rooms' when none says so).
+    let refused: Vec<SourceKind> = (state.rooms.iter())
+        .filter(|r| r.ended == Some(ExitReason::CredentialsRefused))
+        .map(|r| r.key.platform)
+        .collect();
+    let kinds = if refused.is_empty() {
+        state.rooms.iter().map(|r| r.key.platform).collect()
+    } else {
+        refused
+    };
+    if let Some(text) = why(reason, &kinds) {
         crate::stderr::say(&format!("roomwatch: {text}"));
     }
 }
 
-/// What the user should read about an end that was not a normal one (`None` for a normal end).
-pub fn why(reason: &ExitReason) -> Option<String> {
+/// What the user should read about an end that was not a normal one (`None` for a normal end); `kinds` are the
+/// platforms concerned (each says what to do about refused credentials).
+pub fn why(reason: &ExitReason, kinds: &[SourceKind]) -> Option<String> {
     Some(match reason {
         ExitReason::FatalError(text) => text.clone(),
-        ExitReason::CredentialsRefused => "the platform refused the credentials (HTTP 401/403). Create a new \
-             token with the \"Events API\" scope at https://chaturbate.com/statsapi/authtoken/ and set \
-             CB_EVENTS_URL (for `roomwatch watch`: the room's credentials_env or credentials_file) to its URL."
-            .into(),
+        ExitReason::CredentialsRefused => {
+            let mut help: Vec<&str> = (kinds.iter())
+                .map(|k| sources::platform::of(*k).refused_help)
+                .collect();
+            help.dedup();
+            help.join(" ")
+        }
         ExitReason::SourceFailed => format!(
             "{}. The session summary was written; please report this bug.",
             sources::SourceError::Vanished

@@ -4,6 +4,7 @@
 pub mod backoff;
 pub mod chaturbate;
 pub mod dedup;
+pub mod http;
 pub mod json;
 pub mod platform;
 pub mod rate_limit;
@@ -130,4 +131,14 @@ pub struct ConnStatus {
     pub requests: u64,
     pub retries: u64,
     pub errors_by_class: BTreeMap<String, u64>,
+    /// The socket's figures, for sources that hold one (Twitch EventSub).
+    pub socket: Option<SocketInfo>,
+}
+
+/// What a WebSocket source shows besides its state: the keepalive and how many of its subscriptions are on.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SocketInfo {
+    pub keepalive_s: u64,
+    pub subscriptions_enabled: u32,
+    pub subscriptions_total: u32,
 }

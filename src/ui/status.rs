@@ -35,6 +35,7 @@ pub fn connection(state: &State, room: &Room) -> (String, Level) {
     match &conn.state {
         ConnState::Connecting => ("CONNECTING".into(), Level::Warn),
         ConnState::Live if state.live.replay => ("REPLAY".into(), Level::Good),
+        ConnState::Live if conn.socket.is_some() => socket_live(state, conn),
         ConnState::Live => {
             // Only network sources can go quiet without replying; the simulator just has no events.
             let network = room.platform() != SourceKind::Simulator;
@@ -63,6 +64,28 @@ pub fn connection(state: &State, room: &Room) -> (String, Level) {
         ConnState::CredentialsRefused => ("CREDENTIALS REFUSED".into(), Level::Bad),
         ConnState::Stopped => ("STOPPED".into(), Level::Bad),
     }
+}
+
+/// A socket source proves it is alive by its keepalives (the source's watchdog), not by events: its session
+/// age, keepalive and subscriptions instead of a staleness check.
+fn socket_live(state: &State, conn: &crate::sources::ConnStatus) -> (String, Level) {
+    let Some(s) = &conn.socket else {
+        return ("LIVE".into(), Level::Good);
+    };
+    let up = conn.since.map_or(0, |t| secs_since(state, t));
+    let level = if s.subscriptions_enabled < s.subscriptions_total {
+        Level::Warn
+    } else {
+        Level::Good
+    };
+    let text = format!(
+        "LIVE · socket {} · keepalive {} s · subs {}/{}",
+        age(up),
+        s.keepalive_s,
+        s.subscriptions_enabled,
+        s.subscriptions_total
+    );
+    (text, level)
 }
 
 /// The status line of all rooms merged: how many run, the busiest figures summed where they share a unit

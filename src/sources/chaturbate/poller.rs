@@ -6,6 +6,7 @@ use super::url::{EventsUrl, HostKind, SecretUrl, TOKEN_PAGE};
 use crate::event::SourceKind;
 use crate::sources::backoff::{parse_retry_after, Backoff};
 use crate::sources::dedup::{Dedup, DEFAULT_CAPACITY};
+use crate::sources::http::transport_error;
 use crate::sources::rate_limit::TokenBucket;
 use crate::sources::{
     Batch, ConnState, ConnStatus, ErrorClass, SourceError, SourceMsg, MAX_REPLY_BYTES,
@@ -110,30 +111,11 @@ enum Failure {
     Unbuildable(String),
 }
 
-/// Reads a reply body, decompressed, stopping as soon as it grows past [`MAX_REPLY_BYTES`]: a gzip bomb or an
-/// endless chunked body costs at most that much memory.
-async fn read_capped(mut resp: reqwest::Response) -> Result<Vec<u8>, Failure> {
-    let hint = resp
-        .content_length()
-        .unwrap_or(0)
-        .min(MAX_REPLY_BYTES as u64) as usize;
-    let mut body = Vec::with_capacity(hint);
-    while let Some(chunk) = resp.chunk().await.map_err(|e| {
-        let (class, text) = transport_error(e, true);
-        Failure::Transport(class, text)
-    })? {
-        if body.len() + chunk.len() > MAX_REPLY_BYTES {
-            return Err(Failure::Transport(
-                ErrorClass::InvalidReply,
-                format!(
-                    "the reply is larger than {} MiB: not read",
-                    MAX_REPLY_BYTES / (1024 * 1024)
-                ),
-            ));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+/// Reads a reply body within [`MAX_REPLY_BYTES`] (`sources::http::read_capped`).
+async fn read_capped(resp: reqwest::Response) -> Result<Vec<u8>, Failure> {
+    crate::sources::http::read_capped(resp, MAX_REPLY_BYTES)
+        .await
+        .map_err(|(class, text)| Failure::Transport(class, text))
 }
 
 /// An HTTP exchange that produced a status line.
@@ -609,26 +591,4 @@ impl Poller {
                 .poll_url(id.as_deref(), self.cfg.long_poll_timeout_s),
         }
     }
-}
-
-/// Classifies a reqwest failure; the text never carries the URL.
-fn transport_error(e: reqwest::Error, reading_body: bool) -> (ErrorClass, String) {
-    let class = if e.is_timeout() {
-        ErrorClass::Timeout
-    } else if e.is_connect() {
-        ErrorClass::Connect
-    } else if reading_body || e.is_body() || e.is_decode() {
-        ErrorClass::InvalidReply
-    } else {
-        ErrorClass::Network
-    };
-    let e = e.without_url();
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    (class, crate::mask::scrub(&text).into_owned())
 }

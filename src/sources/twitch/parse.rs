@@ -188,6 +188,27 @@ fn typed(kind: &str, e: Option<&RawValue>) -> Option<(Option<UserInfo>, EventBod
     }
     let e = e?;
     Some(match kind {
+        // What roomwatch polls from Helix, journaled in the same frame shape (`sources::twitch::poll`).
+        super::poll::ENTER | super::poll::LEAVE => {
+            let p: Polled = read(e)?;
+            let body = if kind == super::poll::ENTER {
+                EventBody::UserEnter
+            } else {
+                EventBody::UserLeave
+            };
+            (Some(login(p.user_login)?), body)
+        }
+        super::poll::STREAM => {
+            let p: Polled = read(e)?;
+            (
+                None,
+                EventBody::StreamUpdate {
+                    viewers: p.viewer_count,
+                    title: p.title,
+                    category: p.game_name.filter(|c| !c.is_empty()),
+                },
+            )
+        }
         "channel.chat.message" => {
             let m: ChatMessage = read(e)?;
             let badges: Vec<String> = (m.badges.unwrap_or_default().into_iter())
@@ -318,6 +339,18 @@ fn typed(kind: &str, e: Option<&RawValue>) -> Option<(Option<UserInfo>, EventBod
         }
         _ => return None,
     })
+}
+
+#[derive(Deserialize)]
+struct Polled {
+    #[serde(default)]
+    user_login: Option<String>,
+    #[serde(default)]
+    viewer_count: Option<u64>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    game_name: Option<String>,
 }
 
 #[derive(Deserialize)]

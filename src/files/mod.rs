@@ -1,6 +1,9 @@
-//! Bounded reads of the small text files a user or an earlier run left (the config, the URL file, a resume
-//! cursor). A name that points at something huge or endless (`/dev/zero`, a log pasted by mistake) is an error
-//! after a few bytes, not a process that eats all memory.
+//! Files outside the session effects: bounded reads of the small text files a user or an earlier run left (the
+//! config, the URL file, a resume cursor) — a name that points at something huge or endless (`/dev/zero`, a log
+//! pasted by mistake) is an error after a few bytes, not a process that eats all memory — and atomic private
+//! writes, which the effects and a source that must keep a refreshed token both use.
+
+pub mod atomic;
 
 use std::io::{self, Read};
 use std::path::Path;

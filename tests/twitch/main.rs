@@ -1,0 +1,3 @@
+mod binary;
+mod mock;
+mod mock_selftest;
