@@ -34,6 +34,11 @@ pub enum RoomSpec {
         credentials: Credentials,
         testbed: bool,
     },
+    /// A Twitch channel (`None`: the login's own), with the stored login or an access token in a variable.
+    Twitch {
+        channel: Option<String>,
+        access_env: Option<String>,
+    },
     /// The built-in simulator: no account, no network.
     Demo { name: String, seed: u64, rate: f64 },
 }
@@ -46,7 +51,7 @@ pub enum Credentials {
     File(PathBuf),
 }
 
-const PLATFORMS: &str = "\"chaturbate\" or \"demo\"";
+const PLATFORMS: &str = "\"chaturbate\", \"twitch\" or \"demo\"";
 
 pub fn check(c: &Checker, raw: &Spanned<RawRoom>, n: usize) -> Result<RoomSpec, ConfigError> {
     let room = raw.get_ref();
@@ -107,6 +112,19 @@ pub fn check(c: &Checker, raw: &Spanned<RawRoom>, n: usize) -> Result<RoomSpec, 
                 name,
                 credentials,
                 testbed,
+            })
+        }
+        "twitch" => {
+            unused("seed", &room.seed, "twitch")?;
+            unused("rate", &room.rate, "twitch")?;
+            unused("testbed", &room.testbed, "twitch")?;
+            unused("credentials_file", &room.credentials_file, "twitch")?;
+            let access_env = (room.credentials_env.as_ref())
+                .map(|v| env_name(c, &key("credentials_env"), v))
+                .transpose()?;
+            Ok(RoomSpec::Twitch {
+                channel: name,
+                access_env,
             })
         }
         "demo" | "simulator" => {

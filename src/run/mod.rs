@@ -234,6 +234,13 @@ fn unique_rooms(keys: impl Iterator<Item = RoomKey>) -> Result<(), RunError> {
     Ok(())
 }
 
+/// A `[[rooms]]` entry checked and ready to start.
+enum Prepared {
+    Demo(simulator::SimConfig),
+    Chaturbate(sources::chaturbate::poller::PollerConfig),
+    Twitch(Box<sources::twitch::session::TwitchConfig>),
+}
+
 /// Starts every room of the command. A start-up error stops the rooms already started (their tasks are
 /// aborted when the returned rooms drop).
 async fn start_rooms(
@@ -269,7 +276,12 @@ async fn start_rooms(
                 paths.cursor_dir.as_ref(),
             )?]
         }
-        Command::Twitch { channel, .. } => vec![twitch::start(channel, config).await?],
+        Command::Twitch { channel, .. } => {
+            let mut logins = twitch::Logins::default();
+            let source = twitch::default_source();
+            let (key, cfg) = twitch::prepare(channel, &source, &mut logins, config).await?;
+            vec![twitch::start(key, cfg)]
+        }
         Command::Watch {
             demo,
             seed,
@@ -292,38 +304,57 @@ async fn start_rooms(
                 ));
             }
             // Credentials of every room are read before any room starts: a typo fails fast, with nothing sent.
-            let mut configs = Vec::new();
+            let mut logins = twitch::Logins::default();
+            let mut prepared = Vec::new();
             for (n, spec) in specs.into_iter().enumerate() {
-                configs.push(match spec {
+                prepared.push(match spec {
                     RoomSpec::Chaturbate {
                         name,
                         credentials,
                         testbed,
-                    } => Err(rooms::chaturbate_config(
-                        n,
-                        name.as_deref(),
-                        &credentials,
-                        testbed,
-                    )?),
-                    RoomSpec::Demo { name, seed, rate } => Ok(simulator::SimConfig {
-                        seed,
-                        rate,
-                        room: name,
-                        panic_after_batches: exit::fault_source_panic().filter(|_| n == 0),
-                    }),
+                    } => {
+                        let poller =
+                            rooms::chaturbate_config(n, name.as_deref(), &credentials, testbed)?;
+                        let key = RoomKey::new(SourceKind::Chaturbate, poller.url.room());
+                        (key, Prepared::Chaturbate(poller))
+                    }
+                    RoomSpec::Twitch {
+                        channel,
+                        access_env,
+                    } => {
+                        let source = access_env
+                            .map_or(twitch::TokenSource::Stored, twitch::TokenSource::Env);
+                        let (key, cfg) = twitch::prepare(channel, &source, &mut logins, config)
+                            .await
+                            .map_err(|e| RunError {
+                                message: format!("rooms[{n}]: {}", e.message),
+                                ..e
+                            })?;
+                        (key, Prepared::Twitch(Box::new(cfg)))
+                    }
+                    RoomSpec::Demo { name, seed, rate } => {
+                        let sim = simulator::SimConfig {
+                            seed,
+                            rate,
+                            room: name,
+                            panic_after_batches: exit::fault_source_panic().filter(|_| n == 0),
+                        };
+                        (
+                            RoomKey::new(SourceKind::Simulator, sim.room.clone()),
+                            Prepared::Demo(sim),
+                        )
+                    }
                 });
             }
-            unique_rooms(configs.iter().map(|c| match c {
-                Ok(sim) => RoomKey::new(SourceKind::Simulator, sim.room.clone()),
-                Err(poller) => RoomKey::new(SourceKind::Chaturbate, poller.url.room()),
-            }))?;
+            unique_rooms(prepared.iter().map(|(key, _)| key.clone()))?;
             let mut started = Vec::new();
-            for cfg in configs {
-                let room = match cfg {
-                    Ok(sim) => Ok(rooms::start_demo(sim)),
-                    Err(poller) => {
+            for (key, room) in prepared {
+                let room = match room {
+                    Prepared::Demo(sim) => Ok(rooms::start_demo(sim)),
+                    Prepared::Chaturbate(poller) => {
                         rooms::start_chaturbate(poller, fresh, paths.cursor_dir.as_ref())
                     }
+                    Prepared::Twitch(cfg) => Ok(twitch::start(key, *cfg)),
                 };
                 match room {
                     Ok(room) => started.push(room),

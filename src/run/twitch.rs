@@ -10,10 +10,13 @@ use crate::event::{RoomKey, SourceKind};
 use crate::sources::twitch::auth::{ApiError, DevicePoll, TwitchHttp, DEFAULT_SCOPES};
 use crate::sources::twitch::endpoints::Endpoints;
 use crate::sources::twitch::session::{self, TwitchConfig};
-use crate::sources::twitch::token::{Token, TokenStore, ACCESS_TOKEN_VAR, CLIENT_ID_VAR};
+use crate::sources::twitch::token::{
+    SharedToken, Token, TokenStore, ACCESS_TOKEN_VAR, CLIENT_ID_VAR,
+};
 use crate::sources::{self, backoff::Backoff};
 use crate::stderr::say;
 use chrono::Utc;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -199,33 +202,84 @@ async fn logout(config: &Config) -> Result<(), RunError> {
     Ok(())
 }
 
-/// A Twitch room: the token from `TWITCH_ACCESS_TOKEN` or the store, the channel given or the token's own.
-pub async fn start(channel: Option<String>, config: &Config) -> Result<StartedRoom, RunError> {
+/// Where a Twitch room's token comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSource {
+    /// `roomwatch twitch login`'s store (refreshed, shared by every room that uses it).
+    Stored,
+    /// An access token in this environment variable (not refreshed).
+    Env(String),
+}
+
+/// The logins of a session, one per token source, shared by the rooms that use it.
+#[derive(Default)]
+pub struct Logins(Vec<(TokenSource, Arc<SharedToken>, usize)>);
+
+/// Twitch allows 3 EventSub sockets per user and client id (twitch.md §2.11); each room holds one.
+pub const MAX_ROOMS_PER_LOGIN: usize = 3;
+
+impl Logins {
+    fn get(&mut self, source: &TokenSource, config: &Config) -> Result<Arc<SharedToken>, RunError> {
+        if let Some((_, t, rooms)) = self.0.iter_mut().find(|(s, ..)| s == source) {
+            *rooms += 1;
+            if *rooms > MAX_ROOMS_PER_LOGIN {
+                return Err(RunError::usage(format!(
+                    "Twitch allows {MAX_ROOMS_PER_LOGIN} EventSub connections per login: at most \
+                     {MAX_ROOMS_PER_LOGIN} Twitch rooms can share one (give the others credentials_env)"
+                )));
+            }
+            return Ok(t.clone());
+        }
+        let shared = match source {
+            TokenSource::Env(var) => {
+                let access = env(var).ok_or_else(|| {
+                    RunError::usage(format!("the environment variable {var} is not set (it should hold a Twitch access token)"))
+                })?;
+                let access = access.strip_prefix("oauth:").unwrap_or(&access).to_string();
+                let token = Token {
+                    access,
+                    refresh: None,
+                    expires_at: None,
+                    scopes: Vec::new(),
+                    login: String::new(),
+                    user_id: String::new(),
+                };
+                SharedToken::new(token, None)
+            }
+            TokenSource::Stored => {
+                let store = store(config)?;
+                let token = store.load().map_err(RunError::usage)?.ok_or_else(|| {
+                    RunError::usage(format!(
+                        "not logged in to Twitch: run `roomwatch twitch login` (or set {ACCESS_TOKEN_VAR})"
+                    ))
+                })?;
+                SharedToken::new(token, Some(store))
+            }
+        };
+        self.0.push((source.clone(), shared.clone(), 1));
+        Ok(shared)
+    }
+}
+
+/// The token source of `roomwatch twitch`: `TWITCH_ACCESS_TOKEN` when set, else the stored login.
+pub fn default_source() -> TokenSource {
+    match env(ACCESS_TOKEN_VAR) {
+        Some(_) => TokenSource::Env(ACCESS_TOKEN_VAR.into()),
+        None => TokenSource::Stored,
+    }
+}
+
+/// A Twitch room ready to start: its key and its source's configuration. Nothing has been sent yet, unless a
+/// bare access token had to be asked whose it is.
+pub async fn prepare(
+    channel: Option<String>,
+    source: &TokenSource,
+    logins: &mut Logins,
+    config: &Config,
+) -> Result<(RoomKey, TwitchConfig), RunError> {
     let http = http(config)?;
-    let (token, store) = match env(ACCESS_TOKEN_VAR) {
-        Some(access) => {
-            let access = access.strip_prefix("oauth:").unwrap_or(&access).to_string();
-            crate::mask::register(&access);
-            let token = Token {
-                access,
-                refresh: None,
-                expires_at: None,
-                scopes: Vec::new(),
-                login: String::new(),
-                user_id: String::new(),
-            };
-            (token, None)
-        }
-        None => {
-            let store = store(config)?;
-            let token = store.load().map_err(RunError::usage)?.ok_or_else(|| {
-                RunError::usage(format!(
-                    "not logged in to Twitch: run `roomwatch twitch login` (or set {ACCESS_TOKEN_VAR})"
-                ))
-            })?;
-            (token, Some(store))
-        }
-    };
+    let shared = logins.get(source, config)?;
+    let token = shared.current().await;
     let channel = channel.map(|c| c.trim().trim_start_matches('#').to_ascii_lowercase());
     if let Some(c) = &channel {
         let valid = !c.is_empty()
@@ -241,33 +295,38 @@ pub async fn start(channel: Option<String>, config: &Config) -> Result<StartedRo
     let room = match (&channel, token.login.is_empty()) {
         (Some(c), _) => c.clone(),
         (None, false) => token.login.clone(),
-        // A bare TWITCH_ACCESS_TOKEN: ask Twitch whose it is.
+        // A bare access token: ask Twitch whose it is.
         (None, true) => match http.validate(&token.access).await {
             Ok(v) if !v.login.is_empty() => v.login,
-            Ok(_) => return Err(refused("Twitch did not say whose token TWITCH_ACCESS_TOKEN is")),
+            Ok(_) => return Err(refused("Twitch did not say whose the access token is")),
             Err(e) if e.status() == Some(401) => {
                 return Err(refused(format!(
-                    "Twitch refused {ACCESS_TOKEN_VAR} ({e}); get a new token or use `roomwatch twitch login`"
+                    "Twitch refused the access token ({e}); get a new token or use `roomwatch twitch login`"
                 )))
             }
             Err(e) => {
                 return Err(RunError::fatal(format!(
-                    "cannot reach Twitch to find whose token {ACCESS_TOKEN_VAR} is ({e}); name the channel: \
+                    "cannot reach Twitch to find whose the access token is ({e}); name the channel: \
                      roomwatch twitch CHANNEL"
                 )))
             }
         },
     };
-    let mut cfg = TwitchConfig::new(http, token, store);
+    let mut cfg = TwitchConfig::new(http, shared);
     cfg.channel = channel;
+    Ok((RoomKey::new(SourceKind::Twitch, room), cfg))
+}
+
+/// Starts a prepared Twitch room.
+pub fn start(key: RoomKey, cfg: TwitchConfig) -> StartedRoom {
     let (tx, rx) = mpsc::channel(sources::CHANNEL_BATCHES);
     let task = session::spawn(cfg, tx);
-    Ok(StartedRoom {
-        key: RoomKey::new(SourceKind::Twitch, room),
+    StartedRoom {
+        key,
         rx,
         task,
         replay_of: None,
         save_cursor: false,
         room_lock: None,
-    })
+    }
 }

@@ -536,3 +536,78 @@ fn login_denied_or_expired_exits_3_with_what_to_do() {
         assert!(!token_path(home.path()).exists());
     }
 }
+
+#[test]
+fn two_twitch_rooms_share_one_login_and_refresh_it_once() {
+    let mock = TwitchMock::start(MockOptions {
+        users: vec![crate::mock::MockUser::new("7007", "friend")],
+        ..MockOptions::default()
+    });
+    let home = tempfile::tempdir().unwrap();
+    log_in(home.path(), &mock.access_token(), &mock.refresh_token());
+    // Both rooms start on an expired token: one refresh serves both (a refresh token works once).
+    mock.expire_access_token();
+    let config = home.path().join("rooms.toml");
+    std::fs::write(
+        &config,
+        "[[rooms]]\nplatform = \"twitch\"\n\n[[rooms]]\nplatform = \"twitch\"\nname = \"friend\"\n",
+    )
+    .unwrap();
+    let sessions = home.path().join("sessions");
+    let mut child = roomwatch(
+        home.path(),
+        &mock,
+        &[
+            "watch",
+            "--headless",
+            "--no-journal",
+            "--config",
+            config.to_str().unwrap(),
+            "--summary-dir",
+            sessions.to_str().unwrap(),
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let both = mock.wait_until(WAIT, |m| {
+        m.subscriptions()
+            .iter()
+            .filter(|s| s.status == "enabled")
+            .count()
+            == 2 * ALL_SUBS
+    });
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let code = wait_exit(&mut child);
+    let mut stderr = String::new();
+    use std::io::Read;
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(both, "both rooms subscribed: {stderr}");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(mock.refreshes(), 1, "{stderr}");
+    let conditions: Vec<String> = (mock.subscriptions().iter())
+        .filter(|s| s.sub_type == "channel.cheer")
+        .map(|s| {
+            s.condition["broadcaster_user_id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert!(
+        conditions.contains(&"1001".into()) && conditions.contains(&"7007".into()),
+        "{conditions:?}"
+    );
+    let summaries: Vec<_> = std::fs::read_dir(&sessions)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .collect();
+    assert_eq!(summaries.len(), 2);
+}

@@ -1,3 +1,4 @@
 mod binary;
 mod mock;
 mod mock_selftest;
+mod polls;

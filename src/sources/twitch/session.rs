@@ -9,7 +9,7 @@ use super::helix::Created;
 use super::poll::{self, Chatters, StreamNow};
 use super::socket::{self, Socket, SocketEvent, SocketId};
 use super::subscriptions::{self, Wanted};
-use super::token::{Token, TokenStore};
+use super::token::{Refreshed, SharedToken, Token};
 use crate::event::SourceKind;
 use crate::sources::backoff::Backoff;
 use crate::sources::dedup::{Dedup, DEFAULT_CAPACITY};
@@ -19,6 +19,7 @@ use crate::sources::{
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -27,9 +28,8 @@ use tokio::time::Instant;
 #[derive(Debug, Clone)]
 pub struct TwitchConfig {
     pub http: TwitchHttp,
-    pub token: Token,
-    /// Where a refreshed token is saved (`None` for `TWITCH_ACCESS_TOKEN`: no refresh).
-    pub store: Option<TokenStore>,
+    /// The login, shared with the other rooms that use it (they refresh it in turn).
+    pub token: Arc<SharedToken>,
     /// The channel's login; `None`: the token's own channel.
     pub channel: Option<String>,
     /// The `keepalive_timeout_seconds` asked for (10–600).
@@ -43,11 +43,10 @@ pub struct TwitchConfig {
 }
 
 impl TwitchConfig {
-    pub fn new(http: TwitchHttp, token: Token, store: Option<TokenStore>) -> Self {
+    pub fn new(http: TwitchHttp, token: Arc<SharedToken>) -> Self {
         TwitchConfig {
             http,
             token,
-            store,
             channel: None,
             keepalive_request: 30,
             welcome_timeout: Duration::from_secs(10),
@@ -68,6 +67,7 @@ pub fn spawn(cfg: TwitchConfig, tx: mpsc::Sender<SourceMsg>) -> tokio::task::Joi
 pub async fn run(cfg: TwitchConfig, tx: mpsc::Sender<SourceMsg>) {
     let (events_tx, events) = mpsc::channel(64);
     let mut s = Session {
+        token: cfg.token.current().await,
         dedup: Dedup::new(cfg.dedup_capacity),
         cfg,
         tx,
@@ -149,6 +149,8 @@ struct SessionInfo {
 
 struct Session {
     cfg: TwitchConfig,
+    /// This room's copy of the shared token (replaced on a refresh).
+    token: Token,
     tx: mpsc::Sender<SourceMsg>,
     status: ConnStatus,
     events_tx: mpsc::Sender<SocketEvent>,
@@ -254,11 +256,11 @@ impl Session {
         if let Err(e) = self.validate().await? {
             return Ok(Err(e));
         }
-        let own = &self.cfg.token.login;
+        let own = &self.token.login;
         self.broadcaster_id = match self.cfg.channel.clone() {
             Some(channel) if !channel.eq_ignore_ascii_case(own) => {
                 self.status.requests += 1;
-                let access = self.cfg.token.access.clone();
+                let access = self.token.access.clone();
                 match self.cfg.http.user_by_login(&access, &channel).await {
                     Ok(Some(user)) => user.id,
                     Ok(None) => {
@@ -274,13 +276,13 @@ impl Session {
                     Err(e) => return Ok(Err(e)),
                 }
             }
-            _ => self.cfg.token.user_id.clone(),
+            _ => self.token.user_id.clone(),
         };
-        let (wanted, missing) = subscriptions::plan(&self.cfg.token.scopes);
+        let (wanted, missing) = subscriptions::plan(&self.token.scopes);
         self.wanted = wanted;
         if !missing.is_empty() {
             let lacking: Vec<&str> = (subscriptions::TABLE.iter())
-                .filter(|w| !w.missing(&self.cfg.token.scopes).is_empty())
+                .filter(|w| !w.missing(&self.token.scopes).is_empty())
                 .map(|w| w.kind)
                 .collect();
             self.notice(format!(
@@ -296,7 +298,7 @@ impl Session {
     /// Asks Twitch whether the token is still good; on 401, refreshes it (or ends the room).
     async fn validate(&mut self) -> Result<Result<(), ApiError>, Stop> {
         self.status.requests += 1;
-        match self.cfg.http.validate(&self.cfg.token.access).await {
+        match self.cfg.http.validate(&self.token.access).await {
             Ok(v) => {
                 self.adopt(&v);
                 Ok(Ok(()))
@@ -310,7 +312,7 @@ impl Session {
     }
 
     fn adopt(&mut self, v: &Validation) {
-        let t = &mut self.cfg.token;
+        let t = &mut self.token;
         if !v.login.is_empty() {
             t.login = v.login.clone();
         }
@@ -322,45 +324,35 @@ impl Session {
         }
     }
 
-    /// Exchanges the refresh token for a new pair, saved before it is used (a refresh token works once).
-    /// Without a refresh token, or when Twitch refuses it, the room ends on refused credentials.
+    /// Exchanges the refresh token for a new pair, saved before it is used (a refresh token works once; the
+    /// rooms sharing the login take turns). Without a refresh token, or when Twitch refuses it, the room ends on
+    /// refused credentials; a network failure leaves the token as it is for the next try.
     async fn refresh(&mut self) -> Result<(), Stop> {
-        let refused = || Stop::Fatal(SourceError::CredentialsRefused { status: 401 });
-        let Some(old) = self.cfg.token.refresh.clone() else {
-            return Err(refused());
-        };
         self.status.requests += 1;
-        let grant = match self.cfg.http.refresh(&old).await {
-            Ok(g) => g,
-            Err(ApiError::Status { status, .. }) if (400..500).contains(&status) => {
-                return Err(refused())
+        match self
+            .cfg
+            .token
+            .refresh(&self.cfg.http, &self.token.access)
+            .await
+        {
+            Refreshed::Token(token, unsaved) => {
+                if let Some(e) = unsaved {
+                    self.notice(format!(
+                        "the refreshed Twitch token could not be saved ({e}); the next start will need \
+                         `roomwatch twitch login`"
+                    ))
+                    .await?;
+                }
+                self.token = token;
+                tracing::info!("twitch: token refreshed");
+                Ok(())
             }
-            Err(e) => {
-                // The old refresh token was not spent: the next failure tries again.
+            Refreshed::Refused => Err(Stop::Fatal(SourceError::CredentialsRefused { status: 401 })),
+            Refreshed::Later(e) => {
                 tracing::warn!(error = %e, "twitch: token refresh failed");
-                return Ok(());
-            }
-        };
-        let who = Validation {
-            client_id: String::new(),
-            login: self.cfg.token.login.clone(),
-            user_id: self.cfg.token.user_id.clone(),
-            scopes: self.cfg.token.scopes.clone(),
-            expires_in: None,
-        };
-        let token = grant.into_token(&who, Some(old), Utc::now());
-        if let Some(store) = &self.cfg.store {
-            if let Err(e) = store.save(&token) {
-                self.notice(format!(
-                    "the refreshed Twitch token could not be saved ({e}); the next start will need \
-                     `roomwatch twitch login`"
-                ))
-                .await?;
+                Ok(())
             }
         }
-        self.cfg.token = token;
-        tracing::info!("twitch: token refreshed");
-        Ok(())
     }
 
     fn base_url(&self) -> url::Url {
@@ -435,16 +427,12 @@ impl Session {
                     why: "the socket closed while subscribing".into(),
                 }));
             };
-            let access = self.cfg.token.access.clone();
+            let access = self.token.access.clone();
             let bodies: Vec<_> = (self.wanted.iter())
                 .map(|w| {
                     (
                         w.kind,
-                        w.body(
-                            &self.broadcaster_id,
-                            &self.cfg.token.user_id,
-                            &live.session_id,
-                        ),
+                        w.body(&self.broadcaster_id, &self.token.user_id, &live.session_id),
                     )
                 })
                 .collect();
@@ -600,12 +588,12 @@ impl Session {
             skipped: 0,
             duplicates_dropped: 0,
         };
-        let access = self.cfg.token.access.clone();
+        let access = self.token.access.clone();
         let mut frames = Vec::new();
         let mut unauthorized = false;
-        if self.cfg.token.has_scope("moderator:read:chatters") && !self.chatters_capped {
+        if self.token.has_scope("moderator:read:chatters") && !self.chatters_capped {
             self.status.requests += 1;
-            let reader = self.cfg.token.user_id.clone();
+            let reader = self.token.user_id.clone();
             match self
                 .cfg
                 .http

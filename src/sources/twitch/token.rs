@@ -123,6 +123,73 @@ impl TokenStore {
     }
 }
 
+/// One login shared by every room that uses it. A refresh token works once, so two rooms must not both spend
+/// it: the refresh happens under a lock, and a room whose access token is already replaced simply takes the new
+/// one.
+#[derive(Debug)]
+pub struct SharedToken {
+    store: Option<TokenStore>,
+    token: tokio::sync::Mutex<Token>,
+}
+
+/// What a refresh came to.
+#[derive(Debug)]
+pub enum Refreshed {
+    /// The new token (saved first when there is a store; `Some(error)` when it could not be saved).
+    Token(Token, Option<String>),
+    /// Twitch refused the refresh token, or there is none: a new login is needed.
+    Refused,
+    /// A network failure: the refresh token was not spent, try again later.
+    Later(String),
+}
+
+impl SharedToken {
+    pub fn new(token: Token, store: Option<TokenStore>) -> std::sync::Arc<Self> {
+        token.register_secrets();
+        std::sync::Arc::new(SharedToken {
+            store,
+            token: tokio::sync::Mutex::new(token),
+        })
+    }
+
+    pub async fn current(&self) -> Token {
+        self.token.lock().await.clone()
+    }
+
+    /// Replaces the token whose access was `seen` (it got a 401) by a refreshed one; when another room already
+    /// did, returns that one without a request.
+    pub async fn refresh(&self, http: &super::auth::TwitchHttp, seen: &str) -> Refreshed {
+        let mut current = self.token.lock().await;
+        if current.access != seen {
+            return Refreshed::Token(current.clone(), None);
+        }
+        let Some(old) = current.refresh.clone() else {
+            return Refreshed::Refused;
+        };
+        let grant = match http.refresh(&old).await {
+            Ok(g) => g,
+            Err(e) if e.status().is_some_and(|s| (400..500).contains(&s)) => {
+                return Refreshed::Refused
+            }
+            Err(e) => return Refreshed::Later(e.to_string()),
+        };
+        let who = super::auth::Validation {
+            client_id: String::new(),
+            login: current.login.clone(),
+            user_id: current.user_id.clone(),
+            scopes: current.scopes.clone(),
+            expires_in: None,
+        };
+        let token = grant.into_token(&who, Some(old), Utc::now());
+        // Saved before it is used: the old refresh token is spent from now on.
+        let unsaved = (self.store.as_ref())
+            .and_then(|s| s.save(&token).err())
+            .map(|e| e.to_string());
+        *current = token.clone();
+        Refreshed::Token(token, unsaved)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
