@@ -10,8 +10,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 /// Every subscription the monitor makes with the default scopes.
-const ALL_SUBS: usize = 13;
-const WAIT: Duration = Duration::from_secs(30);
+pub const ALL_SUBS: usize = 13;
+pub const WAIT: Duration = Duration::from_secs(30);
 
 fn roomwatch(home: &Path, mock: &TwitchMock, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_roomwatch"));
@@ -35,7 +35,7 @@ fn token_path(home: &Path) -> PathBuf {
 }
 
 /// Stores a login for the mock's broadcaster, as `roomwatch twitch login` would.
-fn log_in(home: &Path, access: &str, refresh: &str) {
+pub fn log_in(home: &Path, access: &str, refresh: &str) {
     let path = token_path(home);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let token = json!({

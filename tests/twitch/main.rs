@@ -2,3 +2,6 @@ mod binary;
 mod mock;
 mod mock_selftest;
 mod polls;
+#[path = "../support/tmux.rs"]
+mod tmux;
+mod tui;
