@@ -1,5 +1,6 @@
-//! Twitch (EventSub). So far: the message parser and the platform table's entry (replay of Twitch journals, the
-//! kinds and the unit). The WebSocket source, the login and the Helix polls come next (issue 11).
+//! Twitch (EventSub over WebSocket): the message parser (also the platform table's replay parser), the session
+//! and its sockets, the OAuth calls (device flow, refresh, validate, revoke), the Helix calls and polls, the
+//! subscription plan, the token store and the endpoints.
 
 pub mod auth;
 pub mod endpoints;
