@@ -62,6 +62,9 @@ struct Notification<'a> {
     event: Option<&'a RawValue>,
 }
 
+/// [`parse_frame`]'s answer for a welcome, keepalive, reconnect or revocation: the session's business.
+pub const NOT_A_NOTIFICATION: &str = "not a notification";
+
 /// Parses one `notification` frame. `Err` for a frame that is no notification or has no usable id (the caller
 /// skips and counts it); anything else is an event, `unknown` when its type or content is not understood.
 pub fn parse_frame(
@@ -75,7 +78,7 @@ pub fn parse_frame(
     }
     let f: Frame = serde_json::from_str(frame.get()).map_err(|_| "not an EventSub message")?;
     if f.metadata.message_type != "notification" {
-        return Err("not a notification");
+        return Err(NOT_A_NOTIFICATION);
     }
     let id = f.metadata.message_id;
     if id.is_empty() {

@@ -688,7 +688,7 @@ impl Session {
                     // A socket already given up: its frames would only repeat or precede what we have.
                     return Ok(None);
                 }
-                self.frame(id, &text, batch).await
+                self.frame(id, text, batch).await
             }
             SocketEvent::Closed(id, code, why) => {
                 if Some(id) == incoming_id {
@@ -730,44 +730,47 @@ impl Session {
     async fn frame(
         &mut self,
         id: SocketId,
-        text: &str,
+        text: String,
         batch: &mut Batch,
     ) -> Result<Option<Loss>, Stop> {
-        let Ok(env) = serde_json::from_str::<Envelope>(text) else {
+        let Ok(raw) = RawValue::from_string(text) else {
             batch.skipped += 1;
-            tracing::warn!(
-                bytes = text.len(),
-                "twitch: a frame that is not an EventSub message"
-            );
+            tracing::warn!("twitch: a frame that is not JSON");
             return Ok(None);
         };
-        let kind = env
-            .metadata
-            .message_type
-            .as_deref()
+        // Notifications are nearly every frame: parsed once, straight into the event.
+        match super::parse_frame(&raw, SourceKind::Twitch, batch.received_at) {
+            Ok(ev) if self.dedup.first_time(&ev.id) => batch.events.push(ev),
+            Ok(_) => batch.duplicates_dropped += 1,
+            Err(super::parse::NOT_A_NOTIFICATION) => {
+                return self.session_message(id, &raw, batch).await
+            }
+            Err(why) => {
+                batch.skipped += 1;
+                tracing::warn!(why, "twitch: notification skipped");
+            }
+        }
+        Ok(None)
+    }
+
+    /// A welcome, keepalive, reconnect or revocation.
+    async fn session_message(
+        &mut self,
+        id: SocketId,
+        raw: &RawValue,
+        batch: &mut Batch,
+    ) -> Result<Option<Loss>, Stop> {
+        let Ok(env) = serde_json::from_str::<Envelope>(raw.get()) else {
+            batch.skipped += 1;
+            return Ok(None);
+        };
+        let kind = (env.metadata.message_type.as_deref())
             .unwrap_or("")
             .to_string();
         let payload: SessionPayload = (env.payload)
             .and_then(|p| serde_json::from_str(p.get()).ok())
             .unwrap_or_default();
         match kind.as_str() {
-            "notification" => {
-                let raw: &RawValue = match serde_json::from_str(text) {
-                    Ok(r) => r,
-                    Err(_) => {
-                        batch.skipped += 1;
-                        return Ok(None);
-                    }
-                };
-                match super::parse_frame(raw, SourceKind::Twitch, batch.received_at) {
-                    Ok(ev) if self.dedup.first_time(&ev.id) => batch.events.push(ev),
-                    Ok(_) => batch.duplicates_dropped += 1,
-                    Err(why) => {
-                        batch.skipped += 1;
-                        tracing::warn!(why, "twitch: notification skipped");
-                    }
-                }
-            }
             "session_keepalive" => {}
             "session_welcome" => {
                 let incoming = self.incoming.as_ref().map(|(s, _)| s.id);
