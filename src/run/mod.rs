@@ -237,7 +237,7 @@ fn unique_rooms(keys: impl Iterator<Item = RoomKey>) -> Result<(), RunError> {
 /// A `[[rooms]]` entry checked and ready to start.
 enum Prepared {
     Demo(simulator::SimConfig),
-    Chaturbate(sources::chaturbate::poller::PollerConfig),
+    Chaturbate(Box<sources::chaturbate::poller::PollerConfig>),
     Twitch(Box<sources::twitch::session::TwitchConfig>),
 }
 
@@ -316,7 +316,7 @@ async fn start_rooms(
                         let poller =
                             rooms::chaturbate_config(n, name.as_deref(), &credentials, testbed)?;
                         let key = RoomKey::new(SourceKind::Chaturbate, poller.url.room());
-                        (key, Prepared::Chaturbate(poller))
+                        (key, Prepared::Chaturbate(Box::new(poller)))
                     }
                     RoomSpec::Twitch {
                         channel,
@@ -352,7 +352,7 @@ async fn start_rooms(
                 let room = match room {
                     Prepared::Demo(sim) => Ok(rooms::start_demo(sim)),
                     Prepared::Chaturbate(poller) => {
-                        rooms::start_chaturbate(poller, fresh, paths.cursor_dir.as_ref())
+                        rooms::start_chaturbate(*poller, fresh, paths.cursor_dir.as_ref())
                     }
                     Prepared::Twitch(cfg) => Ok(twitch::start(key, *cfg)),
                 };

@@ -141,7 +141,7 @@ async fn login(config: &Config, scopes: &[String]) -> Result<(), RunError> {
                     "the code expired before it was approved; run `roomwatch twitch login` again",
                 ))
             }
-            Err(e @ ApiError::Status { .. }) => {
+            Err(e @ ApiError::Status { status, .. }) if status < 500 && status != 429 => {
                 return Err(refused(format!("Twitch ended the login: {e}")))
             }
             Err(e) => {
@@ -153,11 +153,23 @@ async fn login(config: &Config, scopes: &[String]) -> Result<(), RunError> {
             }
         }
     };
-    let who = http.validate(&grant.access_token).await.map_err(|e| {
-        RunError::fatal(format!(
-            "Twitch gave a token but could not say whose it is: {e}"
-        ))
-    })?;
+    // Whose token it is; if Twitch cannot say now, the token is kept anyway (the grant cannot be asked for
+    // twice) and the first `roomwatch twitch` asks again.
+    let who = match http.validate(&grant.access_token).await {
+        Ok(who) => who,
+        Err(e) => {
+            say(&format!(
+                "roomwatch: Twitch did not say whose the new token is ({e}); it is kept, and checked at start"
+            ));
+            crate::sources::twitch::auth::Validation {
+                client_id: String::new(),
+                login: String::new(),
+                user_id: String::new(),
+                scopes: Vec::new(),
+                expires_in: None,
+            }
+        }
+    };
     let token = grant.into_token(&who, None, Utc::now());
     store.save(&token).map_err(|e| {
         RunError::fatal(format!(
@@ -181,24 +193,30 @@ async fn logout(config: &Config) -> Result<(), RunError> {
         return Ok(());
     };
     // Revoke what can be revoked; the file goes in any case (the user asked to forget the token).
-    match http(config) {
-        Ok(http) => {
-            if let Err(e) = http.revoke(&token.access).await {
+    let revoked = match http(config) {
+        Ok(http) => match http.revoke(&token.access).await {
+            Ok(()) => true,
+            Err(e) => {
                 say(&format!(
-                    "roomwatch: Twitch did not confirm the revocation ({e}); you can also disconnect \
-                     roomwatch at https://www.twitch.tv/settings/connections"
+                    "roomwatch: Twitch did not confirm the revocation ({e})"
                 ));
+                false
             }
+        },
+        Err(e) => {
+            say(&format!("roomwatch: not revoked ({})", e.message));
+            false
         }
-        Err(e) => say(&format!(
-            "roomwatch: not revoked ({}); deleting the token only",
-            e.message
-        )),
-    }
+    };
     store
         .delete()
         .map_err(|e| RunError::fatal(format!("cannot delete {}: {e}", store.path().display())))?;
-    say("Logged out of Twitch: the token was revoked and deleted.");
+    say(if revoked {
+        "Logged out of Twitch: the token was revoked and deleted."
+    } else {
+        "The Twitch token was deleted but not revoked: disconnect roomwatch at \
+         https://www.twitch.tv/settings/connections to be sure it is dead."
+    });
     Ok(())
 }
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 pub const ALL_SUBS: usize = 13;
 pub const WAIT: Duration = Duration::from_secs(30);
 
-fn roomwatch(home: &Path, mock: &TwitchMock, args: &[&str]) -> Command {
+pub fn roomwatch(home: &Path, mock: &TwitchMock, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_roomwatch"));
     cmd.args(args)
         .env_remove("TWITCH_ACCESS_TOKEN")
@@ -30,7 +30,7 @@ fn roomwatch(home: &Path, mock: &TwitchMock, args: &[&str]) -> Command {
     cmd
 }
 
-fn token_path(home: &Path) -> PathBuf {
+pub fn token_path(home: &Path) -> PathBuf {
     home.join("data/roomwatch/twitch/token.json")
 }
 
@@ -48,14 +48,14 @@ pub fn log_in(home: &Path, access: &str, refresh: &str) {
 }
 
 /// A headless session whose stdout lines arrive on a channel as they are written.
-struct Session {
-    child: Child,
+pub struct Session {
+    pub child: Child,
     lines: mpsc::Receiver<String>,
-    got: Vec<Value>,
+    pub got: Vec<Value>,
 }
 
 impl Session {
-    fn start(home: &Path, mock: &TwitchMock, extra: &[&str]) -> Session {
+    pub fn start(home: &Path, mock: &TwitchMock, extra: &[&str]) -> Session {
         let mut args = vec!["twitch", "--headless", "--summary-dir"];
         let sessions = home.join("sessions");
         args.push(sessions.to_str().unwrap());
@@ -80,7 +80,7 @@ impl Session {
     }
 
     /// Stops the session and fails with what it said on stderr.
-    fn fail(&mut self, what: &str) -> ! {
+    pub fn fail(&mut self, what: &str) -> ! {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let mut stderr = String::new();
@@ -94,14 +94,14 @@ impl Session {
         panic!("{what}; lines {:?}; stderr:\n{stderr}", self.got);
     }
 
-    fn check(&mut self, ok: bool, what: &str) {
+    pub fn check(&mut self, ok: bool, what: &str) {
         if !ok {
             self.fail(what);
         }
     }
 
     /// Waits until `n` lines in all have been printed.
-    fn wait_lines(&mut self, n: usize) {
+    pub fn wait_lines(&mut self, n: usize) {
         while self.got.len() < n {
             let Ok(line) = self.lines.recv_timeout(WAIT) else {
                 self.fail(&format!("only {} of {n} lines", self.got.len()));
@@ -112,7 +112,7 @@ impl Session {
     }
 
     /// Waits for the exit; the rest of stdout is collected, stderr returned.
-    fn finish(mut self) -> (Option<i32>, Vec<Value>, String) {
+    pub fn finish(mut self) -> (Option<i32>, Vec<Value>, String) {
         let status = wait_exit(&mut self.child);
         while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(2)) {
             self.got
@@ -130,7 +130,7 @@ impl Session {
     }
 }
 
-fn wait_exit(child: &mut Child) -> Option<i32> {
+pub fn wait_exit(child: &mut Child) -> Option<i32> {
     let deadline = std::time::Instant::now() + WAIT;
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -144,7 +144,7 @@ fn wait_exit(child: &mut Child) -> Option<i32> {
     }
 }
 
-fn chat(text: &str) -> Value {
+pub fn chat(text: &str) -> Value {
     json!({"broadcaster_user_id":"1001","broadcaster_user_login":"streamer","broadcaster_user_name":"Streamer",
            "chatter_user_id":"2001","chatter_user_login":"viewer1","chatter_user_name":"Viewer1",
            "message_id":"m","message":{"text":text,"fragments":[]},"color":"",
@@ -152,7 +152,7 @@ fn chat(text: &str) -> Value {
            "cheer":null,"reply":null})
 }
 
-fn cheer(user: Option<&str>, bits: u64) -> Value {
+pub fn cheer(user: Option<&str>, bits: u64) -> Value {
     json!({"is_anonymous": user.is_none(), "user_id": user.map(|_| "2002"), "user_login": user,
            "user_name": user, "broadcaster_user_id":"1001","broadcaster_user_login":"streamer",
            "broadcaster_user_name":"Streamer","message":"cheer100 go","bits":bits})
@@ -169,7 +169,7 @@ fn user_event(login: &str, extra: Value) -> Value {
 }
 
 /// Every file under `dir`, as text.
-fn all_files(dir: &Path, out: &mut Vec<(PathBuf, String)>) {
+pub fn all_files(dir: &Path, out: &mut Vec<(PathBuf, String)>) {
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let p = entry.path();
         if p.is_dir() {

@@ -4,10 +4,17 @@
 //! like any other event. A failed poll changes nothing: no leaves from an error.
 
 use super::auth::{json_ok, ApiError, TwitchHttp};
+use super::token::{Refreshed, SharedToken};
+use crate::event::SourceKind;
+use crate::sources::{Batch, SourceMsg};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
 
 pub const ENTER: &str = "roomwatch.poll.user_enter";
 pub const LEAVE: &str = "roomwatch.poll.user_leave";
@@ -15,6 +22,110 @@ pub const STREAM: &str = "roomwatch.poll.stream";
 
 /// Chatter pages read per poll (1000 each): beyond 10 000 chatters, enters and leaves are not followed.
 pub const MAX_CHATTER_PAGES: usize = 10;
+
+/// What the poll task needs: who to ask about, how often, and the login to ask with.
+pub struct PollConfig {
+    pub http: TwitchHttp,
+    pub token: Arc<SharedToken>,
+    pub broadcaster_id: String,
+    /// The token's user (the moderator `Get Chatters` asks as).
+    pub reader_id: String,
+    pub every: Duration,
+}
+
+/// Polls until the receiver is gone (the session aborts it when it ends). Runs beside the socket, so a slow
+/// Helix never holds up notifications; its events go straight to the room as their own batches. A failed
+/// request changes nothing and is tried again next round; a 401 refreshes the shared token (a refused refresh is
+/// the session's to report).
+pub async fn run(cfg: PollConfig, tx: mpsc::Sender<SourceMsg>) {
+    let mut chatters = Chatters::default();
+    let mut stream_now: Option<StreamNow> = None;
+    let mut capped = false;
+    let mut seq = 0u64;
+    let mut tick = tokio::time::interval(cfg.every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let token = cfg.token.current().await;
+        let now = Utc::now();
+        let mut found = Vec::new();
+        let mut unauthorized = false;
+        if token.has_scope("moderator:read:chatters") && !capped {
+            match (cfg.http)
+                .chatters(&token.access, &cfg.broadcaster_id, &cfg.reader_id)
+                .await
+            {
+                Ok(Some(list)) => {
+                    let (entered, left) = chatters.diff(list);
+                    for (kind, users) in [(ENTER, entered), (LEAVE, left)] {
+                        found.extend(
+                            users
+                                .into_iter()
+                                .map(|u| (kind, json!({ "user_login": u }))),
+                        );
+                    }
+                }
+                Ok(None) => {
+                    capped = true;
+                    let text = format!(
+                        "more than {} chatters: enters and leaves are no longer followed",
+                        MAX_CHATTER_PAGES * 1000
+                    );
+                    if tx.send(SourceMsg::Notice(text)).await.is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    unauthorized |= e.status() == Some(401);
+                    tracing::warn!(error = %e, "twitch: chatter poll failed");
+                }
+            }
+        }
+        match cfg.http.stream(&token.access, &cfg.broadcaster_id).await {
+            Ok(Some(s)) if stream_now.as_ref() != Some(&s) => {
+                let event =
+                    json!({"viewer_count": s.viewers, "title": s.title, "game_name": s.category});
+                found.push((STREAM, event));
+                stream_now = Some(s);
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => stream_now = None,
+            Err(e) => {
+                unauthorized |= e.status() == Some(401);
+                tracing::warn!(error = %e, "twitch: stream poll failed");
+            }
+        }
+        if unauthorized {
+            if let Refreshed::Later(e) = cfg.token.refresh(&cfg.http, &token.access).await {
+                tracing::warn!(error = %e, "twitch: token refresh for the polls failed");
+            }
+        }
+        if found.is_empty() {
+            continue;
+        }
+        let mut batch = Batch {
+            received_at: now,
+            events: Vec::with_capacity(found.len()),
+            skipped: 0,
+            duplicates_dropped: 0,
+        };
+        for (kind, event) in found {
+            seq += 1;
+            // Unique by construction (time of the round + a counter), so no de-dup is needed.
+            let id = format!("roomwatch-poll-{}-{seq}", now.timestamp_millis());
+            let parsed = RawValue::from_string(frame(kind, &id, now, event))
+                .ok()
+                .and_then(|raw| super::parse_frame(&raw, SourceKind::Twitch, now).ok());
+            match parsed {
+                Some(ev) => batch.events.push(ev),
+                None => batch.skipped += 1,
+            }
+        }
+        if tx.send(SourceMsg::Batch(batch)).await.is_err() {
+            return;
+        }
+    }
+}
 
 /// The frame of one polled event.
 pub fn frame(kind: &str, id: &str, at: DateTime<Utc>, event: Value) -> String {

@@ -6,7 +6,7 @@
 
 use super::auth::{ApiError, TwitchHttp, Validation};
 use super::helix::Created;
-use super::poll::{self, Chatters, StreamNow};
+use super::poll;
 use super::socket::{self, Socket, SocketEvent, SocketId};
 use super::subscriptions::{self, Wanted};
 use super::token::{Refreshed, SharedToken, Token};
@@ -80,11 +80,12 @@ pub async fn run(cfg: TwitchConfig, tx: mpsc::Sender<SourceMsg>) {
         broadcaster_id: String::new(),
         wanted: Vec::new(),
         lost: None,
-        chatters: Chatters::default(),
-        stream_now: None,
-        next_poll: Instant::now(),
-        poll_seq: 0,
-        chatters_capped: false,
+        polls: None,
+        active_closed: false,
+        planned: 0,
+        enabled: Vec::new(),
+        to_retry: Vec::new(),
+        retry_subs: None,
     };
     match s.run().await {
         Err(Stop::Fatal(e)) => {
@@ -126,6 +127,8 @@ struct Envelope<'a> {
 #[derive(Deserialize)]
 struct Metadata<'a> {
     #[serde(borrow, default)]
+    message_id: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
     message_type: Option<std::borrow::Cow<'a, str>>,
 }
 
@@ -164,17 +167,33 @@ struct Session {
     wanted: Vec<&'static Wanted>,
     /// When the last socket was lost and why (reported once the next one is live).
     lost: Option<(chrono::DateTime<Utc>, String)>,
-    chatters: Chatters,
-    stream_now: Option<StreamNow>,
-    next_poll: Instant,
-    /// Numbers the polled events' ids.
-    poll_seq: u64,
-    /// The chatter list was too long to follow (said once).
-    chatters_capped: bool,
+    /// The active socket closed while a requested reconnect is under way (its replacement must take over).
+    active_closed: bool,
+    /// The Helix poll task (aborted when the session ends).
+    polls: Option<AbortOnDrop>,
+    /// How many subscriptions the token's scopes allowed (the status line's total).
+    planned: u32,
+    /// The subscription types enabled on the current session.
+    enabled: Vec<&'static str>,
+    /// Subscriptions to create again (they failed for a passing reason).
+    to_retry: Vec<&'static Wanted>,
+    /// Subscriptions that failed for a passing reason, retried while live: when, and the attempt number.
+    retry_subs: Option<(Instant, u32)>,
+}
+
+/// A task that stops with its owner.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// How long a `session_reconnect` may take before the new socket is given up (Twitch's grace is 30 s).
 const RECONNECT_GRACE: Duration = Duration::from_secs(30);
+/// How long a socket must stay up before a loss starts the backoff from its first step again.
+const STABLE_AFTER: Duration = Duration::from_secs(60);
 /// Frames handled before a batch is sent, when many are waiting.
 const BATCH_FRAMES: usize = 512;
 
@@ -201,18 +220,36 @@ impl Session {
     async fn run(&mut self) -> Result<(), Stop> {
         self.set_state(ConnState::Connecting).await?;
         self.prepare().await?;
+        self.polls = Some(AbortOnDrop(tokio::spawn(poll::run(
+            poll::PollConfig {
+                http: self.cfg.http.clone(),
+                token: self.cfg.token.clone(),
+                broadcaster_id: self.broadcaster_id.clone(),
+                reader_id: self.token.user_id.clone(),
+                every: self.cfg.poll_every,
+            },
+            self.tx.clone(),
+        ))));
         let mut attempt = 0u32;
         let mut revalidate_at = Instant::now() + self.cfg.revalidate_every;
         loop {
             let loss = match self.connect().await? {
                 Ok(()) => {
-                    attempt = 0;
-                    self.live(&mut revalidate_at).await?
+                    let since = Instant::now();
+                    let loss = self.live(&mut revalidate_at).await?;
+                    // Only a socket that stayed up a while resets the backoff: one that dies right after its
+                    // subscriptions must not be re-dialled (and re-subscribed) every second.
+                    if since.elapsed() >= STABLE_AFTER {
+                        attempt = 0;
+                    }
+                    loss
                 }
                 Err(loss) => loss,
             };
             self.active = None;
             self.incoming = None;
+            self.active_closed = false;
+            self.retry_subs = None;
             self.count_error(loss.class);
             self.lost.get_or_insert((Utc::now(), loss.why.clone()));
             attempt = attempt.saturating_add(1);
@@ -236,7 +273,9 @@ impl Session {
         let mut attempt = 0u32;
         loop {
             let step = self.prepare_once().await?;
-            let Err(e) = step else { return Ok(()) };
+            let Err(e) = step else {
+                return self.plan().await;
+            };
             self.count_error(e.class());
             attempt = attempt.saturating_add(1);
             self.status.retries += 1;
@@ -250,6 +289,31 @@ impl Session {
             .await?;
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// The subscriptions the token's scopes allow; the rest is said once, with the login line that adds them
+    /// (keeping the scopes the token has: `--scopes` replaces the whole set).
+    async fn plan(&mut self) -> Result<(), Stop> {
+        let (wanted, missing) = subscriptions::plan(&self.token.scopes);
+        self.planned = wanted.len() as u32;
+        self.wanted = wanted;
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let lacking: Vec<&str> = (subscriptions::TABLE.iter())
+            .filter(|w| !w.missing(&self.token.scopes).is_empty())
+            .map(|w| w.kind)
+            .collect();
+        let mut scopes: Vec<&str> = self.token.scopes.iter().map(String::as_str).collect();
+        scopes.extend(missing);
+        scopes.sort_unstable();
+        scopes.dedup();
+        self.notice(format!(
+            "the token cannot read {}; to add them: roomwatch twitch login --scopes {}",
+            lacking.join(", "),
+            scopes.join(",")
+        ))
+        .await
     }
 
     async fn prepare_once(&mut self) -> Result<Result<(), ApiError>, Stop> {
@@ -270,28 +334,13 @@ impl Session {
                         ))))
                     }
                     Err(e) if e.status() == Some(401) => {
-                        self.refresh().await?;
-                        return Ok(Err(e));
+                        return Ok(self.refresh().await?.and(Err(e)));
                     }
                     Err(e) => return Ok(Err(e)),
                 }
             }
             _ => self.token.user_id.clone(),
         };
-        let (wanted, missing) = subscriptions::plan(&self.token.scopes);
-        self.wanted = wanted;
-        if !missing.is_empty() {
-            let lacking: Vec<&str> = (subscriptions::TABLE.iter())
-                .filter(|w| !w.missing(&self.token.scopes).is_empty())
-                .map(|w| w.kind)
-                .collect();
-            self.notice(format!(
-                "the token cannot read {}; to add them: roomwatch twitch login --scopes {}",
-                lacking.join(", "),
-                missing.join(",")
-            ))
-            .await?;
-        }
         Ok(Ok(()))
     }
 
@@ -303,10 +352,7 @@ impl Session {
                 self.adopt(&v);
                 Ok(Ok(()))
             }
-            Err(e) if e.status() == Some(401) => {
-                self.refresh().await?;
-                Ok(Ok(()))
-            }
+            Err(e) if e.status() == Some(401) => self.refresh().await,
             Err(e) => Ok(Err(e)),
         }
     }
@@ -327,14 +373,10 @@ impl Session {
     /// Exchanges the refresh token for a new pair, saved before it is used (a refresh token works once; the
     /// rooms sharing the login take turns). Without a refresh token, or when Twitch refuses it, the room ends on
     /// refused credentials; a network failure leaves the token as it is for the next try.
-    async fn refresh(&mut self) -> Result<(), Stop> {
+    async fn refresh(&mut self) -> Result<Result<(), ApiError>, Stop> {
         self.status.requests += 1;
-        match self
-            .cfg
-            .token
-            .refresh(&self.cfg.http, &self.token.access)
-            .await
-        {
+        let seen = self.token.access.clone();
+        match self.cfg.token.refresh(&self.cfg.http, &seen).await {
             Refreshed::Token(token, unsaved) => {
                 if let Some(e) = unsaved {
                     self.notice(format!(
@@ -345,13 +387,14 @@ impl Session {
                 }
                 self.token = token;
                 tracing::info!("twitch: token refreshed");
-                Ok(())
+                Ok(Ok(()))
             }
             Refreshed::Refused => Err(Stop::Fatal(SourceError::CredentialsRefused { status: 401 })),
-            Refreshed::Later(e) => {
-                tracing::warn!(error = %e, "twitch: token refresh failed");
-                Ok(())
-            }
+            // The refresh token was not spent: the caller retries with its backoff.
+            Refreshed::Later(e) => Ok(Err(ApiError::Transport(
+                ErrorClass::Network,
+                format!("the token refresh failed ({e})"),
+            ))),
         }
     }
 
@@ -408,8 +451,10 @@ impl Session {
             keepalive,
             last_frame: now,
         });
-        match self.subscribe_all().await? {
-            Ok(_) => {
+        self.enabled.clear();
+        self.to_retry.clear();
+        match self.subscribe(self.wanted.clone()).await? {
+            Ok(()) => {
                 self.go_live().await?;
                 Ok(Ok(()))
             }
@@ -417,8 +462,13 @@ impl Session {
         }
     }
 
-    /// Creates every planned subscription on the active session, all at once (the welcome's window is short).
-    async fn subscribe_all(&mut self) -> Result<Result<u32, Loss>, Stop> {
+    /// Creates `which` on the active session, all at once (the welcome's window is short). A type Twitch
+    /// forbids leaves the plan (said once); one that fails for a passing reason is retried while live, with
+    /// backoff; a 401 refreshes the token once.
+    async fn subscribe(
+        &mut self,
+        mut which: Vec<&'static Wanted>,
+    ) -> Result<Result<(), Loss>, Stop> {
         let mut refreshed = false;
         loop {
             let Some(live) = &self.active else {
@@ -427,44 +477,34 @@ impl Session {
                     why: "the socket closed while subscribing".into(),
                 }));
             };
+            let session_id = live.session_id.clone();
             let access = self.token.access.clone();
-            let bodies: Vec<_> = (self.wanted.iter())
-                .map(|w| {
-                    (
-                        w.kind,
-                        w.body(&self.broadcaster_id, &self.token.user_id, &live.session_id),
-                    )
-                })
+            let bodies: Vec<_> = (which.iter())
+                .map(|w| w.body(&self.broadcaster_id, &self.token.user_id, &session_id))
                 .collect();
             let http = &self.cfg.http;
             let results = futures_util::future::join_all(
-                bodies
-                    .iter()
-                    .map(|(_, body)| http.create_subscription(&access, body)),
+                (bodies.iter()).map(|body| http.create_subscription(&access, body)),
             )
             .await;
             self.status.requests += results.len() as u64;
-            let mut enabled = 0u32;
-            let mut forbidden = Vec::new();
-            let mut unauthorized = false;
-            let mut other = None;
-            for ((kind, _), r) in bodies.iter().zip(results) {
+            let (mut forbidden, mut unauthorized, mut failed) =
+                (Vec::new(), Vec::new(), Vec::new());
+            for (w, r) in which.iter().zip(results) {
                 match r {
-                    Ok(Created::Enabled | Created::AlreadyThere) => enabled += 1,
-                    Err(e) if e.status() == Some(403) => forbidden.push(*kind),
-                    Err(e) if e.status() == Some(401) => unauthorized = true,
-                    Err(e) => other = Some((*kind, e)),
+                    // 409: it exists on this session already (it moved with a requested reconnect).
+                    Ok(Created::Enabled | Created::AlreadyThere) => {
+                        if !self.enabled.contains(&w.kind) {
+                            self.enabled.push(w.kind);
+                        }
+                    }
+                    Err(e) if e.status() == Some(403) => forbidden.push(w.kind),
+                    Err(e) if e.status() == Some(401) => unauthorized.push(*w),
+                    Err(e) => failed.push((*w, e)),
                 }
             }
-            if unauthorized && !refreshed {
-                refreshed = true;
-                self.refresh().await?;
-                continue;
-            }
-            if unauthorized {
-                return Err(Stop::Fatal(SourceError::CredentialsRefused { status: 401 }));
-            }
             if !forbidden.is_empty() {
+                self.wanted.retain(|w| !forbidden.contains(&w.kind));
                 self.notice(format!(
                     "Twitch did not allow {} for this channel (the token must be the broadcaster's, or a \
                      moderator's for follows and moderation)",
@@ -472,32 +512,62 @@ impl Session {
                 ))
                 .await?;
             }
-            if let Some((kind, e)) = other {
-                if enabled == 0 {
+            if !unauthorized.is_empty() {
+                if refreshed {
+                    return Err(Stop::Fatal(SourceError::CredentialsRefused { status: 401 }));
+                }
+                refreshed = true;
+                if let Err(e) = self.refresh().await? {
                     return Ok(Err(Loss {
                         class: e.class(),
-                        why: format!("creating the subscriptions failed ({kind}: {e})"),
+                        why: e.to_string(),
                     }));
                 }
-                self.notice(format!("the subscription {kind} could not be created: {e}"))
+                which = unauthorized;
+                which.extend(failed.into_iter().map(|(w, _)| w));
+                continue;
+            }
+            let attempt = self.retry_subs.map_or(0, |(_, n)| n) + 1;
+            if failed.is_empty() {
+                self.retry_subs = None;
+            } else {
+                if attempt == 1 {
+                    let what: Vec<String> = (failed.iter())
+                        .map(|(w, e)| format!("{} ({e})", w.kind))
+                        .collect();
+                    self.notice(format!(
+                        "could not create {}; trying again",
+                        what.join(", ")
+                    ))
                     .await?;
+                }
+                let wait = self.cfg.backoff.delay(attempt, fastrand::f64());
+                self.retry_subs = Some((Instant::now() + wait, attempt));
             }
-            if enabled == 0 {
-                return Err(Stop::Fatal(SourceError::CredentialsRefused { status: 403 }));
+            self.to_retry = failed.into_iter().map(|(w, _)| w).collect();
+            if self.enabled.is_empty() {
+                if self.wanted.is_empty() {
+                    // Every type forbidden: this token cannot watch this channel.
+                    return Err(Stop::Fatal(SourceError::CredentialsRefused { status: 403 }));
+                }
+                // Nothing on: Twitch would close the socket (4003); connect again with backoff.
+                return Ok(Err(Loss {
+                    class: ErrorClass::Network,
+                    why: "no subscription could be created".into(),
+                }));
             }
-            // Only what was asked for this time counts: nothing is left over from an earlier session.
-            self.wanted_enabled(enabled);
-            return Ok(Ok(enabled));
+            self.show_socket();
+            return Ok(Ok(()));
         }
     }
 
-    fn wanted_enabled(&mut self, enabled: u32) {
-        let total = self.wanted.len() as u32;
+    /// The socket's figures in the status.
+    fn show_socket(&mut self) {
         let keepalive = self.active.as_ref().map_or(0, |l| l.keepalive.as_secs());
         self.status.socket = Some(SocketInfo {
             keepalive_s: keepalive,
-            subscriptions_enabled: enabled,
-            subscriptions_total: total,
+            subscriptions_enabled: self.enabled.len() as u32,
+            subscriptions_total: self.planned,
         });
     }
 
@@ -525,32 +595,44 @@ impl Session {
             };
             let margin = (live.keepalive / 2).min(Duration::from_secs(5));
             let silent_after = live.last_frame + live.keepalive + margin;
+            let silence = live.keepalive + margin;
             let incoming_deadline = self.incoming.as_ref().map(|(_, at)| *at + RECONNECT_GRACE);
+            let retry_at = self.retry_subs.map(|(at, _)| at);
             let ev = tokio::select! {
+                // Frames first: after a stall (a slow consumer), what arrived is read before the watchdog
+                // can call the socket lost.
+                biased;
                 ev = self.events.recv() => ev,
                 _ = tokio::time::sleep_until(silent_after) => {
-                    let secs = (live.keepalive + margin).as_secs_f64();
                     return Ok(Loss {
                         class: ErrorClass::Timeout,
-                        why: format!("no message for {secs:.0} s (keepalive missed)"),
+                        why: format!("no message for {:.0} s (keepalive missed)", silence.as_secs_f64()),
                     });
+                }
+                _ = sleep_until_some(incoming_deadline) => {
+                    self.incoming = None;
+                    if self.active_closed {
+                        return Ok(Loss {
+                            class: ErrorClass::Timeout,
+                            why: "the reconnect Twitch asked for did not complete".into(),
+                        });
+                    }
+                    self.notice("the reconnect Twitch asked for did not complete; staying on the old socket".into()).await?;
+                    continue;
+                }
+                _ = sleep_until_some(retry_at) => {
+                    let which = std::mem::take(&mut self.to_retry);
+                    if let Err(loss) = self.subscribe(which).await? {
+                        return Ok(loss);
+                    }
+                    self.send(SourceMsg::Status(self.status.clone())).await?;
+                    continue;
                 }
                 _ = tokio::time::sleep_until(*revalidate_at) => {
                     *revalidate_at = Instant::now() + self.cfg.revalidate_every;
                     if let Err(e) = self.validate().await? {
                         tracing::warn!(error = %e, "twitch: hourly validation failed; trying again later");
                     }
-                    continue;
-                }
-                _ = tokio::time::sleep_until(self.next_poll) => {
-                    self.next_poll = Instant::now() + self.cfg.poll_every;
-                    let batch = self.poll().await?;
-                    self.flush(batch).await?;
-                    continue;
-                }
-                _ = sleep_until_some(incoming_deadline) => {
-                    self.incoming = None;
-                    self.notice("the reconnect Twitch asked for did not complete; staying on the old socket".into()).await?;
                     continue;
                 }
             };
@@ -566,9 +648,17 @@ impl Session {
             let mut next = Some(ev);
             let mut handled = 0;
             while let Some(ev) = next.take() {
-                if let Some(loss) = self.handle(ev, &mut batch).await? {
-                    self.flush(batch).await?;
-                    return Ok(loss);
+                match self.handle(ev, &mut batch).await {
+                    Ok(None) => {}
+                    Ok(Some(loss)) => {
+                        self.flush(batch).await?;
+                        return Ok(loss);
+                    }
+                    // What arrived before the end (e.g. a revocation) still reaches the room.
+                    Err(stop) => {
+                        let _ = self.flush(batch).await;
+                        return Err(stop);
+                    }
                 }
                 handled += 1;
                 if handled < BATCH_FRAMES {
@@ -577,94 +667,6 @@ impl Session {
             }
             self.flush(batch).await?;
         }
-    }
-
-    /// One round of Helix polls: chatters (with the scope) and the stream. A failed request changes nothing.
-    async fn poll(&mut self) -> Result<Batch, Stop> {
-        let now = Utc::now();
-        let mut batch = Batch {
-            received_at: now,
-            events: Vec::new(),
-            skipped: 0,
-            duplicates_dropped: 0,
-        };
-        let access = self.token.access.clone();
-        let mut frames = Vec::new();
-        let mut unauthorized = false;
-        if self.token.has_scope("moderator:read:chatters") && !self.chatters_capped {
-            self.status.requests += 1;
-            let reader = self.token.user_id.clone();
-            match self
-                .cfg
-                .http
-                .chatters(&access, &self.broadcaster_id, &reader)
-                .await
-            {
-                Ok(Some(list)) => {
-                    let (entered, left) = self.chatters.diff(list);
-                    for (kind, users) in [(poll::ENTER, entered), (poll::LEAVE, left)] {
-                        for user in users {
-                            frames.push((kind, serde_json::json!({ "user_login": user })));
-                        }
-                    }
-                }
-                Ok(None) => {
-                    self.chatters_capped = true;
-                    self.notice(format!(
-                        "more than {} chatters: enters and leaves are no longer followed",
-                        poll::MAX_CHATTER_PAGES * 1000
-                    ))
-                    .await?;
-                }
-                Err(e) => {
-                    unauthorized |= e.status() == Some(401);
-                    self.count_error(e.class());
-                    tracing::warn!(error = %e, "twitch: chatter poll failed");
-                }
-            }
-        }
-        self.status.requests += 1;
-        match self.cfg.http.stream(&access, &self.broadcaster_id).await {
-            Ok(Some(now)) if self.stream_now.as_ref() != Some(&now) => {
-                frames.push((
-                    poll::STREAM,
-                    serde_json::json!({
-                        "viewer_count": now.viewers,
-                        "title": now.title,
-                        "game_name": now.category,
-                    }),
-                ));
-                self.stream_now = Some(now);
-            }
-            Ok(Some(_)) => {}
-            Ok(None) => self.stream_now = None,
-            Err(e) => {
-                unauthorized |= e.status() == Some(401);
-                self.count_error(e.class());
-                tracing::warn!(error = %e, "twitch: stream poll failed");
-            }
-        }
-        if unauthorized {
-            self.refresh().await?;
-        }
-        for (kind, event) in frames {
-            self.poll_seq += 1;
-            let id = format!(
-                "roomwatch-poll-{}-{}",
-                now.timestamp_millis(),
-                self.poll_seq
-            );
-            let text = poll::frame(kind, &id, now, event);
-            let parsed = RawValue::from_string(text)
-                .ok()
-                .and_then(|raw| super::parse_frame(&raw, SourceKind::Twitch, now).ok());
-            match parsed {
-                Some(ev) if self.dedup.first_time(&ev.id) => batch.events.push(ev),
-                Some(_) => batch.duplicates_dropped += 1,
-                None => batch.skipped += 1,
-            }
-        }
-        Ok(batch)
     }
 
     async fn flush(&mut self, batch: Batch) -> Result<(), Stop> {
@@ -684,15 +686,17 @@ impl Session {
                     if let Some(l) = self.active.as_mut() {
                         l.last_frame = Instant::now();
                     }
-                } else if Some(id) != incoming_id {
-                    // A socket already given up: its frames would only repeat or precede what we have.
-                    return Ok(None);
                 }
+                // Frames of a socket already replaced are read too: they arrived, and the de-dup drops what
+                // the new socket repeats.
                 self.frame(id, text, batch).await
             }
             SocketEvent::Closed(id, code, why) => {
                 if Some(id) == incoming_id {
                     self.incoming = None;
+                    if self.active_closed {
+                        return Ok(Some(close_loss(code, &why)));
+                    }
                     self.notice(format!(
                         "the reconnect socket closed before its welcome ({why})"
                     ))
@@ -703,27 +707,28 @@ impl Session {
                     return Ok(None);
                 }
                 if self.incoming.is_some() {
-                    // Twitch closes the old socket once the reconnect window is over; the new one takes over.
-                    self.active_closed_during_reconnect();
+                    // Twitch closes the old socket once the reconnect window is over; the new one takes over
+                    // on its welcome — or the session is lost if it fails too.
+                    self.active_closed = true;
                     return Ok(None);
                 }
                 Ok(Some(close_loss(code, &why)))
             }
             SocketEvent::Failed(id, why) => {
-                if Some(id) == incoming_id {
-                    self.incoming = None;
-                    self.notice(format!("cannot open the reconnect URL Twitch gave ({why})"))
-                        .await?;
+                if Some(id) != incoming_id {
+                    return Ok(None);
                 }
+                self.incoming = None;
+                if self.active_closed {
+                    return Ok(Some(Loss {
+                        class: ErrorClass::Connect,
+                        why: format!("cannot open the reconnect URL Twitch gave ({why})"),
+                    }));
+                }
+                self.notice(format!("cannot open the reconnect URL Twitch gave ({why})"))
+                    .await?;
                 Ok(None)
             }
-        }
-    }
-
-    fn active_closed_during_reconnect(&mut self) {
-        if let Some(l) = self.active.as_mut() {
-            // Keep the session (its id and window) until the new welcome; no more frames come from here.
-            l.last_frame = Instant::now();
         }
     }
 
@@ -774,7 +779,8 @@ impl Session {
             "session_keepalive" => {}
             "session_welcome" => {
                 let incoming = self.incoming.as_ref().map(|(s, _)| s.id);
-                if Some(id) == incoming {
+                let session_id = payload.session.id.clone().filter(|s| !s.is_empty());
+                if let (true, Some(session_id)) = (Some(id) == incoming, session_id) {
                     let (socket, _) = self.incoming.take().expect("checked");
                     let info = payload.session;
                     let now = Instant::now();
@@ -782,11 +788,12 @@ impl Session {
                     // Dropping the old socket closes it: only now, after the new welcome (twitch.md §2.6).
                     let old = self.active.replace(Live {
                         socket,
-                        session_id: info.id.unwrap_or_default(),
+                        session_id,
                         keepalive,
                         last_frame: now,
                     });
                     drop(old);
+                    self.active_closed = false;
                     if let Some(s) = self.status.socket.as_mut() {
                         s.keepalive_s = keepalive.as_secs();
                     }
@@ -815,18 +822,38 @@ impl Session {
                 }
             }
             "revocation" => {
+                if let Some(mid) = env.metadata.message_id.as_deref() {
+                    if !self.dedup.first_time(mid) {
+                        batch.duplicates_dropped += 1;
+                        return Ok(None);
+                    }
+                }
+                // What arrived before it reaches the room first.
+                let before = Batch {
+                    received_at: batch.received_at,
+                    events: std::mem::take(&mut batch.events),
+                    skipped: std::mem::take(&mut batch.skipped),
+                    duplicates_dropped: std::mem::take(&mut batch.duplicates_dropped),
+                };
+                self.flush(before).await?;
                 let sub = payload.subscription.unwrap_or_default();
                 let field = |k: &str| {
-                    crate::sanitize::clean(sub.get(k).and_then(|v| v.as_str()).unwrap_or("?"))
-                        .into_owned()
+                    sub.get(k)
+                        .and_then(|v| v.as_str())
+                        .unwrap_or("?")
+                        .to_string()
                 };
                 let (sub_type, status) = (field("type"), field("status"));
-                if let Some(s) = self.status.socket.as_mut() {
-                    s.subscriptions_enabled = s.subscriptions_enabled.saturating_sub(1);
-                }
+                // Not on any more, and not asked for again on a later connection.
+                self.enabled.retain(|k| *k != sub_type);
+                self.wanted.retain(|w| w.kind != sub_type);
+                self.to_retry.retain(|w| w.kind != sub_type);
+                self.show_socket();
                 self.send(SourceMsg::Status(self.status.clone())).await?;
                 self.notice(format!(
-                    "Twitch revoked the subscription {sub_type} ({status})"
+                    "Twitch revoked the subscription {} ({})",
+                    crate::sanitize::clean(&sub_type),
+                    crate::sanitize::clean(&status)
                 ))
                 .await?;
                 if status == "authorization_revoked" {

@@ -169,7 +169,15 @@ impl SharedToken {
         let grant = match http.refresh(&old).await {
             Ok(g) => g,
             Err(e) if e.status().is_some_and(|s| (400..500).contains(&s)) => {
-                return Refreshed::Refused
+                // Another roomwatch may have spent it and stored the new pair: take that one.
+                let stored = self.store.as_ref().and_then(|s| s.load().ok().flatten());
+                return match stored.filter(|t| t.access != current.access) {
+                    Some(t) => {
+                        *current = t.clone();
+                        Refreshed::Token(t, None)
+                    }
+                    None => Refreshed::Refused,
+                };
             }
             Err(e) => return Refreshed::Later(e.to_string()),
         };
