@@ -114,7 +114,7 @@ pub fn chat(state: &State, ev: &RoomEvent, theme: &Theme) -> (Vec<Span<'static>>
             theme.dim(),
         )),
         EventBody::Moderation { action, target } => {
-            spans.push(Span::styled("⚑ ", theme.system()));
+            spans.push(Span::styled("⚑ ", theme.moderation()));
             name_or_anonymous(ev, theme, &mut spans);
             let target = target
                 .as_deref()
@@ -122,7 +122,7 @@ pub fn chat(state: &State, ev: &RoomEvent, theme: &Theme) -> (Vec<Span<'static>>
                 .unwrap_or_default();
             spans.push(Span::styled(
                 format!(" {}{target}", clean(action)),
-                theme.system(),
+                theme.moderation(),
             ));
         }
         EventBody::StreamUpdate {

@@ -116,6 +116,12 @@ impl Theme {
             .add_modifier(Modifier::ITALIC)
     }
 
+    /// A moderation action (ban, timeout, delete, …): its own colour, so it stands out from chat and notices.
+    pub fn moderation(&self) -> Style {
+        self.fg(Color::LightRed, Color::Red)
+            .add_modifier(Modifier::BOLD)
+    }
+
     pub fn pm_tag(&self) -> Style {
         self.fg(Color::Magenta, Color::Magenta)
             .add_modifier(Modifier::REVERSED | Modifier::BOLD)

@@ -611,3 +611,83 @@ fn two_twitch_rooms_share_one_login_and_refresh_it_once() {
         .collect();
     assert_eq!(summaries.len(), 2);
 }
+
+#[test]
+fn a_journal_of_a_live_session_replays_to_the_same_lines() {
+    let mock = TwitchMock::start(MockOptions {
+        chatters: vec!["lurker".into()],
+        ..MockOptions::default()
+    });
+    let home = tempfile::tempdir().unwrap();
+    log_in(home.path(), &mock.access_token(), &mock.refresh_token());
+    let journal = home.path().join("live.jsonl");
+    let mut s = Session::start(
+        home.path(),
+        &mock,
+        &["--journal", journal.to_str().unwrap(), "--max-events", "4"],
+    );
+    s.check(mock.wait_subscribed(ALL_SUBS, WAIT), "subscribed");
+    // The polled enter of `lurker` is one of the four.
+    s.wait_lines(1);
+    mock.notify("channel.chat.message", "1", chat("héllo \u{1b}[2J"));
+    mock.notify("channel.cheer", "1", cheer(None, 42));
+    mock.notify(
+        "channel.raid",
+        "1",
+        serde_json::json!({"from_broadcaster_user_login": "raider", "viewers": 7}),
+    );
+    let (code, live, stderr) = s.finish();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        live.iter()
+            .any(|l| l["kind"] == "user_enter" && l["polled"] == true),
+        "{live:?}"
+    );
+    let out = roomwatch(
+        home.path(),
+        &mock,
+        &[
+            "replay",
+            journal.to_str().unwrap(),
+            "--headless",
+            "--no-journal",
+        ],
+    )
+    .arg("--summary-dir")
+    .arg(home.path().join("replayed"))
+    .output()
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let replayed: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(replayed, live);
+}
+
+#[test]
+fn a_channel_twitch_does_not_know_ends_with_exit_4() {
+    let mock = TwitchMock::start(MockOptions::default());
+    let home = tempfile::tempdir().unwrap();
+    log_in(home.path(), &mock.access_token(), &mock.refresh_token());
+    let out = roomwatch(
+        home.path(),
+        &mock,
+        &["twitch", "nosuchchannel", "--headless", "--no-journal"],
+    )
+    .arg("--summary-dir")
+    .arg(home.path().join("sessions"))
+    .output()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("no channel named nosuchchannel"),
+        "{stderr}"
+    );
+}

@@ -910,3 +910,59 @@ fn close_loss(code: Option<u16>, why: &str) -> Loss {
         why: format!("{code_text}{meaning} ({why})"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_close_code_is_a_loss_that_says_what_it_means() {
+        let meanings = [
+            (4000, "internal error"),
+            (4001, "a bug"),
+            (4002, "ping"),
+            (4003, "no subscription"),
+            (4004, "reconnect window"),
+            (4005, "network timeout"),
+            (4006, "network error"),
+            (4007, "reconnect URL"),
+        ];
+        for (code, says) in meanings {
+            let loss = close_loss(Some(code), "reason");
+            assert!(
+                loss.why.starts_with(&format!("close {code}: ")),
+                "{}",
+                loss.why
+            );
+            assert!(loss.why.contains(says), "{code}: {}", loss.why);
+        }
+        assert!(close_loss(None, "reset").why.contains("closed"));
+    }
+
+    #[test]
+    fn welcomes_are_read_tolerantly_and_keepalives_bounded() {
+        let w = |ka: &str| {
+            format!(
+                r#"{{"metadata":{{"message_id":"a","message_type":"session_welcome"}},
+                    "payload":{{"session":{{"id":"s1","keepalive_timeout_seconds":{ka}}}}}}}"#
+            )
+        };
+        assert_eq!(
+            welcome_of(&w("30")),
+            Some(("s1".into(), Duration::from_secs(30)))
+        );
+        assert_eq!(welcome_of(&w("0")).unwrap().1, Duration::from_secs(1));
+        assert_eq!(welcome_of(&w("99999")).unwrap().1, Duration::from_secs(600));
+        assert_eq!(welcome_of(&w("null")).unwrap().1, Duration::from_secs(10));
+        assert_eq!(
+            welcome_of(r#"{"metadata":{"message_type":"session_keepalive"}}"#),
+            None
+        );
+        assert_eq!(
+            welcome_of(
+                r#"{"metadata":{"message_type":"session_welcome"},"payload":{"session":{"id":""}}}"#
+            ),
+            None
+        );
+    }
+}
