@@ -53,6 +53,20 @@ pub enum Command {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// Many channels' live status by poll-and-diff (`twitch:NAME …`; headless for now).
+    Channels {
+        /// Seconds between polls (at least 15).
+        #[arg(long, value_name = "SECS", default_value_t = 60)]
+        interval: u64,
+        /// Report viewers when they cross a multiple of this (0: never).
+        #[arg(long, value_name = "N", default_value_t = 100)]
+        viewer_step: u64,
+        /// The channels: `twitch:NAME` (or just NAME), up to 1000.
+        #[arg(value_name = "CHANNEL", required = true, num_args = 1..)]
+        channels: Vec<String>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
     /// Several rooms at once: the config's [[rooms]], or N simulated rooms with --demo N.
     Watch {
         /// Run N simulated rooms instead of the config's (no account, no network).
@@ -183,6 +197,7 @@ impl Command {
             } => Some(common),
             Command::Twitch { .. } => None,
             Command::Demo { common, .. }
+            | Command::Channels { common, .. }
             | Command::Chaturbate { common, .. }
             | Command::Watch { common, .. }
             | Command::Replay { common, .. } => Some(common),

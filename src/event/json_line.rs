@@ -203,8 +203,14 @@ pub fn write_json_line<W: Write>(out: &mut W, room: &str, ev: &RoomEvent) -> io:
         | EventBody::BroadcastStart
         | EventBody::BroadcastStop => {}
     }
+    write_terminal_safe(out, &line)
+}
+
+/// Any value as one terminal-safe JSON line (with the newline): the other line shapes (the channel watch's
+/// change lines) are written the same way as the event lines.
+pub fn write_terminal_safe<W: Write, T: Serialize>(out: &mut W, value: &T) -> io::Result<()> {
     let mut ser = serde_json::Serializer::with_formatter(&mut *out, TerminalSafe);
-    line.serialize(&mut ser)?;
+    value.serialize(&mut ser)?;
     out.write_all(b"\n")
 }
 

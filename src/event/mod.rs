@@ -4,7 +4,7 @@ pub mod journal;
 mod json_line;
 mod time;
 
-pub use json_line::write_json_line;
+pub use json_line::{write_json_line, write_terminal_safe};
 pub use time::format_at;
 
 use chrono::{DateTime, Utc};

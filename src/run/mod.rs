@@ -1,6 +1,7 @@
 //! Wiring: builds the source, the state and the runner (headless or TUI) from the command line, and maps
 //! the way the session ended to an exit code.
 
+pub mod channels;
 pub mod exit;
 pub mod headless;
 pub mod rooms;
@@ -133,6 +134,25 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
     tracing::debug!(settings = ?config.settings, paths = ?config.paths, "effective config");
     let mut signals = Signals::install()
         .map_err(|e| RunError::fatal(format!("cannot install signal handlers: {e}")))?;
+    if let Command::Channels {
+        interval,
+        viewer_step,
+        channels,
+        ..
+    } = &cli.command
+    {
+        let reason = channels::run(
+            *interval,
+            *viewer_step,
+            channels,
+            common.headless,
+            &config,
+            &mut signals,
+        )
+        .await?;
+        tracing::info!(?reason, "channel watch ended");
+        return Ok(reason);
+    }
     let started = start_rooms(cli.command, &config).await?;
     let mut tasks = Tasks(started.iter().map(|r| r.task.abort_handle()).collect());
     let replay = started.iter().any(|r| r.replay_of.is_some());
@@ -420,8 +440,11 @@ async fn start_rooms(
             }
             started
         }
-        Command::Config { .. } | Command::Completions { .. } | Command::Man => {
-            return Err(RunError::usage("this command does not run a session"))
+        Command::Config { .. }
+        | Command::Completions { .. }
+        | Command::Man
+        | Command::Channels { .. } => {
+            return Err(RunError::usage("this command does not run rooms"))
         }
     };
     Ok(started)

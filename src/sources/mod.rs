@@ -12,6 +12,7 @@ pub mod replay;
 pub mod simulator;
 pub mod supervisor;
 pub mod twitch;
+pub mod watch;
 
 use crate::event::RoomEvent;
 use chrono::{DateTime, Utc};

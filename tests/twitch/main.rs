@@ -1,4 +1,5 @@
 mod binary;
+mod channels;
 mod faults;
 mod mock;
 mod mock_selftest;

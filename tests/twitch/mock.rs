@@ -250,6 +250,8 @@ struct Inner {
     users: Vec<MockUser>,
     chatters: Vec<String>,
     chatter_failures: u32,
+    /// The next Get Streams calls answer this status (count, status).
+    stream_failures: (u32, u16),
     streams: HashMap<String, StreamInfo>,
     /// Notification frames by message id, for [`MockHandle::resend`].
     notifications: HashMap<String, String>,
@@ -333,6 +335,7 @@ impl TwitchMock {
             users,
             chatters: opts.chatters.clone(),
             chatter_failures: 0,
+            stream_failures: (0, 500),
             streams,
             notifications: HashMap::new(),
             connections: 0,
@@ -698,6 +701,11 @@ impl MockHandle {
         self.lock().chatter_failures = n;
     }
 
+    /// The next `n` Get Streams calls answer `status` (500, 503, …).
+    pub fn fail_streams(&self, n: u32, status: u16) {
+        self.lock().stream_failures = (n, status);
+    }
+
     /// The broadcaster's stream (`None`: offline).
     pub fn set_stream(&self, stream: Option<StreamInfo>) {
         let login = self.broadcaster().login;
@@ -1049,9 +1057,14 @@ async fn get_streams(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let st = sh.lock();
+    let mut st = sh.lock();
     if let Err(r) = helix_auth(&st, &headers) {
         return *r;
+    }
+    if st.stream_failures.0 > 0 {
+        st.stream_failures.0 -= 1;
+        let status = st.stream_failures.1;
+        return helix_error(status, "Service Unavailable", "");
     }
     let params = parse_form(q.as_deref().unwrap_or(""));
     let mut data = vec![];

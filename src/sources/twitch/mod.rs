@@ -3,6 +3,7 @@
 //! subscription plan, the token store and the endpoints.
 
 pub mod auth;
+pub mod channels;
 pub mod endpoints;
 pub mod helix;
 pub mod parse;

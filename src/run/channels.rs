@@ -1,0 +1,204 @@
+//! `roomwatch channels`: Twitch channels' live status by poll-and-diff, one JSON line per change on stdout
+//! (DESIGN.md "Channel watch"). The snapshot is kept in `<state dir>/watch/` so a restart reports what changed
+//! while roomwatch was off instead of announcing everything again. (The TUI table comes next.)
+
+use super::signals::Signals;
+use super::RunError;
+use crate::app::ExitReason;
+use crate::config::Config;
+use crate::event::format_at;
+use crate::sources::twitch::channels::{ChannelChange, Channels};
+use crate::sources::watch::engine::{Health, Report, Timing, MIN_INTERVAL};
+use crate::sources::watch::{self, SnapshotStore, WatchMsg};
+use crate::stderr::say;
+use serde_json::{json, Value};
+use std::io::Write;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Most channels one session watches (10 requests of 100 per poll).
+pub const MAX_CHANNELS: usize = 1000;
+
+/// The logins of `twitch:NAME` (or `NAME`) arguments, checked, lower-case, each once.
+pub fn logins(args: &[String]) -> Result<Vec<String>, RunError> {
+    let mut out: Vec<String> = Vec::new();
+    for a in args {
+        let name = match a.split_once(':') {
+            Some(("twitch", n)) => n,
+            Some((platform, _)) => {
+                return Err(RunError::usage(format!(
+                    "{}: channel watch follows Twitch channels (twitch:NAME)",
+                    crate::sanitize::clean(platform)
+                )))
+            }
+            None => a.as_str(),
+        }
+        .trim()
+        .to_ascii_lowercase();
+        let valid = !name.is_empty()
+            && name.len() <= 25
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return Err(RunError::usage(format!(
+                "{} is not a Twitch login (letters, digits and _, at most 25)",
+                crate::sanitize::clean(&name)
+            )));
+        }
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    if out.len() > MAX_CHANNELS {
+        return Err(RunError::usage(format!(
+            "at most {MAX_CHANNELS} channels, got {}",
+            out.len()
+        )));
+    }
+    Ok(out)
+}
+
+/// The change line: `{"source":"twitch","room":…,"kind":…,"at":…,"data":{…}}`.
+fn line(room: &str, kind: &str, at: chrono::DateTime<chrono::Utc>, data: Value) -> Value {
+    json!({"source": "twitch", "room": room, "kind": kind, "at": format_at(at), "data": data})
+}
+
+pub async fn run(
+    interval: u64,
+    viewer_step: u64,
+    channels: &[String],
+    headless: bool,
+    config: &Config,
+    signals: &mut Signals,
+) -> Result<ExitReason, RunError> {
+    if !headless {
+        return Err(RunError::usage(
+            "the channels table is not there yet: use --headless for one JSON line per change",
+        ));
+    }
+    let logins = logins(channels)?;
+    let interval = Duration::from_secs(interval);
+    if interval < MIN_INTERVAL {
+        return Err(RunError::usage(format!(
+            "--interval must be at least {} s (Helix's rate limit is shared by every tool of the account)",
+            MIN_INTERVAL.as_secs()
+        )));
+    }
+    let mut login = super::twitch::Logins::default();
+    let (_, cfg) =
+        super::twitch::prepare(None, &super::twitch::default_source(), &mut login, config).await?;
+    let http = cfg.http.clone();
+    let token = cfg.token.clone();
+    // One snapshot per set of channels: another list is another resource.
+    let store = (config.paths.cursor_dir.as_ref())
+        .and_then(|d| d.parent())
+        .map(|state| {
+            state
+                .join("watch")
+                .join(format!("twitch-{:016x}.json", fingerprint(&logins)))
+        })
+        .map(SnapshotStore::new);
+    let timing = Timing {
+        interval,
+        ..Timing::default()
+    };
+    let (tx, mut rx) = mpsc::channel::<WatchMsg<ChannelChange>>(16);
+    let fetch = move || {
+        let (http, token, logins) = (http.clone(), token.clone(), logins.clone());
+        async move {
+            let access = token.current().await.access;
+            match http.channels(&access, &logins, viewer_step).await {
+                Ok(s) => Ok(s),
+                Err((failure, status)) => {
+                    if status == Some(401) {
+                        let _ = token.refresh(&http, &access).await;
+                    }
+                    Err(failure)
+                }
+            }
+        }
+    };
+    let task = tokio::spawn(watch::run::<Channels, _, _>(timing, store, fetch, tx));
+    let _abort = AbortOnDrop(task);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    loop {
+        let msg = tokio::select! {
+            m = rx.recv() => m,
+            reason = signals.recv() => return Ok(reason),
+        };
+        let Some(msg) = msg else {
+            return Ok(ExitReason::SourceFailed);
+        };
+        let now = chrono::Utc::now();
+        let written = match msg {
+            WatchMsg::Notice(text) => {
+                say(&format!("roomwatch: {text}"));
+                Ok(())
+            }
+            WatchMsg::Report(Report::Changes { changes, while_off }) => {
+                changes.into_iter().try_for_each(|c| {
+                    let mut data = c.data;
+                    if while_off {
+                        data["while_off"] = json!(true);
+                    }
+                    crate::event::write_terminal_safe(
+                        &mut out,
+                        &line(&c.channel, c.kind, now, data),
+                    )
+                })
+            }
+            WatchMsg::Report(Report::Recovered { from, to }) => crate::event::write_terminal_safe(
+                &mut out,
+                &line(
+                    "twitch",
+                    "unreachable",
+                    now,
+                    json!({"from": format_at(from), "to": format_at(to)}),
+                ),
+            ),
+            WatchMsg::Report(Report::Health { health, last_good }) => {
+                let since = last_good
+                    .map(|t| format!(" (last good poll {})", format_at(t)))
+                    .unwrap_or_default();
+                say(&format!(
+                    "roomwatch: Twitch is {}{since}",
+                    match health {
+                        Health::Good => "reachable again",
+                        Health::Degraded =>
+                            "degraded: polls fail; changes are held until one works",
+                        Health::Maintenance => "in maintenance: changes are held until it ends",
+                    }
+                ));
+                Ok(())
+            }
+        };
+        if let Err(e) = written.and_then(|()| out.flush()) {
+            return Ok(if e.kind() == std::io::ErrorKind::BrokenPipe {
+                ExitReason::OutputClosed
+            } else {
+                ExitReason::FatalError(format!("cannot write to stdout: {e}"))
+            });
+        }
+    }
+}
+
+/// A stable name for a list of channels (FNV-1a over the sorted logins).
+fn fingerprint(logins: &[String]) -> u64 {
+    let mut sorted: Vec<&String> = logins.iter().collect();
+    sorted.sort();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for l in sorted {
+        for b in l.bytes().chain([b'\n']) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

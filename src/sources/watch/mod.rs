@@ -1,0 +1,118 @@
+//! Channel watch: many resources' state by poll-and-diff (DESIGN.md "Channel watch"). `engine` holds the rules;
+//! this module runs a resource on the network and keeps its last good snapshot on disk, so a restart reports
+//! what changed while roomwatch was off instead of announcing everything again.
+
+pub mod engine;
+
+use crate::files::atomic::{self, Durability, Place};
+use chrono::{DateTime, Utc};
+use engine::{Engine, Failure, Report, Snapshot, Timing};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Largest snapshot file read (1000 channels take about 200 KiB).
+const MAX_SNAPSHOT_BYTES: u64 = 8 * 1024 * 1024;
+
+/// A resource's last good snapshot, `<state dir>/watch/<name>.json` (0600, written atomically).
+#[derive(Debug, Clone)]
+pub struct SnapshotStore {
+    path: PathBuf,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Saved<S> {
+    saved_at: DateTime<Utc>,
+    snapshot: S,
+}
+
+impl SnapshotStore {
+    pub fn new(path: PathBuf) -> Self {
+        SnapshotStore { path }
+    }
+
+    /// The saved snapshot; `Ok(None)` when there is none, `Err` (said, then ignored) when it does not read.
+    pub fn load<S: DeserializeOwned>(&self) -> Result<Option<(S, DateTime<Utc>)>, String> {
+        if !self.path.exists() {
+            return Ok(None);
+        }
+        let text = crate::files::read_text(&self.path, MAX_SNAPSHOT_BYTES)
+            .map_err(|e| format!("cannot read {}: {e}", self.path.display()))?;
+        let saved: Saved<S> = serde_json::from_str(&text).map_err(|_| {
+            format!(
+                "{} is not a snapshot roomwatch wrote; starting afresh",
+                self.path.display()
+            )
+        })?;
+        Ok(Some((saved.snapshot, saved.saved_at)))
+    }
+
+    pub fn save<S: Serialize>(&self, snapshot: &S, at: DateTime<Utc>) -> std::io::Result<()> {
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            atomic::ensure_dir(dir)?;
+        }
+        let json = serde_json::to_vec(&Saved {
+            saved_at: at,
+            snapshot,
+        })
+        .map_err(std::io::Error::other)?;
+        atomic::write(&self.path, &json, Place::Replace, Durability::ProcessCrash)
+    }
+}
+
+/// What the runner tells its consumer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WatchMsg<C> {
+    Report(Report<C>),
+    Notice(String),
+}
+
+/// Polls `fetch` forever (until the receiver is gone): each outcome through the engine, its reports to `tx`,
+/// every good snapshot saved. Good polls are jittered by up to 10 % of the interval so that many resources do
+/// not fire together.
+pub async fn run<S, F, Fut>(
+    timing: Timing,
+    store: Option<SnapshotStore>,
+    mut fetch: F,
+    tx: mpsc::Sender<WatchMsg<S::Change>>,
+) where
+    S: Snapshot + Serialize + DeserializeOwned,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<S, Failure>>,
+{
+    let saved = match store.as_ref().map(|s| s.load::<S>()) {
+        Some(Ok(saved)) => saved,
+        Some(Err(e)) => {
+            let _ = tx.send(WatchMsg::Notice(e)).await;
+            None
+        }
+        None => None,
+    };
+    let mut engine = Engine::new(timing, saved);
+    loop {
+        let outcome = fetch().await;
+        let good = outcome.is_ok();
+        let now = Utc::now();
+        let (reports, wait) = engine.on_poll(outcome, now);
+        if good {
+            if let (Some(store), Some(snapshot)) = (&store, engine.snapshot()) {
+                if let Err(e) = store.save(snapshot, now) {
+                    tracing::warn!(error = %e, "channel watch: the snapshot could not be saved");
+                }
+            }
+        }
+        for r in reports {
+            if tx.send(WatchMsg::Report(r)).await.is_err() {
+                return;
+            }
+        }
+        let jitter = if good {
+            wait.mul_f64(0.1 * fastrand::f64())
+        } else {
+            Duration::ZERO
+        };
+        tokio::time::sleep(wait + jitter).await;
+    }
+}

@@ -1,0 +1,191 @@
+//! The channel watch against the mock's Helix: changes found once, a maintenance window holds them and ends with
+//! one catch-up diff, a restart reports what changed while off and re-announces nothing; and the binary's lines.
+
+use crate::binary::{log_in, roomwatch, WAIT};
+use crate::mock::{MockOptions, MockUser, StreamInfo, TwitchMock};
+use roomwatch::sources::twitch::auth::TwitchHttp;
+use roomwatch::sources::twitch::channels::{ChannelChange, Channels};
+use roomwatch::sources::twitch::endpoints::{Endpoints, API_VAR, AUTH_VAR, EVENTSUB_VAR};
+use roomwatch::sources::watch::engine::{Health, Report, Timing};
+use roomwatch::sources::watch::{self, SnapshotStore, WatchMsg};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+fn http(mock: &TwitchMock) -> TwitchHttp {
+    let (ws, api, auth) = (mock.eventsub_url(), mock.api_url(), mock.auth_url());
+    let endpoints = Endpoints::from_env(|k| match k {
+        EVENTSUB_VAR => Some(ws.clone()),
+        API_VAR => Some(api.clone()),
+        AUTH_VAR => Some(auth.clone()),
+        _ => None,
+    })
+    .unwrap();
+    TwitchHttp::new(endpoints, mock.client_id()).unwrap()
+}
+
+fn mock_with(logins: &[&str]) -> TwitchMock {
+    TwitchMock::start(MockOptions {
+        users: (logins.iter().enumerate())
+            .map(|(i, l)| MockUser::new(&format!("{}", 5000 + i), l))
+            .collect(),
+        ..MockOptions::default()
+    })
+}
+
+/// Starts the watch of `logins` with a fast timing; its messages arrive on the returned channel.
+fn start(
+    mock: &TwitchMock,
+    logins: &[&str],
+    store: &std::path::Path,
+) -> (
+    tokio::task::JoinHandle<()>,
+    mpsc::Receiver<WatchMsg<ChannelChange>>,
+) {
+    let http = http(mock);
+    let access = mock.access_token();
+    let logins: Vec<String> = logins.iter().map(|s| s.to_string()).collect();
+    let fetch = move || {
+        let (http, access, logins) = (http.clone(), access.clone(), logins.clone());
+        async move {
+            http.channels(&access, &logins, 100)
+                .await
+                .map_err(|(f, _)| f)
+        }
+    };
+    let timing = Timing {
+        interval: Duration::from_millis(300),
+        first_retry: Duration::from_millis(100),
+        degraded_after: 2,
+    };
+    let (tx, rx) = mpsc::channel(64);
+    let store = Some(SnapshotStore::new(store.to_path_buf()));
+    let task = tokio::spawn(watch::run::<Channels, _, _>(timing, store, fetch, tx));
+    (task, rx)
+}
+
+/// The next change reports (channel, kind, while_off), skipping health reports into `health`.
+async fn changes(
+    rx: &mut mpsc::Receiver<WatchMsg<ChannelChange>>,
+    n: usize,
+    health: &mut Vec<Report<ChannelChange>>,
+) -> Vec<(String, String, bool)> {
+    let mut out = Vec::new();
+    while out.len() < n {
+        match tokio::time::timeout(WAIT, rx.recv()).await {
+            Ok(Some(WatchMsg::Report(Report::Changes { changes, while_off }))) => out.extend(
+                changes
+                    .into_iter()
+                    .map(|c| (c.channel, c.kind.to_string(), while_off)),
+            ),
+            Ok(Some(WatchMsg::Report(r))) => health.push(r),
+            Ok(Some(WatchMsg::Notice(n))) => panic!("{n}"),
+            _ => panic!("only {out:?}"),
+        }
+    }
+    out
+}
+
+fn ch(c: &str, kind: &str, while_off: bool) -> (String, String, bool) {
+    (c.into(), kind.into(), while_off)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_once_a_maintenance_window_holds_them_and_a_restart_re_announces_nothing() {
+    let mock = mock_with(&["alpha", "beta", "gamma"]);
+    mock.set_stream_for("alpha", Some(StreamInfo::live("Morning", "Art", 10)));
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("watch").join("twitch.json");
+    let mut health = Vec::new();
+    let (task, mut rx) = start(&mock, &["alpha", "beta", "gamma"], &store);
+    assert_eq!(
+        changes(&mut rx, 1, &mut health).await,
+        [ch("alpha", "went_live", false)]
+    );
+
+    mock.set_stream_for("beta", Some(StreamInfo::live("Hi", "Music", 5)));
+    mock.set_stream_for("alpha", None);
+    let mut got = changes(&mut rx, 2, &mut health).await;
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ch("alpha", "went_offline", false),
+            ch("beta", "went_live", false)
+        ]
+    );
+
+    // Maintenance: 503s for a while; gamma goes live meanwhile; nobody goes offline because of the outage.
+    mock.fail_streams(6, 503);
+    mock.set_stream_for("gamma", Some(StreamInfo::live("Late", "Games", 7)));
+    assert_eq!(
+        changes(&mut rx, 1, &mut health).await,
+        [ch("gamma", "went_live", false)]
+    );
+    assert!(health.iter().any(|r| matches!(
+        r,
+        Report::Health {
+            health: Health::Maintenance,
+            ..
+        }
+    )));
+    assert!(health.iter().any(|r| matches!(r, Report::Recovered { .. })));
+    task.abort();
+
+    // A restart: beta went offline and alpha live while roomwatch was off; gamma is not announced again.
+    mock.set_stream_for("beta", None);
+    mock.set_stream_for("alpha", Some(StreamInfo::live("Back", "Art", 3)));
+    let (task, mut rx) = start(&mock, &["alpha", "beta", "gamma"], &store);
+    let mut got = changes(&mut rx, 2, &mut health).await;
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ch("alpha", "went_live", true),
+            ch("beta", "went_offline", true)
+        ]
+    );
+    let quiet = tokio::time::timeout(Duration::from_millis(800), rx.recv()).await;
+    assert!(quiet.is_err(), "{quiet:?}");
+    task.abort();
+}
+
+#[test]
+fn the_binary_prints_one_line_per_change() {
+    let mock = mock_with(&["alpha", "beta"]);
+    mock.set_stream_for("beta", Some(StreamInfo::live("Hi \u{1b}[2J", "Music", 5)));
+    let home = tempfile::tempdir().unwrap();
+    log_in(home.path(), &mock.access_token(), &mock.refresh_token());
+    let mut child = roomwatch(
+        home.path(),
+        &mock,
+        &["channels", "--headless", "twitch:alpha", "Beta"],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let first = std::thread::spawn(move || {
+        use std::io::BufRead;
+        std::io::BufReader::new(stdout)
+            .lines()
+            .next()
+            .map(|l| l.unwrap())
+    });
+    let line = first.join().unwrap().expect("a line");
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!line.contains('\u{1b}'), "{line}");
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v["source"], "twitch");
+    assert_eq!(v["room"], "beta");
+    assert_eq!(v["kind"], "went_live");
+    assert_eq!(v["data"]["initial"], true);
+    assert_eq!(v["data"]["title"], "Hi \u{1b}[2J");
+}
