@@ -8,8 +8,12 @@
 //!
 //! Run: `cargo bench --bench load_harness` (env `EVENTS` to change N, default 200000).
 
+#[path = "support/rusage.rs"]
+mod rusage;
 #[path = "../tests/support/mod.rs"]
 mod support;
+
+use rusage::{tv, wait4};
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -277,18 +281,4 @@ fn read_reply<'a>(s: &mut TcpStream, buf: &'a mut Vec<u8>) -> &'a [u8] {
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
-}
-
-fn wait4(pid: libc::pid_t) -> (i32, libc::rusage) {
-    // SAFETY: wait4 reaps our own child and fills the status and rusage it is given.
-    unsafe {
-        let mut ru: libc::rusage = std::mem::zeroed();
-        let mut status = 0;
-        assert_eq!(libc::wait4(pid, &mut status, 0, &mut ru), pid);
-        (status, ru)
-    }
-}
-
-fn tv(t: libc::timeval) -> f64 {
-    t.tv_sec as f64 + t.tv_usec as f64 / 1e6
 }

@@ -12,6 +12,10 @@
 
 #[path = "../tests/twitch/mock.rs"]
 mod mock;
+#[path = "support/rusage.rs"]
+mod rusage;
+
+use rusage::{tv, wait4};
 
 use mock::{MockOptions, TwitchMock};
 use serde_json::json;
@@ -195,18 +199,4 @@ fn run(n: u64, rate: Option<u64>) -> Figures {
         sys: tv(ru.ru_stime),
         maxrss_kb: ru.ru_maxrss,
     }
-}
-
-fn wait4(pid: libc::pid_t) -> (i32, libc::rusage) {
-    // SAFETY: wait4 reaps our own child and fills the status and rusage it is given.
-    unsafe {
-        let mut ru: libc::rusage = std::mem::zeroed();
-        let mut status = 0;
-        assert_eq!(libc::wait4(pid, &mut status, 0, &mut ru), pid);
-        (status, ru)
-    }
-}
-
-fn tv(t: libc::timeval) -> f64 {
-    t.tv_sec as f64 + t.tv_usec as f64 / 1e6
 }

@@ -380,26 +380,6 @@ fn a_session_through_reconnect_silence_close_and_expiry_loses_and_doubles_nothin
 }
 
 #[test]
-fn authorization_revoked_ends_the_room_with_exit_3() {
-    let mock = TwitchMock::start(MockOptions::default());
-    let home = tempfile::tempdir().unwrap();
-    log_in(home.path(), &mock.access_token(), &mock.refresh_token());
-    let mut s = Session::start(home.path(), &mock, &["--no-journal"]);
-    s.check(mock.wait_subscribed(ALL_SUBS, WAIT), "subscribed");
-    let id = mock.notify("channel.cheer", "1", cheer(Some("fan"), 1));
-    s.wait_lines(1);
-    assert_eq!(s.got[0]["id"], id.as_str());
-    mock.revoke("channel.cheer", "authorization_revoked");
-    let (code, _, stderr) = s.finish();
-    assert_eq!(code, Some(3), "{stderr}");
-    assert!(
-        stderr.contains("revoked the subscription channel.cheer"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("roomwatch twitch login"), "{stderr}");
-}
-
-#[test]
 fn a_refused_token_without_a_working_refresh_exits_3() {
     let mock = TwitchMock::start(MockOptions::default());
     let home = tempfile::tempdir().unwrap();

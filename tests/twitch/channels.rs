@@ -3,25 +3,12 @@
 
 use crate::binary::{log_in, roomwatch, WAIT};
 use crate::mock::{MockOptions, MockUser, StreamInfo, TwitchMock};
-use roomwatch::sources::twitch::auth::TwitchHttp;
+use crate::polls::http;
 use roomwatch::sources::twitch::channels::{ChannelChange, Channels};
-use roomwatch::sources::twitch::endpoints::{Endpoints, API_VAR, AUTH_VAR, EVENTSUB_VAR};
 use roomwatch::sources::watch::engine::{Health, Report, Timing};
 use roomwatch::sources::watch::{self, SnapshotStore, WatchMsg};
 use std::time::Duration;
 use tokio::sync::mpsc;
-
-fn http(mock: &TwitchMock) -> TwitchHttp {
-    let (ws, api, auth) = (mock.eventsub_url(), mock.api_url(), mock.auth_url());
-    let endpoints = Endpoints::from_env(|k| match k {
-        EVENTSUB_VAR => Some(ws.clone()),
-        API_VAR => Some(api.clone()),
-        AUTH_VAR => Some(auth.clone()),
-        _ => None,
-    })
-    .unwrap();
-    TwitchHttp::new(endpoints, mock.client_id()).unwrap()
-}
 
 fn mock_with(logins: &[&str]) -> TwitchMock {
     TwitchMock::start(MockOptions {

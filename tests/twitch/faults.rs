@@ -12,7 +12,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 #[test]
-fn an_event_just_before_a_revocation_is_printed() {
+fn authorization_revoked_ends_with_exit_3_after_what_came_before() {
     let mock = TwitchMock::start(MockOptions::default());
     let home = tempfile::tempdir().unwrap();
     log_in(home.path(), &mock.access_token(), &mock.refresh_token());
@@ -24,6 +24,11 @@ fn an_event_just_before_a_revocation_is_printed() {
     assert_eq!(code, Some(3), "{stderr}");
     let ids: Vec<&str> = lines.iter().filter_map(|l| l["id"].as_str()).collect();
     assert_eq!(ids, [id.as_str()], "{stderr}");
+    assert!(
+        stderr.contains("revoked the subscription channel.cheer"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("roomwatch twitch login"), "{stderr}");
 }
 
 #[test]

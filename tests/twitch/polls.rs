@@ -11,7 +11,8 @@ use roomwatch::sources::SourceMsg;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-fn config(mock: &TwitchMock) -> TwitchConfig {
+/// An HTTP client on the mock's endpoints.
+pub fn http(mock: &TwitchMock) -> TwitchHttp {
     let (ws, api, auth) = (mock.eventsub_url(), mock.api_url(), mock.auth_url());
     let endpoints = Endpoints::from_env(|k| match k {
         EVENTSUB_VAR => Some(ws.clone()),
@@ -20,7 +21,11 @@ fn config(mock: &TwitchMock) -> TwitchConfig {
         _ => None,
     })
     .unwrap();
-    let http = TwitchHttp::new(endpoints, mock.client_id()).unwrap();
+    TwitchHttp::new(endpoints, mock.client_id()).unwrap()
+}
+
+fn config(mock: &TwitchMock) -> TwitchConfig {
+    let http = http(mock);
     let token = Token {
         access: mock.access_token(),
         refresh: Some(mock.refresh_token()),
