@@ -64,19 +64,31 @@ impl Inbox {
     }
 }
 
+impl StartedRoom {
+    /// A live room without a resume cursor or lock: its channel, and its source started by `spawn` on the
+    /// channel's sending side.
+    pub fn live(
+        key: RoomKey,
+        spawn: impl FnOnce(mpsc::Sender<SourceMsg>) -> tokio::task::JoinHandle<()>,
+    ) -> Self {
+        let (tx, rx) = mpsc::channel(sources::CHANNEL_BATCHES);
+        StartedRoom {
+            key,
+            rx,
+            task: spawn(tx),
+            replay_of: None,
+            save_cursor: false,
+            room_lock: None,
+        }
+    }
+}
+
 /// A simulated room.
 pub fn start_demo(cfg: simulator::SimConfig) -> StartedRoom {
-    let (tx, rx) = mpsc::channel(sources::CHANNEL_BATCHES);
     let key = RoomKey::new(SourceKind::Simulator, cfg.room.clone());
-    let task = sources::supervisor::spawn(simulator::run(cfg, tx.clone()), tx);
-    StartedRoom {
-        key,
-        rx,
-        task,
-        replay_of: None,
-        save_cursor: false,
-        room_lock: None,
-    }
+    StartedRoom::live(key, |tx| {
+        sources::supervisor::spawn(simulator::run(cfg, tx.clone()), tx)
+    })
 }
 
 /// A Chaturbate room from its poller configuration: the room lock is taken and the saved cursor looked up

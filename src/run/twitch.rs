@@ -7,18 +7,17 @@ use crate::app::msg::exit_code;
 use crate::cli::TwitchAccount;
 use crate::config::Config;
 use crate::event::{RoomKey, SourceKind};
+use crate::sources::backoff::Backoff;
 use crate::sources::twitch::auth::{ApiError, DevicePoll, TwitchHttp, DEFAULT_SCOPES};
 use crate::sources::twitch::endpoints::Endpoints;
 use crate::sources::twitch::session::{self, TwitchConfig};
 use crate::sources::twitch::token::{
     SharedToken, Token, TokenStore, ACCESS_TOKEN_VAR, CLIENT_ID_VAR,
 };
-use crate::sources::{self, backoff::Backoff};
 use crate::stderr::say;
 use chrono::Utc;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
 
 const REGISTER_HINT: &str =
     "register an application at https://dev.twitch.tv/console (client type \
@@ -337,14 +336,5 @@ pub async fn prepare(
 
 /// Starts a prepared Twitch room.
 pub fn start(key: RoomKey, cfg: TwitchConfig) -> StartedRoom {
-    let (tx, rx) = mpsc::channel(sources::CHANNEL_BATCHES);
-    let task = session::spawn(cfg, tx);
-    StartedRoom {
-        key,
-        rx,
-        task,
-        replay_of: None,
-        save_cursor: false,
-        room_lock: None,
-    }
+    StartedRoom::live(key, |tx| session::spawn(cfg, tx))
 }
