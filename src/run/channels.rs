@@ -7,8 +7,10 @@ use super::RunError;
 use crate::app::ExitReason;
 use crate::config::Config;
 use crate::event::format_at;
+use crate::sources::supervisor::AbortOnDrop;
 use crate::sources::twitch::channels::{ChannelChange, Channels};
-use crate::sources::watch::engine::{Health, Report, Timing, MIN_INTERVAL};
+use crate::sources::twitch::token::Refreshed;
+use crate::sources::watch::engine::{Failure, Health, Report, Timing, MIN_INTERVAL};
 use crate::sources::watch::{self, SnapshotStore, WatchMsg};
 use crate::stderr::say;
 use serde_json::{json, Value};
@@ -110,15 +112,18 @@ pub async fn run(
                 Ok(s) => Ok(s),
                 Err((failure, status)) => {
                     if status == Some(401) {
-                        let _ = token.refresh(&http, &access).await;
+                        if let Refreshed::Refused = token.refresh(&http, &access).await {
+                            return Err(Failure::Refused);
+                        }
                     }
                     Err(failure)
                 }
             }
         }
     };
-    let task = tokio::spawn(watch::run::<Channels, _, _>(timing, store, fetch, tx));
-    let _abort = AbortOnDrop(task);
+    let mut task = AbortOnDrop(tokio::spawn(watch::run::<Channels, _, _>(
+        timing, store, fetch, tx,
+    )));
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     loop {
         let msg = tokio::select! {
@@ -126,10 +131,18 @@ pub async fn run(
             reason = signals.recv() => return Ok(reason),
         };
         let Some(msg) = msg else {
-            return Ok(ExitReason::SourceFailed);
+            // The watch task never ends on its own: it panicked.
+            let why = match (&mut task.0).await {
+                Err(e) if e.is_panic() => crate::sources::supervisor::panic_text(&*e.into_panic()),
+                _ => "it stopped".into(),
+            };
+            return Ok(ExitReason::FatalError(format!(
+                "the channel watch stopped on an internal error ({why}); please report this bug"
+            )));
         };
         let now = chrono::Utc::now();
         let written = match msg {
+            WatchMsg::Refused => return Ok(ExitReason::CredentialsRefused),
             WatchMsg::Notice(text) => {
                 say(&format!("roomwatch: {text}"));
                 Ok(())
@@ -193,12 +206,4 @@ fn fingerprint(logins: &[String]) -> u64 {
         }
     }
     h
-}
-
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }

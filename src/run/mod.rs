@@ -151,6 +151,9 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
         )
         .await?;
         tracing::info!(?reason, "channel watch ended");
+        if let Some(text) = why(&reason, &[SourceKind::Twitch]) {
+            crate::stderr::say(&format!("roomwatch: {text}"));
+        }
         return Ok(reason);
     }
     let started = start_rooms(cli.command, &config).await?;

@@ -23,6 +23,15 @@ where
     })
 }
 
+/// A helper task that stops with its owner (a poll task beside a socket, a watch task beside its writer).
+pub struct AbortOnDrop(pub tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// The message of a panic payload (`&str` or `String`), or "panic".
 pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
     payload

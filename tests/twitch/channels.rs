@@ -176,3 +176,23 @@ fn the_binary_prints_one_line_per_change() {
     assert_eq!(v["data"]["initial"], true);
     assert_eq!(v["data"]["title"], "Hi \u{1b}[2J");
 }
+
+#[test]
+fn a_refused_login_ends_the_watch_with_exit_3() {
+    let mock = mock_with(&["alpha"]);
+    let home = tempfile::tempdir().unwrap();
+    log_in(home.path(), &mock.access_token(), &mock.refresh_token());
+    mock.expire_access_token();
+    mock.invalidate_refresh_token();
+    let out = roomwatch(
+        home.path(),
+        &mock,
+        &["channels", "--headless", "twitch:alpha"],
+    )
+    .output()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("roomwatch twitch login"), "{stderr}");
+    assert!(out.stdout.is_empty());
+}

@@ -13,6 +13,7 @@ use super::token::{Refreshed, SharedToken, Token};
 use crate::event::SourceKind;
 use crate::sources::backoff::Backoff;
 use crate::sources::dedup::{Dedup, DEFAULT_CAPACITY};
+use crate::sources::supervisor::AbortOnDrop;
 use crate::sources::{
     Batch, ConnState, ConnStatus, ErrorClass, SocketInfo, SourceError, SourceMsg,
 };
@@ -181,15 +182,6 @@ struct Session {
     retry_subs: Option<(Instant, u32)>,
 }
 
-/// A task that stops with its owner.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 /// How long a `session_reconnect` may take before the new socket is given up (Twitch's grace is 30 s).
 const RECONNECT_GRACE: Duration = Duration::from_secs(30);
 /// How long a socket must stay up before a loss starts the backoff from its first step again.
@@ -220,7 +212,8 @@ impl Session {
     async fn run(&mut self) -> Result<(), Stop> {
         self.set_state(ConnState::Connecting).await?;
         self.prepare().await?;
-        self.polls = Some(AbortOnDrop(tokio::spawn(poll::run(
+        // Under the supervisor too: a poll task that panics ends the room with the panic, not in silence.
+        let polls = poll::run(
             poll::PollConfig {
                 http: self.cfg.http.clone(),
                 token: self.cfg.token.clone(),
@@ -229,7 +222,11 @@ impl Session {
                 every: self.cfg.poll_every,
             },
             self.tx.clone(),
-        ))));
+        );
+        self.polls = Some(AbortOnDrop(crate::sources::supervisor::spawn(
+            polls,
+            self.tx.clone(),
+        )));
         let mut attempt = 0u32;
         let mut revalidate_at = Instant::now() + self.cfg.revalidate_every;
         loop {

@@ -29,6 +29,8 @@ pub enum Failure {
     Maintenance(String),
     /// 429: wait this long (the rate-limit reset).
     RateLimited(Duration),
+    /// The platform refused the credentials for good (the runner stops; the engine never sees it).
+    Refused,
 }
 
 /// The platform as the polls see it.

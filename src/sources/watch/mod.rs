@@ -67,6 +67,8 @@ impl SnapshotStore {
 pub enum WatchMsg<C> {
     Report(Report<C>),
     Notice(String),
+    /// The credentials were refused: the watch has stopped.
+    Refused,
 }
 
 /// Polls `fetch` forever (until the receiver is gone): each outcome through the engine, its reports to `tx`,
@@ -93,6 +95,10 @@ pub async fn run<S, F, Fut>(
     let mut engine = Engine::new(timing, saved);
     loop {
         let outcome = fetch().await;
+        if outcome.as_ref().err() == Some(&Failure::Refused) {
+            let _ = tx.send(WatchMsg::Refused).await;
+            return;
+        }
         let good = outcome.is_ok();
         let now = Utc::now();
         let (reports, wait) = engine.on_poll(outcome, now);
