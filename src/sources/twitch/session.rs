@@ -435,7 +435,8 @@ impl Session {
                         why: format!("cannot connect to Twitch EventSub: {why}"),
                     }));
                 }
-                // Frames of sockets given up earlier.
+                // A socket given up earlier may still have delivered notifications: they are real events.
+                Some(SocketEvent::Text(_, text)) => self.late_notification(text).await?,
                 Some(_) => continue,
                 None => return Err(Stop::Closed),
             }
@@ -457,6 +458,27 @@ impl Session {
             }
             Err(loss) => Ok(Err(loss)),
         }
+    }
+
+    /// A notification that a lost socket delivered before it went: sent on its own (de-duplicated); anything
+    /// else from that socket (its keepalive, a reconnect request) no longer matters.
+    async fn late_notification(&mut self, text: String) -> Result<(), Stop> {
+        let Ok(raw) = RawValue::from_string(text) else {
+            return Ok(());
+        };
+        let now = Utc::now();
+        if let Ok(ev) = super::parse_frame(&raw, SourceKind::Twitch, now) {
+            if self.dedup.first_time(&ev.id) {
+                let batch = Batch {
+                    received_at: now,
+                    events: vec![ev],
+                    skipped: 0,
+                    duplicates_dropped: 0,
+                };
+                self.send(SourceMsg::Batch(batch)).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Creates `which` on the active session, all at once (the welcome's window is short). A type Twitch
