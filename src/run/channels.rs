@@ -18,6 +18,9 @@ use std::io::Write;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+/// The longest `--interval`: a day.
+const MAX_INTERVAL: Duration = Duration::from_secs(24 * 3600);
+
 /// Most channels one session watches (10 requests of 100 per poll).
 pub const MAX_CHANNELS: usize = 1000;
 
@@ -64,6 +67,21 @@ fn line(room: &str, kind: &str, at: chrono::DateTime<chrono::Utc>, data: Value) 
     json!({"source": "twitch", "room": room, "kind": kind, "at": format_at(at), "data": data})
 }
 
+fn write_changes(
+    out: &mut impl Write,
+    changes: Vec<ChannelChange>,
+    while_off: bool,
+) -> std::io::Result<()> {
+    let now = chrono::Utc::now();
+    changes.into_iter().try_for_each(|c| {
+        let mut data = c.data;
+        if while_off {
+            data["while_off"] = json!(true);
+        }
+        crate::event::write_terminal_safe(&mut *out, &line(&c.channel, c.kind, now, data))
+    })
+}
+
 pub async fn run(
     interval: u64,
     viewer_step: u64,
@@ -79,10 +97,11 @@ pub async fn run(
     }
     let logins = logins(channels)?;
     let interval = Duration::from_secs(interval);
-    if interval < MIN_INTERVAL {
+    if !(MIN_INTERVAL..=MAX_INTERVAL).contains(&interval) {
         return Err(RunError::usage(format!(
-            "--interval must be at least {} s (Helix's rate limit is shared by every tool of the account)",
-            MIN_INTERVAL.as_secs()
+            "--interval must be between {} s (Helix's rate limit is shared by every tool of the account) and {} s",
+            MIN_INTERVAL.as_secs(),
+            MAX_INTERVAL.as_secs()
         )));
     }
     let mut login = super::twitch::Logins::default();
@@ -90,14 +109,11 @@ pub async fn run(
         super::twitch::prepare(None, &super::twitch::default_source(), &mut login, config).await?;
     let http = cfg.http.clone();
     let token = cfg.token.clone();
-    // One snapshot per set of channels: another list is another resource.
+    // One snapshot for Twitch: a channel added to the list is new (reported as initial), one taken out is
+    // dropped at the next save, and the others keep their state across the change.
     let store = (config.paths.cursor_dir.as_ref())
         .and_then(|d| d.parent())
-        .map(|state| {
-            state
-                .join("watch")
-                .join(format!("twitch-{:016x}.json", fingerprint(&logins)))
-        })
+        .map(|state| state.join("watch").join("twitch.json"))
         .map(SnapshotStore::new);
     let timing = Timing {
         interval,
@@ -121,14 +137,27 @@ pub async fn run(
             }
         }
     };
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let mut task = AbortOnDrop(tokio::spawn(watch::run::<Channels, _, _>(
-        timing, store, fetch, tx,
+        timing, store, fetch, tx, stopping,
     )));
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     loop {
         let msg = tokio::select! {
             m = rx.recv() => m,
-            reason = signals.recv() => return Ok(reason),
+            reason = signals.recv() => {
+                // The watch stops at its next safe point; what it reported until then is written (its snapshot
+                // is saved with it).
+                let _ = stop.send(true);
+                while let Some(msg) = rx.recv().await {
+                    if let WatchMsg::Report(Report::Changes { changes, while_off }) = msg {
+                        if write_changes(&mut out, changes, while_off).and_then(|()| out.flush()).is_err() {
+                            break;
+                        }
+                    }
+                }
+                return Ok(reason);
+            }
         };
         let Some(msg) = msg else {
             // The watch task never ends on its own: it panicked.
@@ -143,21 +172,13 @@ pub async fn run(
         let now = chrono::Utc::now();
         let written = match msg {
             WatchMsg::Refused => return Ok(ExitReason::CredentialsRefused),
+            WatchMsg::Fatal(why) => return Ok(ExitReason::FatalError(why)),
             WatchMsg::Notice(text) => {
                 say(&format!("roomwatch: {text}"));
                 Ok(())
             }
             WatchMsg::Report(Report::Changes { changes, while_off }) => {
-                changes.into_iter().try_for_each(|c| {
-                    let mut data = c.data;
-                    if while_off {
-                        data["while_off"] = json!(true);
-                    }
-                    crate::event::write_terminal_safe(
-                        &mut out,
-                        &line(&c.channel, c.kind, now, data),
-                    )
-                })
+                write_changes(&mut out, changes, while_off)
             }
             WatchMsg::Report(Report::Recovered { from, to }) => crate::event::write_terminal_safe(
                 &mut out,
@@ -192,18 +213,4 @@ pub async fn run(
             });
         }
     }
-}
-
-/// A stable name for a list of channels (FNV-1a over the sorted logins).
-fn fingerprint(logins: &[String]) -> u64 {
-    let mut sorted: Vec<&String> = logins.iter().collect();
-    sorted.sort();
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for l in sorted {
-        for b in l.bytes().chain([b'\n']) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    h
 }

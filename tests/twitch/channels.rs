@@ -19,15 +19,24 @@ fn mock_with(logins: &[&str]) -> TwitchMock {
     })
 }
 
+/// A watch running in the test.
+struct Running {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+    rx: mpsc::Receiver<WatchMsg<ChannelChange>>,
+}
+
+impl Running {
+    /// Stops it as `roomwatch channels` does on a signal: at its next safe point, what it reported is saved.
+    async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        while self.rx.recv().await.is_some() {}
+        self.task.await.unwrap();
+    }
+}
+
 /// Starts the watch of `logins` with a fast timing; its messages arrive on the returned channel.
-fn start(
-    mock: &TwitchMock,
-    logins: &[&str],
-    store: &std::path::Path,
-) -> (
-    tokio::task::JoinHandle<()>,
-    mpsc::Receiver<WatchMsg<ChannelChange>>,
-) {
+fn start(mock: &TwitchMock, logins: &[&str], store: &std::path::Path) -> Running {
     let http = http(mock);
     let access = mock.access_token();
     let logins: Vec<String> = logins.iter().map(|s| s.to_string()).collect();
@@ -46,8 +55,11 @@ fn start(
     };
     let (tx, rx) = mpsc::channel(64);
     let store = Some(SnapshotStore::new(store.to_path_buf()));
-    let task = tokio::spawn(watch::run::<Channels, _, _>(timing, store, fetch, tx));
-    (task, rx)
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(watch::run::<Channels, _, _>(
+        timing, store, fetch, tx, stopping,
+    ));
+    Running { stop, task, rx }
 }
 
 /// The next change reports (channel, kind, while_off), skipping health reports into `health`.
@@ -83,15 +95,15 @@ async fn changes_once_a_maintenance_window_holds_them_and_a_restart_re_announces
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("watch").join("twitch.json");
     let mut health = Vec::new();
-    let (task, mut rx) = start(&mock, &["alpha", "beta", "gamma"], &store);
+    let mut w = start(&mock, &["alpha", "beta", "gamma"], &store);
     assert_eq!(
-        changes(&mut rx, 1, &mut health).await,
+        changes(&mut w.rx, 1, &mut health).await,
         [ch("alpha", "went_live", false)]
     );
 
     mock.set_stream_for("beta", Some(StreamInfo::live("Hi", "Music", 5)));
     mock.set_stream_for("alpha", None);
-    let mut got = changes(&mut rx, 2, &mut health).await;
+    let mut got = changes(&mut w.rx, 2, &mut health).await;
     got.sort();
     assert_eq!(
         got,
@@ -105,7 +117,7 @@ async fn changes_once_a_maintenance_window_holds_them_and_a_restart_re_announces
     mock.fail_streams(6, 503);
     mock.set_stream_for("gamma", Some(StreamInfo::live("Late", "Games", 7)));
     assert_eq!(
-        changes(&mut rx, 1, &mut health).await,
+        changes(&mut w.rx, 1, &mut health).await,
         [ch("gamma", "went_live", false)]
     );
     assert!(health.iter().any(|r| matches!(
@@ -116,13 +128,13 @@ async fn changes_once_a_maintenance_window_holds_them_and_a_restart_re_announces
         }
     )));
     assert!(health.iter().any(|r| matches!(r, Report::Recovered { .. })));
-    task.abort();
+    w.stop().await;
 
     // A restart: beta went offline and alpha live while roomwatch was off; gamma is not announced again.
     mock.set_stream_for("beta", None);
     mock.set_stream_for("alpha", Some(StreamInfo::live("Back", "Art", 3)));
-    let (task, mut rx) = start(&mock, &["alpha", "beta", "gamma"], &store);
-    let mut got = changes(&mut rx, 2, &mut health).await;
+    let mut w = start(&mock, &["alpha", "beta", "gamma"], &store);
+    let mut got = changes(&mut w.rx, 2, &mut health).await;
     got.sort();
     assert_eq!(
         got,
@@ -131,9 +143,9 @@ async fn changes_once_a_maintenance_window_holds_them_and_a_restart_re_announces
             ch("beta", "went_offline", true)
         ]
     );
-    let quiet = tokio::time::timeout(Duration::from_millis(800), rx.recv()).await;
+    let quiet = tokio::time::timeout(Duration::from_millis(800), w.rx.recv()).await;
     assert!(quiet.is_err(), "{quiet:?}");
-    task.abort();
+    w.stop().await;
 }
 
 #[test]
@@ -195,4 +207,72 @@ fn a_refused_login_ends_the_watch_with_exit_3() {
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("roomwatch twitch login"), "{stderr}");
     assert!(out.stdout.is_empty());
+}
+
+/// `roomwatch channels --headless …` until `n` lines came (then SIGTERM, exit 0), and its lines.
+fn lines_of(
+    mock: &TwitchMock,
+    home: &std::path::Path,
+    channels: &[&str],
+    n: usize,
+) -> Vec<serde_json::Value> {
+    let mut args = vec!["channels", "--headless"];
+    args.extend_from_slice(channels);
+    let mut child = roomwatch(home, mock, &args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for l in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(l);
+        }
+    });
+    let mut got = Vec::new();
+    while got.len() < n {
+        let line = rx.recv_timeout(WAIT).expect("a change line");
+        got.push(serde_json::from_str(&line).unwrap());
+    }
+    // Nothing more comes from this poll.
+    if let Ok(extra) = rx.recv_timeout(Duration::from_millis(700)) {
+        panic!("an extra line: {extra}");
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    got
+}
+
+#[test]
+fn adding_a_channel_neither_re_announces_nor_loses_what_changed_while_off() {
+    let mock = mock_with(&["alpha", "beta", "gamma"]);
+    mock.set_stream_for("alpha", Some(StreamInfo::live("A", "Art", 10)));
+    mock.set_stream_for("beta", Some(StreamInfo::live("B", "Art", 10)));
+    let home = tempfile::tempdir().unwrap();
+    log_in(home.path(), &mock.access_token(), &mock.refresh_token());
+    let first = lines_of(&mock, home.path(), &["alpha", "beta"], 2);
+    assert!(first
+        .iter()
+        .all(|l| l["kind"] == "went_live" && l["data"]["initial"] == true));
+    // While off: beta ended, gamma (newly added to the list) is live.
+    mock.set_stream_for("beta", None);
+    mock.set_stream_for("gamma", Some(StreamInfo::live("G", "Art", 10)));
+    let mut second = lines_of(&mock, home.path(), &["alpha", "beta", "gamma"], 2);
+    second.sort_by_key(|l| l["room"].as_str().unwrap().to_string());
+    assert_eq!(second[0]["room"], "beta");
+    assert_eq!(second[0]["kind"], "went_offline");
+    assert_eq!(second[0]["data"]["while_off"], true);
+    assert_eq!(second[1]["room"], "gamma");
+    assert_eq!(second[1]["kind"], "went_live");
 }

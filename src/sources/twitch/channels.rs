@@ -15,7 +15,11 @@ pub const PER_REQUEST: usize = 100;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Channels {
     pub channels: BTreeMap<String, Channel>,
-    /// Report viewers when they cross a multiple of this (0: never). Set by the poll, not saved.
+    /// When this poll was made.
+    #[serde(default)]
+    pub polled_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Report viewers when they move a whole step from the last count reported (0: never). Set by the poll,
+    /// not saved.
     #[serde(skip)]
     pub viewer_step: u64,
 }
@@ -31,6 +35,9 @@ pub struct Channel {
     pub category: Option<String>,
     #[serde(default)]
     pub viewers: Option<u64>,
+    /// The viewer count last reported (the diff's memory, so a wavering count does not flap).
+    #[serde(default)]
+    pub viewers_reported: Option<u64>,
 }
 
 /// One change of one channel: DESIGN.md's `kind` and its `data`.
@@ -44,59 +51,73 @@ pub struct ChannelChange {
 impl Snapshot for Channels {
     type Change = ChannelChange;
 
-    fn diff(old: Option<&Self>, new: &Self) -> Vec<ChannelChange> {
+    fn diff(old: Option<&Self>, new: &mut Self) -> Vec<ChannelChange> {
         let mut out = Vec::new();
-        for (login, now) in &new.channels {
+        let step = new.viewer_step;
+        for (login, now) in new.channels.iter_mut() {
             let change = |kind, data| ChannelChange {
                 channel: login.clone(),
                 kind,
                 data,
             };
+            let went_live = |now: &Channel, initial: bool| {
+                let mut data = json!({
+                    "started_at": now.started_at, "title": now.title, "category": now.category,
+                    "viewers": now.viewers,
+                });
+                if initial {
+                    data["initial"] = json!(true);
+                }
+                change("went_live", data)
+            };
+            // How long a stream that ended lasted: to the last poll that saw it live (never the time
+            // roomwatch was off or Twitch unreachable since).
+            let lasted = |b: &Channel, seen: Option<chrono::DateTime<chrono::Utc>>| {
+                let start = chrono::DateTime::parse_from_rfc3339(b.started_at.as_deref()?).ok()?;
+                Some(
+                    (seen? - start.with_timezone(&chrono::Utc))
+                        .num_seconds()
+                        .max(0),
+                )
+            };
             let before = old.and_then(|o| o.channels.get(login));
+            let seen = old.and_then(|o| o.polled_at);
             match (before, now.live) {
                 // No earlier state: report who is live now, nothing for the others.
-                (None, true) => out.push(change(
-                    "went_live",
-                    json!({
-                        "initial": true, "started_at": now.started_at, "title": now.title,
-                        "category": now.category, "viewers": now.viewers,
-                    }),
-                )),
+                (None, true) => out.push(went_live(now, true)),
                 (None, false) => {}
-                (Some(b), true) if !b.live => out.push(change(
-                    "went_live",
-                    json!({
-                        "started_at": now.started_at, "title": now.title, "category": now.category,
-                        "viewers": now.viewers,
-                    }),
-                )),
+                (Some(b), true) if !b.live => out.push(went_live(now, false)),
                 (Some(b), false) if b.live => {
-                    let lasted = (b.started_at.as_deref())
-                        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-                        .map(|s| {
-                            (chrono::Utc::now() - s.with_timezone(&chrono::Utc))
-                                .num_seconds()
-                                .max(0)
-                        });
-                    out.push(change("went_offline", json!({ "duration_s": lasted })));
+                    out.push(change(
+                        "went_offline",
+                        json!({ "duration_s": lasted(b, seen) }),
+                    ));
+                }
+                // Live at both polls, but another stream: the first ended, a new one began.
+                (Some(b), true) if b.started_at != now.started_at => {
+                    out.push(change(
+                        "went_offline",
+                        json!({ "duration_s": lasted(b, seen) }),
+                    ));
+                    out.push(went_live(now, false));
                 }
                 (Some(b), true) => {
                     if b.title != now.title {
-                        out.push(change(
-                            "title_changed",
-                            json!({"from": b.title, "to": now.title}),
-                        ));
+                        let data = json!({"from": b.title, "to": now.title});
+                        out.push(change("title_changed", data));
                     }
                     if b.category != now.category {
-                        out.push(change(
-                            "category_changed",
-                            json!({"from": b.category, "to": now.category}),
-                        ));
+                        let data = json!({"from": b.category, "to": now.category});
+                        out.push(change("category_changed", data));
                     }
-                    let step = new.viewer_step;
-                    if let (Some(from), Some(to), true) = (b.viewers, now.viewers, step > 0) {
-                        if from / step != to / step {
+                    // Reported when the count is a whole step away from the last one reported (or seen at
+                    // going live), so a count wavering around a multiple does not flap.
+                    let reported = b.viewers_reported.or(b.viewers);
+                    now.viewers_reported = reported;
+                    if let (Some(from), Some(to), true) = (reported, now.viewers, step > 0) {
+                        if from.abs_diff(to) >= step {
                             out.push(change("viewers", json!({"from": from, "viewers": to})));
+                            now.viewers_reported = Some(to);
                         }
                     }
                 }
@@ -142,6 +163,7 @@ impl TwitchHttp {
             channels: (logins.iter())
                 .map(|l| (l.clone(), Channel::default()))
                 .collect(),
+            polled_at: Some(chrono::Utc::now()),
             viewer_step,
         };
         for chunk in logins.chunks(PER_REQUEST) {
@@ -178,6 +200,15 @@ impl TwitchHttp {
                         Some(503),
                     ))
                 }
+                // A 401 is the token's (refreshed by the caller); another 4xx is a request Twitch will never
+                // accept (retrying it would only hammer): the watch stops and says why.
+                400..=499 if status != 401 && status != 408 => {
+                    let why = status_error(status, &body);
+                    return Err((
+                        Failure::Fatal(format!("Twitch refused the poll ({why})")),
+                        Some(status),
+                    ));
+                }
                 _ => {
                     return Err((
                         Failure::Unreachable(status_error(status, &body).to_string()),
@@ -197,11 +228,17 @@ impl TwitchHttp {
                 };
                 if let Some(c) = snapshot.channels.get_mut(&login) {
                     *c = Channel {
-                        live: s.kind.as_deref().is_none_or(|k| k == "live"),
+                        // In the reply means live: Helix sends `"type": ""` on an internal error, not
+                        // for an offline channel (those are not in `data`).
+                        live: s
+                            .kind
+                            .as_deref()
+                            .is_none_or(|k| k == "live" || k.is_empty()),
                         started_at: s.started_at,
                         title: s.title,
                         category: s.game_name.filter(|g| !g.is_empty()),
                         viewers: s.viewer_count,
+                        viewers_reported: None,
                     };
                 }
             }
@@ -228,12 +265,14 @@ mod tests {
                             title: Some(title.to_string()),
                             category: Some(cat.to_string()),
                             viewers: Some(*v),
+                            viewers_reported: None,
                         },
                         None => Channel::default(),
                     };
                     (l.to_string(), c)
                 })
                 .collect(),
+            polled_at: None,
             viewer_step: 100,
         }
     }
@@ -244,7 +283,7 @@ mod tests {
 
     #[test]
     fn the_first_poll_announces_who_is_live_as_initial() {
-        let c = Channels::diff(None, &snap(&[("a", Some(("t", "g", 5))), ("b", None)]));
+        let c = Channels::diff(None, &mut snap(&[("a", Some(("t", "g", 5))), ("b", None)]));
         assert_eq!(kinds(&c), [("a".into(), "went_live")]);
         assert_eq!(c[0].data["initial"], true);
     }
@@ -256,12 +295,12 @@ mod tests {
             ("b", None),
             ("c", Some(("x", "y", 10))),
         ]);
-        let new = snap(&[
+        let mut new = snap(&[
             ("a", Some(("t2", "g2", 260))),
             ("b", Some(("hi", "g", 1))),
             ("c", None),
         ]);
-        let c = Channels::diff(Some(&old), &new);
+        let c = Channels::diff(Some(&old), &mut new);
         assert_eq!(
             kinds(&c),
             [
@@ -275,7 +314,43 @@ mod tests {
         assert_eq!(c[2].data, json!({"from": 150, "viewers": 260}));
         assert!(c[3].data.get("initial").is_none());
         // Within the same hundred: no viewers line.
-        let quiet = snap(&[("a", Some(("t2", "g2", 299)))]);
-        assert!(Channels::diff(Some(&snap(&[("a", Some(("t2", "g2", 260)))])), &quiet).is_empty());
+        let mut quiet = snap(&[("a", Some(("t2", "g2", 299)))]);
+        assert!(
+            Channels::diff(Some(&snap(&[("a", Some(("t2", "g2", 260)))])), &mut quiet).is_empty()
+        );
+    }
+
+    #[test]
+    fn a_count_wavering_around_a_step_does_not_flap() {
+        let mut prev = snap(&[("a", Some(("t", "g", 99)))]);
+        let mut lines = 0;
+        for v in [100, 99, 100, 99, 101, 150, 198, 199] {
+            let mut now = snap(&[("a", Some(("t", "g", v)))]);
+            lines += Channels::diff(Some(&prev), &mut now).len();
+            prev = now;
+        }
+        assert_eq!(lines, 1, "only 99 → 199 is a whole step");
+    }
+
+    #[test]
+    fn a_new_stream_between_polls_and_durations_to_the_last_poll_seen_live() {
+        let at = |s: &str| Some(chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc());
+        let mut old = snap(&[("a", Some(("t", "g", 5)))]);
+        old.polled_at = at("2026-11-28T11:00:00Z");
+        // Ten hours later (roomwatch was off): the stream of 10:00 ended, another began at 20:00.
+        let mut new = snap(&[("a", Some(("t", "g", 5)))]);
+        new.channels.get_mut("a").unwrap().started_at = Some("2026-11-28T20:00:00Z".into());
+        let c = Channels::diff(Some(&old), &mut new);
+        assert_eq!(
+            kinds(&c),
+            [("a".into(), "went_offline"), ("a".into(), "went_live")]
+        );
+        assert_eq!(
+            c[0].data["duration_s"], 3600,
+            "to the last poll that saw it, not to now"
+        );
+        let mut gone = snap(&[("a", None)]);
+        let c = Channels::diff(Some(&old), &mut gone);
+        assert_eq!(c[0].data["duration_s"], 3600);
     }
 }

@@ -6,7 +6,7 @@
 use super::auth::{json_ok, ApiError, TwitchHttp};
 use super::token::{Refreshed, SharedToken};
 use crate::event::SourceKind;
-use crate::sources::{Batch, SourceMsg};
+use crate::sources::{Batch, SourceError, SourceMsg};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -96,8 +96,16 @@ pub async fn run(cfg: PollConfig, tx: mpsc::Sender<SourceMsg>) {
             }
         }
         if unauthorized {
-            if let Refreshed::Later(e) = cfg.token.refresh(&cfg.http, &token.access).await {
-                tracing::warn!(error = %e, "twitch: token refresh for the polls failed");
+            match cfg.token.refresh(&cfg.http, &token.access).await {
+                Refreshed::Later(e) => {
+                    tracing::warn!(error = %e, "twitch: token refresh for the polls failed")
+                }
+                Refreshed::Refused => {
+                    let refused = SourceError::CredentialsRefused { status: 401 };
+                    let _ = tx.send(SourceMsg::Fatal(refused)).await;
+                    return;
+                }
+                Refreshed::Token(..) => {}
             }
         }
         if found.is_empty() {

@@ -82,7 +82,7 @@ pub async fn run(cfg: TwitchConfig, tx: mpsc::Sender<SourceMsg>) {
         wanted: Vec::new(),
         lost: None,
         polls: None,
-        active_closed: false,
+        active_closed: None,
         planned: 0,
         enabled: Vec::new(),
         to_retry: Vec::new(),
@@ -169,7 +169,7 @@ struct Session {
     /// When the last socket was lost and why (reported once the next one is live).
     lost: Option<(chrono::DateTime<Utc>, String)>,
     /// The active socket closed while a requested reconnect is under way (its replacement must take over).
-    active_closed: bool,
+    active_closed: Option<Instant>,
     /// The Helix poll task (aborted when the session ends).
     polls: Option<AbortOnDrop>,
     /// How many subscriptions the token's scopes allowed (the status line's total).
@@ -184,6 +184,8 @@ struct Session {
 
 /// How long a `session_reconnect` may take before the new socket is given up (Twitch's grace is 30 s).
 const RECONNECT_GRACE: Duration = Duration::from_secs(30);
+/// How long the new socket of a requested reconnect may take for its welcome once the old one is closed.
+const ORPHAN_WELCOME: Duration = Duration::from_secs(5);
 /// How long a socket must stay up before a loss starts the backoff from its first step again.
 const STABLE_AFTER: Duration = Duration::from_secs(60);
 /// Frames handled before a batch is sent, when many are waiting.
@@ -245,7 +247,7 @@ impl Session {
             };
             self.active = None;
             self.incoming = None;
-            self.active_closed = false;
+            self.active_closed = None;
             self.retry_subs = None;
             self.count_error(loss.class);
             self.lost.get_or_insert((Utc::now(), loss.why.clone()));
@@ -615,7 +617,12 @@ impl Session {
             let margin = (live.keepalive / 2).min(Duration::from_secs(5));
             let silent_after = live.last_frame + live.keepalive + margin;
             let silence = live.keepalive + margin;
-            let incoming_deadline = self.incoming.as_ref().map(|(_, at)| *at + RECONNECT_GRACE);
+            // Once the old socket is gone, the new one has a few seconds for its welcome, not Twitch's 30.
+            let incoming_deadline = self.incoming.as_ref().map(|(_, at)| {
+                let grace = *at + RECONNECT_GRACE;
+                self.active_closed
+                    .map_or(grace, |closed| grace.min(closed + ORPHAN_WELCOME))
+            });
             let retry_at = self.retry_subs.map(|(at, _)| at);
             let ev = tokio::select! {
                 // Frames first: after a stall (a slow consumer), what arrived is read before the watchdog
@@ -630,7 +637,7 @@ impl Session {
                 }
                 _ = sleep_until_some(incoming_deadline) => {
                     self.incoming = None;
-                    if self.active_closed {
+                    if self.active_closed.is_some() {
                         return Ok(Loss {
                             class: ErrorClass::Timeout,
                             why: "the reconnect Twitch asked for did not complete".into(),
@@ -713,7 +720,7 @@ impl Session {
             SocketEvent::Closed(id, code, why) => {
                 if Some(id) == incoming_id {
                     self.incoming = None;
-                    if self.active_closed {
+                    if self.active_closed.is_some() {
                         return Ok(Some(close_loss(code, &why)));
                     }
                     self.notice(format!(
@@ -728,7 +735,7 @@ impl Session {
                 if self.incoming.is_some() {
                     // Twitch closes the old socket once the reconnect window is over; the new one takes over
                     // on its welcome — or the session is lost if it fails too.
-                    self.active_closed = true;
+                    self.active_closed = Some(Instant::now());
                     return Ok(None);
                 }
                 Ok(Some(close_loss(code, &why)))
@@ -738,7 +745,7 @@ impl Session {
                     return Ok(None);
                 }
                 self.incoming = None;
-                if self.active_closed {
+                if self.active_closed.is_some() {
                     return Ok(Some(Loss {
                         class: ErrorClass::Connect,
                         why: format!("cannot open the reconnect URL Twitch gave ({why})"),
@@ -812,7 +819,7 @@ impl Session {
                         last_frame: now,
                     });
                     drop(old);
-                    self.active_closed = false;
+                    self.active_closed = None;
                     if let Some(s) = self.status.socket.as_mut() {
                         s.keepalive_s = keepalive.as_secs();
                     }

@@ -168,10 +168,15 @@ impl SharedToken {
         };
         let grant = match http.refresh(&old).await {
             Ok(g) => g,
-            Err(e) if e.status().is_some_and(|s| (400..500).contains(&s)) => {
+            Err(e)
+                if e.status()
+                    .is_some_and(|s| (400..500).contains(&s) && s != 408 && s != 429) =>
+            {
                 // Another roomwatch may have spent it and stored the new pair: take that one.
                 let stored = self.store.as_ref().and_then(|s| s.load().ok().flatten());
-                return match stored.filter(|t| t.access != current.access) {
+                let same_user =
+                    |t: &Token| t.user_id == current.user_id || current.user_id.is_empty();
+                return match stored.filter(|t| t.access != current.access && same_user(t)) {
                     Some(t) => {
                         *current = t.clone();
                         Refreshed::Token(t, None)

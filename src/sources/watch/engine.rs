@@ -16,8 +16,9 @@ use std::time::Duration;
 pub trait Snapshot: Clone {
     type Change;
     /// The changes from `old` to `new`. `old` is `None` on a first poll without a saved snapshot: then the
-    /// changes are the initial state worth reporting (e.g. who is live now).
-    fn diff(old: Option<&Self>, new: &Self) -> Vec<Self::Change>;
+    /// changes are the initial state worth reporting (e.g. who is live now). `new` may carry forward what the
+    /// diff must remember (e.g. the viewer count last reported).
+    fn diff(old: Option<&Self>, new: &mut Self) -> Vec<Self::Change>;
 }
 
 /// Why a poll failed.
@@ -31,6 +32,8 @@ pub enum Failure {
     RateLimited(Duration),
     /// The platform refused the credentials for good (the runner stops; the engine never sees it).
     Refused,
+    /// A reply that retrying cannot fix (a 400 on a request roomwatch built): the runner stops with it.
+    Fatal(String),
 }
 
 /// The platform as the polls see it.
@@ -134,7 +137,7 @@ impl<S: Snapshot> Engine<S> {
     ) -> (Vec<Report<S::Change>>, Duration) {
         let mut reports = Vec::new();
         match outcome {
-            Ok(new) => {
+            Ok(mut new) => {
                 if let Some(from) = self.failing_since.take() {
                     if self.health != Health::Good {
                         reports.push(Report::Recovered { from, to: now });
@@ -148,7 +151,7 @@ impl<S: Snapshot> Engine<S> {
                     });
                 }
                 self.failures = 0;
-                let changes = S::diff(self.last_good.as_ref(), &new);
+                let changes = S::diff(self.last_good.as_ref(), &mut new);
                 let while_off = std::mem::take(&mut self.from_earlier_run);
                 if !changes.is_empty() {
                     reports.push(Report::Changes { changes, while_off });
@@ -179,7 +182,9 @@ impl<S: Snapshot> Engine<S> {
                     .unwrap_or(self.timing.interval)
                     .min(self.timing.interval);
                 let wait = match failure {
-                    Failure::RateLimited(reset) => reset.max(backoff).min(self.timing.interval * 5),
+                    Failure::RateLimited(reset) => reset
+                        .max(backoff)
+                        .min(self.timing.interval.saturating_mul(5)),
                     _ => backoff,
                 };
                 (reports, wait)
@@ -199,7 +204,7 @@ mod tests {
 
     impl Snapshot for Live {
         type Change = String;
-        fn diff(old: Option<&Self>, new: &Self) -> Vec<String> {
+        fn diff(old: Option<&Self>, new: &mut Self) -> Vec<String> {
             let before = old.map_or(&[][..], |o| &o.0[..]);
             let mut out: Vec<String> = (new.0.iter())
                 .filter(|n| !before.contains(n))

@@ -69,16 +69,20 @@ pub enum WatchMsg<C> {
     Notice(String),
     /// The credentials were refused: the watch has stopped.
     Refused,
+    /// A reply retrying cannot fix: the watch has stopped.
+    Fatal(String),
 }
 
-/// Polls `fetch` forever (until the receiver is gone): each outcome through the engine, its reports to `tx`,
-/// every good snapshot saved. Good polls are jittered by up to 10 % of the interval so that many resources do
-/// not fire together.
+/// Polls `fetch` until `stop` says so or the receiver is gone: each outcome through the engine, its reports to
+/// `tx`, then the good snapshot saved. A stop lands only between polls or during a fetch (which is dropped), never
+/// between reporting and saving: what was reported is saved, and what is saved was reported. Good polls are
+/// jittered by up to 10 % of the interval so that many resources do not fire together.
 pub async fn run<S, F, Fut>(
     timing: Timing,
     store: Option<SnapshotStore>,
     mut fetch: F,
     tx: mpsc::Sender<WatchMsg<S::Change>>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
 ) where
     S: Snapshot + Serialize + DeserializeOwned,
     F: FnMut() -> Fut,
@@ -94,14 +98,29 @@ pub async fn run<S, F, Fut>(
     };
     let mut engine = Engine::new(timing, saved);
     loop {
-        let outcome = fetch().await;
-        if outcome.as_ref().err() == Some(&Failure::Refused) {
-            let _ = tx.send(WatchMsg::Refused).await;
-            return;
+        let outcome = tokio::select! {
+            outcome = fetch() => outcome,
+            _ = stop.wait_for(|s| *s) => return,
+        };
+        match outcome {
+            Err(Failure::Refused) => {
+                let _ = tx.send(WatchMsg::Refused).await;
+                return;
+            }
+            Err(Failure::Fatal(why)) => {
+                let _ = tx.send(WatchMsg::Fatal(why)).await;
+                return;
+            }
+            _ => {}
         }
         let good = outcome.is_ok();
         let now = Utc::now();
         let (reports, wait) = engine.on_poll(outcome, now);
+        for r in reports {
+            if tx.send(WatchMsg::Report(r)).await.is_err() {
+                return;
+            }
+        }
         if good {
             if let (Some(store), Some(snapshot)) = (&store, engine.snapshot()) {
                 if let Err(e) = store.save(snapshot, now) {
@@ -109,16 +128,14 @@ pub async fn run<S, F, Fut>(
                 }
             }
         }
-        for r in reports {
-            if tx.send(WatchMsg::Report(r)).await.is_err() {
-                return;
-            }
-        }
         let jitter = if good {
             wait.mul_f64(0.1 * fastrand::f64())
         } else {
             Duration::ZERO
         };
-        tokio::time::sleep(wait + jitter).await;
+        tokio::select! {
+            _ = tokio::time::sleep(wait.saturating_add(jitter)) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
     }
 }
