@@ -71,14 +71,15 @@ fn write_changes(
     out: &mut impl Write,
     changes: Vec<ChannelChange>,
     while_off: bool,
+    at: chrono::DateTime<chrono::Utc>,
 ) -> std::io::Result<()> {
-    let now = chrono::Utc::now();
+    // `at` is when the poll that found the change was made.
     changes.into_iter().try_for_each(|c| {
         let mut data = c.data;
         if while_off {
             data["while_off"] = json!(true);
         }
-        crate::event::write_terminal_safe(&mut *out, &line(&c.channel, c.kind, now, data))
+        crate::event::write_terminal_safe(&mut *out, &line(&c.channel, c.kind, at, data))
     })
 }
 
@@ -150,8 +151,8 @@ pub async fn run(
                 // is saved with it).
                 let _ = stop.send(true);
                 while let Some(msg) = rx.recv().await {
-                    if let WatchMsg::Report(Report::Changes { changes, while_off }) = msg {
-                        if write_changes(&mut out, changes, while_off).and_then(|()| out.flush()).is_err() {
+                    if let WatchMsg::Report(Report::Changes { changes, while_off, at }) = msg {
+                        if write_changes(&mut out, changes, while_off, at).and_then(|()| out.flush()).is_err() {
                             break;
                         }
                     }
@@ -169,7 +170,6 @@ pub async fn run(
                 "the channel watch stopped on an internal error ({why}); please report this bug"
             )));
         };
-        let now = chrono::Utc::now();
         let written = match msg {
             WatchMsg::Refused => return Ok(ExitReason::CredentialsRefused),
             WatchMsg::Fatal(why) => return Ok(ExitReason::FatalError(why)),
@@ -177,15 +177,17 @@ pub async fn run(
                 say(&format!("roomwatch: {text}"));
                 Ok(())
             }
-            WatchMsg::Report(Report::Changes { changes, while_off }) => {
-                write_changes(&mut out, changes, while_off)
-            }
+            WatchMsg::Report(Report::Changes {
+                changes,
+                while_off,
+                at,
+            }) => write_changes(&mut out, changes, while_off, at),
             WatchMsg::Report(Report::Recovered { from, to }) => crate::event::write_terminal_safe(
                 &mut out,
                 &line(
                     "twitch",
                     "unreachable",
-                    now,
+                    to,
                     json!({"from": format_at(from), "to": format_at(to)}),
                 ),
             ),

@@ -71,7 +71,9 @@ async fn changes(
     let mut out = Vec::new();
     while out.len() < n {
         match tokio::time::timeout(WAIT, rx.recv()).await {
-            Ok(Some(WatchMsg::Report(Report::Changes { changes, while_off }))) => out.extend(
+            Ok(Some(WatchMsg::Report(Report::Changes {
+                changes, while_off, ..
+            }))) => out.extend(
                 changes
                     .into_iter()
                     .map(|c| (c.channel, c.kind.to_string(), while_off)),

@@ -647,18 +647,13 @@ impl Session {
                     continue;
                 }
                 _ = sleep_until_some(retry_at) => {
-                    let which = std::mem::take(&mut self.to_retry);
-                    if let Err(loss) = self.subscribe(which).await? {
+                    if let Err(loss) = self.retry_subscriptions().await? {
                         return Ok(loss);
                     }
-                    self.send(SourceMsg::Status(self.status.clone())).await?;
                     continue;
                 }
                 _ = tokio::time::sleep_until(*revalidate_at) => {
-                    *revalidate_at = Instant::now() + self.cfg.revalidate_every;
-                    if let Err(e) = self.validate().await? {
-                        tracing::warn!(error = %e, "twitch: hourly validation failed; trying again later");
-                    }
+                    self.revalidate(revalidate_at).await?;
                     continue;
                 }
             };
@@ -692,7 +687,35 @@ impl Session {
                 }
             }
             self.flush(batch).await?;
+            // Frames win the select above; under a backlog that never ends, the timers still get their turn.
+            if Instant::now() >= *revalidate_at {
+                self.revalidate(revalidate_at).await?;
+            }
+            if self.retry_subs.is_some_and(|(at, _)| Instant::now() >= at) {
+                if let Err(loss) = self.retry_subscriptions().await? {
+                    return Ok(loss);
+                }
+            }
         }
+    }
+
+    /// The hourly validation Twitch requires (a 401 refreshes; a network failure waits for the next hour).
+    async fn revalidate(&mut self, revalidate_at: &mut Instant) -> Result<(), Stop> {
+        *revalidate_at = Instant::now() + self.cfg.revalidate_every;
+        if let Err(e) = self.validate().await? {
+            tracing::warn!(error = %e, "twitch: hourly validation failed; trying again later");
+        }
+        Ok(())
+    }
+
+    /// Creates again the subscriptions that failed for a passing reason.
+    async fn retry_subscriptions(&mut self) -> Result<Result<(), Loss>, Stop> {
+        let which = std::mem::take(&mut self.to_retry);
+        if let Err(loss) = self.subscribe(which).await? {
+            return Ok(Err(loss));
+        }
+        self.send(SourceMsg::Status(self.status.clone())).await?;
+        Ok(Ok(()))
     }
 
     async fn flush(&mut self, batch: Batch) -> Result<(), Stop> {

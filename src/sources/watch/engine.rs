@@ -47,8 +47,13 @@ pub enum Health {
 /// What the engine reports after a poll.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Report<C> {
-    /// Changes to show. `while_off`: found on the first poll against a snapshot of an earlier run.
-    Changes { changes: Vec<C>, while_off: bool },
+    /// Changes to show, found by the poll made `at`. `while_off`: found on the first poll against a snapshot of
+    /// an earlier run.
+    Changes {
+        changes: Vec<C>,
+        while_off: bool,
+        at: DateTime<Utc>,
+    },
     /// The platform's health changed (with the time of the last good poll).
     Health {
         health: Health,
@@ -154,7 +159,11 @@ impl<S: Snapshot> Engine<S> {
                 let changes = S::diff(self.last_good.as_ref(), &mut new);
                 let while_off = std::mem::take(&mut self.from_earlier_run);
                 if !changes.is_empty() {
-                    reports.push(Report::Changes { changes, while_off });
+                    reports.push(Report::Changes {
+                        changes,
+                        while_off,
+                        at: now,
+                    });
                 }
                 self.last_good = Some(new);
                 self.last_good_at = Some(now);
@@ -227,7 +236,9 @@ mod tests {
     fn changes(r: &[Report<String>]) -> Vec<(Vec<String>, bool)> {
         (r.iter())
             .filter_map(|r| match r {
-                Report::Changes { changes, while_off } => Some((changes.clone(), *while_off)),
+                Report::Changes {
+                    changes, while_off, ..
+                } => Some((changes.clone(), *while_off)),
                 _ => None,
             })
             .collect()
