@@ -100,6 +100,14 @@ impl Session {
         }
     }
 
+    /// The next line, if one comes within `wait`.
+    pub fn next_line(&mut self, wait: Duration) -> Option<Value> {
+        let line = self.lines.recv_timeout(wait).ok()?;
+        let v: Value = serde_json::from_str(&line).expect("a JSON line");
+        self.got.push(v.clone());
+        Some(v)
+    }
+
     /// Waits until `n` lines in all have been printed.
     pub fn wait_lines(&mut self, n: usize) {
         while self.got.len() < n {
