@@ -114,6 +114,20 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Print the local API's URLs with the API key, for OBS browser sources and scripts (creates the key).
+    ApiUrl {
+        /// The address `--serve` uses.
+        #[arg(
+            long,
+            value_name = "ADDR",
+            default_value = crate::api::DEFAULT_ADDR,
+            value_parser = crate::api::parse_addr
+        )]
+        serve: std::net::SocketAddr,
+        /// Config file (for [paths] data_dir).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
     /// Print the man page (roff) on stdout (e.g. `roomwatch man > ~/.local/share/man/man1/roomwatch.1`).
     Man,
     /// Play recorded journals through the same pipeline (several journals: one room each, side by side).
@@ -183,6 +197,18 @@ pub struct CommonArgs {
     /// Set one config option over the file and the environment, e.g. --set bell=false (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// Serve the local API and the overlays on ADDR (default 127.0.0.1:7797; a port alone means 127.0.0.1:PORT).
+    #[arg(
+        long,
+        value_name = "ADDR",
+        num_args = 0..=1,
+        default_missing_value = crate::api::DEFAULT_ADDR,
+        value_parser = crate::api::parse_addr
+    )]
+    pub serve: Option<std::net::SocketAddr>,
+    /// Allow --serve on an address other than loopback (the API key still guards every request).
+    #[arg(long, requires = "serve")]
+    pub serve_public: bool,
 }
 
 impl Command {
@@ -201,7 +227,10 @@ impl Command {
             | Command::Chaturbate { common, .. }
             | Command::Watch { common, .. }
             | Command::Replay { common, .. } => Some(common),
-            Command::Config { .. } | Command::Completions { .. } | Command::Man => None,
+            Command::Config { .. }
+            | Command::Completions { .. }
+            | Command::Man
+            | Command::ApiUrl { .. } => None,
         }
     }
 }

@@ -39,6 +39,11 @@ const RULES: &[(&str, &[&str], &str)] = &[
         "files are written from the state, not from the view",
     ),
     (
+        "api",
+        &["crate::ui", "crate::run", "crate::effects", "crate::app"],
+        "the server asks the runner; it never reads the state",
+    ),
+    (
         "config",
         &["crate::ui", "crate::run", "crate::effects"],
         "the config is read before anything runs",

@@ -3,6 +3,7 @@
 //! Data path: `sources` (network, simulator, replay) → `app` (state and the pure reducer) → `ui` (views);
 //! `effects` (summary, journal) are written by the runner in `run`.
 
+pub mod api;
 pub mod app;
 pub mod cli;
 pub mod config;

@@ -225,7 +225,15 @@ async fn a_fatal_source_error_after_the_start_writes_the_summary() {
     let opts = headless::HeadlessOptions { max_events: None };
     let mut inbox = Inbox::new(vec![(state.rooms[0].key.clone(), rx)]);
     let mut files = [files];
-    let reason = headless::run(&mut state, &mut inbox, &mut signals, &opts, &mut files).await;
+    let reason = headless::run(
+        &mut state,
+        &mut inbox,
+        &mut signals,
+        &opts,
+        &mut files,
+        &mut None,
+    )
+    .await;
     assert!(matches!(reason, ExitReason::FatalError(_)));
     assert_eq!(reason.exit_code(), 4);
     files[0].finish(&state.rooms[0], &reason, chrono::Utc::now());

@@ -153,6 +153,23 @@ fn replay_says_replay_and_never_stale() {
     assert!(!screen.contains("STALE"), "{screen}");
 }
 
+/// `--serve`: the status line says the API is up and where, and gives way first on a narrow screen.
+#[test]
+fn the_status_line_names_the_api_address() {
+    let mut s = lively();
+    assert!(!render(&s, 120, 40).contains("API "));
+    s.live.serving = Some("127.0.0.1:7797".into());
+    let wide = render(&s, 120, 40);
+    let status = wide.lines().next().unwrap();
+    assert!(status.contains("│ API 127.0.0.1:7797 "), "{status}");
+    assert!(status.contains(" LIVE "), "{status}");
+    let narrow = render(&s, 50, 12);
+    assert!(
+        narrow.lines().next().unwrap().contains(" LIVE "),
+        "{narrow}"
+    );
+}
+
 /// Dropping a marker is confirmed on screen for a few seconds, then the line goes away.
 #[test]
 fn a_marker_is_confirmed_then_the_line_clears() {

@@ -53,6 +53,8 @@ pub struct Live {
     pub info: Option<(String, DateTime<Utc>)>,
     /// Playing a journal (`roomwatch replay`): the status line says REPLAY, and quiet gaps are not STALE.
     pub replay: bool,
+    /// Where the local API listens (`--serve`), for the status line.
+    pub serving: Option<String>,
     /// First help line shown (clamped to the screen when drawn and when scrolled).
     pub help_scroll: u16,
     pub smart_viewers: bool,
@@ -83,6 +85,7 @@ impl Live {
             help: false,
             info: None,
             replay: false,
+            serving: None,
             help_scroll: 0,
             smart_viewers,
             alerts: Alerts::default(),

@@ -56,6 +56,10 @@ pub struct Paths {
     pub credentials_file: Option<PathBuf>,
     /// The Twitch token store (`<data_dir>/twitch/token.json`).
     pub twitch_token: Option<PathBuf>,
+    /// The local API's key (`<data_dir>/api-key`).
+    pub api_key: Option<PathBuf>,
+    /// The EventSub webhook secret (`<data_dir>/eventsub-secret`).
+    pub eventsub_secret: Option<PathBuf>,
 }
 
 /// The inputs of [`load`]: what the command line says and the environment (passed in so tests can set it).
@@ -177,6 +181,8 @@ fn resolve_paths(p: &PathOptions, opts: &LoadOptions, config_file: Option<PathBu
         twitch_token: data_dir
             .as_ref()
             .map(|d| d.join("twitch").join("token.json")),
+        api_key: data_dir.as_ref().map(|d| d.join("api-key")),
+        eventsub_secret: data_dir.as_ref().map(|d| d.join("eventsub-secret")),
         cursor_dir: crate::paths::state_dir().map(|d| d.join("cursors")),
         credentials_file: p
             .credentials_file

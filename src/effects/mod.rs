@@ -257,6 +257,12 @@ impl SessionFiles {
         self.journal.as_ref().map(Journal::path)
     }
 
+    /// The room's summary as it stands (the local API's live summary): `exit_reason` is `running` until the
+    /// room ends.
+    pub fn summary_now(&self, room: &Room, now: DateTime<Utc>) -> Summary {
+        summary::build(room, &self.meta(room.ended.as_ref(), now))
+    }
+
     /// The summary of the last `finish`.
     pub fn last_summary(&self) -> Option<&Summary> {
         self.last_summary.as_ref()

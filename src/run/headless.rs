@@ -1,6 +1,7 @@
 //! Headless mode: one JSON line per distinct event on stdout, human status lines on stderr.
 
 use super::rooms::Inbox;
+use super::serve::Serving;
 use super::signals::Signals;
 use crate::app::{session_end, update, ExitReason, Msg, State};
 use crate::effects::SessionFiles;
@@ -27,6 +28,7 @@ pub async fn run(
     signals: &mut Signals,
     opts: &HeadlessOptions,
     files: &mut [SessionFiles],
+    serving: &mut Option<Serving>,
 ) -> ExitReason {
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout());
     let mut buf = Vec::with_capacity(DRAIN);
@@ -41,6 +43,14 @@ pub async fn run(
             n = inbox.recv_many(&mut buf, DRAIN) => n,
             _ = autosave => {
                 super::exit::autosave(files, state, Utc::now());
+                continue;
+            }
+            q = Serving::next_query(serving) => {
+                if let Some(reason) = super::serve::answer(q, state, files) {
+                    let _ = out.flush();
+                    update(state, Msg::Shutdown(reason.clone()), Utc::now());
+                    return reason;
+                }
                 continue;
             }
             reason = signals.recv() => {
@@ -66,7 +76,19 @@ pub async fn run(
                 SourceMsg::Batch(mut batch) => {
                     let done = super::cut_at_max_events(&mut batch, opts.max_events, state);
                     for ev in &batch.events {
-                        if let Err(e) = write_json_line(&mut out, &key.name, ev) {
+                        let written = match serving.as_ref() {
+                            // Formatted once for both: stdout and the SSE clients get the same bytes.
+                            Some(s) => {
+                                let line = super::serve::line(&key.name, ev);
+                                let w = out
+                                    .write_all(line.as_bytes())
+                                    .and_then(|()| out.write_all(b"\n"));
+                                s.publish_line(r, ev.kind().as_str(), line);
+                                w
+                            }
+                            None => write_json_line(&mut out, &key.name, ev),
+                        };
+                        if let Err(e) = written {
                             return stdout_failed(e);
                         }
                     }

@@ -5,6 +5,7 @@ pub mod channels;
 pub mod exit;
 pub mod headless;
 pub mod rooms;
+pub mod serve;
 pub mod signals;
 pub mod tui;
 pub mod twitch;
@@ -104,6 +105,7 @@ fn run_utility(command: &Command) -> Option<i32> {
                 exit_code::FATAL
             }
         },
+        Command::ApiUrl { serve, config } => serve::print_urls(*serve, config.clone()),
         _ => return None,
     })
 }
@@ -134,6 +136,17 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
     tracing::debug!(settings = ?config.settings, paths = ?config.paths, "effective config");
     let mut signals = Signals::install()
         .map_err(|e| RunError::fatal(format!("cannot install signal handlers: {e}")))?;
+    // Bound before anything starts: a taken port changes nothing.
+    let mut serving = match common.serve {
+        Some(addr) => {
+            let opts = crate::api::ServeOptions {
+                addr,
+                public: common.serve_public,
+            };
+            Some(serve::start(&opts, &config).await?)
+        }
+        None => None,
+    };
     if let Command::Channels {
         interval,
         viewer_step,
@@ -178,6 +191,10 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
     let keys = started.iter().map(|r| r.key.clone()).collect();
     let mut state = State::with_rooms(keys, Utc::now(), settings);
     state.live.replay = replay;
+    if let Some(s) = serving.as_mut() {
+        s.set_rooms(&state);
+        state.live.serving = Some(s.addr().to_string());
+    }
     for (f, room) in files.iter_mut().zip(&state.rooms) {
         f.open(room).map_err(RunError::fatal)?;
     }
@@ -193,13 +210,22 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
             let opts = headless::HeadlessOptions {
                 max_events: common.max_events,
             };
-            headless::run(&mut state, &mut inbox, &mut signals, &opts, &mut files).await
+            headless::run(
+                &mut state,
+                &mut inbox,
+                &mut signals,
+                &opts,
+                &mut files,
+                &mut serving,
+            )
+            .await
         } else {
             tui::run(
                 &mut state,
                 &mut inbox,
                 &mut signals,
                 &mut files,
+                &mut serving,
                 common.max_events,
             )
             .await
@@ -446,6 +472,7 @@ async fn start_rooms(
         Command::Config { .. }
         | Command::Completions { .. }
         | Command::Man
+        | Command::ApiUrl { .. }
         | Command::Channels { .. } => {
             return Err(RunError::usage("this command does not run rooms"))
         }

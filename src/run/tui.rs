@@ -2,6 +2,7 @@
 //! feeds keys, source batches, signals and the 1 Hz clock into the reducer and draws on change, capped.
 
 use super::rooms::Inbox;
+use super::serve::Serving;
 use super::signals::Signals;
 use crate::app::settings::ThemeName;
 use crate::app::{update, Effects, ExitReason, Mode, Msg, State};
@@ -144,6 +145,7 @@ pub async fn run(
     inbox: &mut Inbox,
     signals: &mut Signals,
     files: &mut [SessionFiles],
+    serving: &mut Option<Serving>,
     max_events: Option<u64>,
 ) -> ExitReason {
     if no_color() {
@@ -158,7 +160,7 @@ pub async fn run(
             return ExitReason::FatalError(format!("cannot set up the terminal: {e}"));
         }
     };
-    let reason = event_loop(state, inbox, signals, files, max_events, &mut term).await;
+    let reason = event_loop(state, inbox, signals, files, serving, max_events, &mut term).await;
     // Shown here so a dead terminal is noticed (TERMINAL_GONE) before `Terminal`'s drop tries again.
     let _ = term.flush();
     let _ = term.show_cursor();
@@ -234,6 +236,7 @@ async fn event_loop(
     inbox: &mut Inbox,
     signals: &mut Signals,
     files: &mut [SessionFiles],
+    serving: &mut Option<Serving>,
     max_events: Option<u64>,
     term: &mut Term,
 ) -> ExitReason {
@@ -293,6 +296,9 @@ async fn event_loop(
                                 done = Some(ExitReason::MaxEvents);
                             }
                             files[r].on_batch(&batch);
+                            if let Some(s) = serving.as_ref() {
+                                s.publish(r, &batch.events);
+                            }
                             SourceMsg::Batch(batch)
                         }
                         other => other,
@@ -308,6 +314,7 @@ async fn event_loop(
                 buf.clear();
                 super::exit::finish_ended_rooms(files, state, Utc::now());
             },
+            q = Serving::next_query(serving) => done = super::serve::answer(q, state, files),
             _ = clock.tick(), if state.wants_tick() => {
                 match step(state, Msg::Tick) {
                     Ok(f) => fx = f,

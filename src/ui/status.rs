@@ -162,6 +162,9 @@ pub fn status_line(state: &State, theme: &Theme, width_cols: u16) -> Line<'stati
             ],
         ));
     }
+    if let Some(addr) = &state.live.serving {
+        segs.push((6, vec![Span::raw(format!("│ API {addr} "))]));
+    }
     let notices: usize = (state.rooms.iter().enumerate())
         .filter(|(i, _)| state.shows_room(*i))
         .map(|(_, r)| r.notices.len())

@@ -1,0 +1,244 @@
+//! The local API (`--serve`): axum on loopback, the API key on every request, JSON answers from the runner,
+//! and the session's headless lines as Server-Sent Events (DESIGN.md "Local API").
+//!
+//! The server never reaches into the state: a JSON answer is a [`Query`] the runner answers from the state it
+//! owns (between two batches), and the event stream reads the [`hub::Hub`] the runner publishes to. Platform
+//! tokens and URLs are not in either, so they cannot be served.
+
+pub mod auth;
+mod events;
+pub mod hub;
+pub mod secret;
+
+use crate::sources::supervisor::AbortOnDrop;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+/// Where `--serve` listens when no address is given.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:7797";
+
+/// `--serve ADDR`: `IP:PORT`, `localhost:PORT`, or a port alone (on 127.0.0.1).
+pub fn parse_addr(text: &str) -> Result<SocketAddr, String> {
+    let text = text.trim();
+    let port = |p: &str| p.parse::<u16>().ok();
+    if let Some(p) = port(text).or_else(|| text.strip_prefix("localhost:").and_then(port)) {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], p)));
+    }
+    text.parse().map_err(|_| {
+        format!(
+            "not an address: give IP:PORT (e.g. {DEFAULT_ADDR}, [::1]:7797) or a port; put --serve after \
+             the other arguments, or write --serve=ADDR"
+        )
+    })
+}
+
+/// Longest wait for the runner's answer; a runner that does not answer in this time is busy or gone.
+const ANSWER_WITHIN: Duration = Duration::from_secs(5);
+
+/// Questions in flight to the runner at most; more wait for a place (the handler's own time limit applies).
+const QUERIES: usize = 64;
+
+/// `--serve [ADDR]` and `--serve-public`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServeOptions {
+    pub addr: SocketAddr,
+    pub public: bool,
+}
+
+impl ServeOptions {
+    /// Checks the address against `--serve-public`: anything but loopback must be asked for.
+    pub fn check(&self) -> Result<(), String> {
+        if self.addr.ip().is_loopback() || self.public {
+            return Ok(());
+        }
+        Err(format!(
+            "--serve {} is not a loopback address: anyone who can reach it could try the API key; add \
+             --serve-public if that is what you want",
+            self.addr
+        ))
+    }
+}
+
+/// What the server asks the runner, each with the place for the answer (a JSON body).
+#[derive(Debug)]
+pub enum Query {
+    /// `GET /api/v1/rooms`.
+    Rooms(oneshot::Sender<Vec<u8>>),
+    /// `GET /api/v1/rooms/{room}/summary`: `None` when no room has that name.
+    Summary {
+        room: String,
+        reply: oneshot::Sender<Option<Vec<u8>>>,
+    },
+    /// `GET /api/v1/channels`.
+    Channels(oneshot::Sender<Vec<u8>>),
+    /// The server stopped (it does not on its own): the session says so and ends.
+    Failed(String),
+}
+
+/// The running server, owned by the runner: the queries to answer and the hub to publish to. Dropping it
+/// stops accepting connections.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub hub: Arc<hub::Hub>,
+    queries: mpsc::Receiver<Query>,
+    _task: AbortOnDrop,
+}
+
+impl Server {
+    /// The next query; never returns while the server runs and nobody asks.
+    pub async fn next_query(&mut self) -> Query {
+        match self.queries.recv().await {
+            Some(q) => q,
+            // The server's task holds a sender until it reports `Failed`.
+            None => Query::Failed("the API server stopped".into()),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Shared {
+    key: Arc<str>,
+    queries: mpsc::Sender<Query>,
+    hub: Arc<hub::Hub>,
+}
+
+/// Binds and starts serving; errors are one line for the user.
+pub async fn start(opts: &ServeOptions, key: String) -> Result<Server, String> {
+    opts.check()?;
+    let listener = tokio::net::TcpListener::bind(opts.addr)
+        .await
+        .map_err(|e| bind_error(opts.addr, &e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| bind_error(opts.addr, &e))?;
+    let (tx, rx) = mpsc::channel(QUERIES);
+    let hub = hub::Hub::new(hub::RING, hub::FANOUT);
+    let shared = Shared {
+        key: Arc::from(key),
+        queries: tx.clone(),
+        hub: Arc::clone(&hub),
+    };
+    let app = router(shared);
+    let task = tokio::spawn(async move {
+        let why = match axum::serve(listener, app).await {
+            Ok(()) => "the API server stopped".to_string(),
+            Err(e) => format!("the API server failed: {e}"),
+        };
+        let _ = tx.send(Query::Failed(why)).await;
+    });
+    Ok(Server {
+        addr,
+        hub,
+        queries: rx,
+        _task: AbortOnDrop(task),
+    })
+}
+
+fn bind_error(addr: SocketAddr, e: &std::io::Error) -> String {
+    let hint = match e.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            " (another program, or another roomwatch, serves there); choose another with --serve ADDR"
+        }
+        std::io::ErrorKind::PermissionDenied => "; ports below 1024 need privileges, choose another",
+        std::io::ErrorKind::AddrNotAvailable => ": no interface of this machine has that address",
+        _ => "",
+    };
+    format!("cannot serve on {addr}: {e}{hint}")
+}
+
+fn router(shared: Shared) -> Router {
+    Router::new()
+        .route("/api/v1/rooms", get(rooms))
+        .route("/api/v1/rooms/{room}/summary", get(summary))
+        .route("/api/v1/channels", get(channels))
+        .route("/api/v1/events", get(events::stream))
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            auth::require_key,
+        ))
+        .with_state(shared)
+}
+
+/// Asks the runner and waits for its answer (503 when it is gone or too busy to answer in time).
+async fn ask<T>(
+    s: &Shared,
+    query: impl FnOnce(oneshot::Sender<T>) -> Query,
+) -> Result<T, StatusCode> {
+    let (tx, rx) = oneshot::channel();
+    let asked = async {
+        s.queries.send(query(tx)).await.ok()?;
+        rx.await.ok()
+    };
+    match tokio::time::timeout(ANSWER_WITHIN, asked).await {
+        Ok(Some(answer)) => Ok(answer),
+        _ => Err(StatusCode::SERVICE_UNAVAILABLE),
+    }
+}
+
+fn json(body: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn rooms(State(s): State<Shared>) -> Result<Response, StatusCode> {
+    ask(&s, Query::Rooms).await.map(json)
+}
+
+async fn summary(
+    State(s): State<Shared>,
+    Path(room): Path<String>,
+) -> Result<Response, StatusCode> {
+    match ask(&s, |reply| Query::Summary { room, reply }).await? {
+        Some(body) => Ok(json(body)),
+        None => Err(StatusCode::NOT_FOUND),
+    }
+}
+
+async fn channels(State(s): State<Shared>) -> Result<Response, StatusCode> {
+    ask(&s, Query::Channels).await.map(json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_ports_and_what_is_refused() {
+        let ok = |t: &str| parse_addr(t).unwrap().to_string();
+        assert_eq!(ok("7798"), "127.0.0.1:7798");
+        assert_eq!(ok("localhost:80"), "127.0.0.1:80");
+        assert_eq!(ok("[::1]:7797"), "[::1]:7797");
+        assert_eq!(ok("0.0.0.0:7797"), "0.0.0.0:7797");
+        for bad in [
+            "journal.jsonl",
+            "localhost",
+            "127.0.0.1",
+            "99999",
+            "example.com:80",
+        ] {
+            assert!(parse_addr(bad).is_err(), "{bad}");
+        }
+        let public = |addr: &str, public| ServeOptions {
+            addr: parse_addr(addr).unwrap(),
+            public,
+        };
+        assert!(public("127.0.0.2:1", false).check().is_ok());
+        assert!(public("[::1]:1", false).check().is_ok());
+        let err = public("0.0.0.0:7797", false).check().unwrap_err();
+        assert!(err.contains("--serve-public"), "{err}");
+        assert!(public("0.0.0.0:7797", true).check().is_ok());
+    }
+}

@@ -1,0 +1,243 @@
+//! `--serve` in the room runners: starts the local API before the rooms, publishes each headless line to it,
+//! and answers its queries from the state (the runner owns the state; the server only asks).
+
+use crate::api::{self, Query, ServeOptions};
+use crate::app::{ExitReason, Room, State};
+use crate::effects::SessionFiles;
+use crate::event::{format_at, write_json_line, RoomEvent};
+use crate::sources::ConnState;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::sync::Arc;
+
+use super::RunError;
+
+/// The server of a session and the rooms' names as the hub tags lines with them.
+pub struct Serving {
+    server: api::Server,
+    rooms: Vec<(Arc<str>, &'static str)>,
+}
+
+/// Reads (or creates) the API key and binds: before any room starts, so a taken port changes nothing.
+pub async fn start(
+    opts: &ServeOptions,
+    config: &crate::config::Config,
+) -> Result<Serving, RunError> {
+    opts.check().map_err(RunError::usage)?;
+    let key = api_key(config)?;
+    let server = api::start(opts, key).await.map_err(RunError::usage)?;
+    if !server.addr.ip().is_loopback() {
+        crate::stderr::say(&format!(
+            "roomwatch: warning: the API listens on {} (not loopback): anyone who can reach it may try the key",
+            server.addr
+        ));
+    }
+    crate::stderr::say(&format!(
+        "roomwatch: API on http://{} (`roomwatch api-url` prints the URLs with the key)",
+        server.addr
+    ));
+    tracing::info!(addr = %server.addr, "local API serving");
+    Ok(Serving {
+        server,
+        rooms: Vec::new(),
+    })
+}
+
+/// The API key, created on first use.
+pub fn api_key(config: &crate::config::Config) -> Result<String, RunError> {
+    let path = (config.paths.api_key.as_ref()).ok_or_else(|| {
+        RunError::usage("no data directory for the API key; set [paths] data_dir in the config")
+    })?;
+    api::secret::load_or_create(path, "the API key").map_err(RunError::usage)
+}
+
+impl Serving {
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.server.addr
+    }
+
+    /// Names the session's rooms, in the state's order.
+    pub fn set_rooms(&mut self, state: &State) {
+        self.rooms = (state.rooms.iter())
+            .map(|r| (Arc::from(r.name()), r.platform().as_str()))
+            .collect();
+    }
+
+    /// Hands one room's events to the SSE clients, as their headless lines.
+    pub fn publish(&self, r: usize, events: &[RoomEvent]) {
+        if let Some((room, platform)) = self.rooms.get(r) {
+            for ev in events {
+                (self.server.hub).publish(room, platform, ev.kind().as_str(), line(room, ev));
+            }
+        }
+    }
+
+    /// Hands one already formatted headless line (without its newline) to the SSE clients.
+    pub fn publish_line(&self, r: usize, kind: &'static str, text: String) {
+        if let Some((room, platform)) = self.rooms.get(r) {
+            self.server.hub.publish(room, platform, kind, text);
+        }
+    }
+
+    /// The next query from the server (pending forever without a server).
+    pub async fn next_query(serving: &mut Option<Serving>) -> Query {
+        match serving {
+            Some(s) => s.server.next_query().await,
+            None => std::future::pending().await,
+        }
+    }
+}
+
+/// One event's headless line, without the newline.
+pub fn line(room: &str, ev: &RoomEvent) -> String {
+    let mut buf = Vec::with_capacity(256);
+    // Writing to a Vec cannot fail.
+    let _ = write_json_line(&mut buf, room, ev);
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+    }
+    // The writer produces JSON, which is UTF-8.
+    String::from_utf8(buf).unwrap_or_default()
+}
+
+/// Answers `q` from the state; `Some` when the session must end (the server failed).
+pub fn answer(q: Query, state: &State, files: &[SessionFiles]) -> Option<ExitReason> {
+    let now = Utc::now();
+    match q {
+        Query::Rooms(reply) => {
+            let _ = reply.send(to_json(&Rooms {
+                rooms: state.rooms.iter().map(|r| room_out(r)).collect(),
+            }));
+        }
+        Query::Summary { room, reply } => {
+            let found = find_room(state, &room).map(|i| {
+                crate::effects::summary::to_json(&files[i].summary_now(&state.rooms[i], now))
+            });
+            let _ = reply.send(found);
+        }
+        Query::Channels(reply) => {
+            let _ = reply.send(br#"{"channels":[]}"#.to_vec());
+        }
+        Query::Failed(why) => return Some(ExitReason::FatalError(why)),
+    }
+    None
+}
+
+/// A room by its name, or by `platform:name` where two platforms share a name.
+fn find_room(state: &State, name: &str) -> Option<usize> {
+    let by = |f: &dyn Fn(&Room) -> bool| state.rooms.iter().position(f);
+    match name.split_once(':') {
+        Some((platform, n)) => by(&|r| r.platform().as_str() == platform && r.name() == n),
+        None => by(&|r| r.name() == name),
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
+    // Plain structs of strings and numbers: serializing cannot fail.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+#[derive(Serialize)]
+struct Rooms<'a> {
+    rooms: Vec<RoomOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct RoomOut<'a> {
+    room: &'a str,
+    platform: &'static str,
+    /// `connecting`, `live`, `retrying`, `refused`, `stopped`, or `ended`.
+    status: &'static str,
+    /// Why the room ended (the summary's `exit_reason`), once it has.
+    ended: Option<&'static str>,
+    started_at: String,
+    last_event_at: Option<String>,
+    events: u64,
+    duplicates_dropped: u64,
+    in_room: usize,
+    /// Per money unit: what was given, and in how many gifts. One unit per room today.
+    totals: Vec<Total>,
+}
+
+#[derive(Serialize)]
+struct Total {
+    unit: crate::event::Unit,
+    amount: u64,
+    gifts: u64,
+}
+
+fn room_out(r: &Room) -> RoomOut<'_> {
+    let s = &r.stats;
+    let status = match (&r.ended, &s.conn.state) {
+        (Some(_), _) => "ended",
+        (None, ConnState::Connecting) => "connecting",
+        (None, ConnState::Live) => "live",
+        (None, ConnState::Retrying { .. }) => "retrying",
+        (None, ConnState::CredentialsRefused) => "refused",
+        (None, ConnState::Stopped) => "stopped",
+    };
+    let at = |t: Option<DateTime<Utc>>| t.map(format_at);
+    RoomOut {
+        room: r.name(),
+        platform: r.platform().as_str(),
+        status,
+        ended: r.ended.as_ref().map(ExitReason::as_str),
+        started_at: format_at(r.started_at),
+        last_event_at: at(s.last_event_at),
+        events: s.events_total,
+        duplicates_dropped: s.duplicates_dropped,
+        in_room: s.in_room.len(),
+        totals: vec![Total {
+            unit: r.unit,
+            amount: s.total_in(r.unit),
+            gifts: s.ledger(r.unit).count,
+        }],
+    }
+}
+
+/// `roomwatch api-url`: the URLs with the key, for copy-paste into OBS or a script.
+pub fn print_urls(addr: std::net::SocketAddr, config_file: Option<std::path::PathBuf>) -> i32 {
+    use crate::app::msg::exit_code;
+    let opts = crate::config::LoadOptions {
+        config_file,
+        ..crate::config::LoadOptions::default()
+    };
+    let key = crate::config::load(&opts)
+        .map_err(|e| RunError::usage(e.to_string()))
+        .and_then(|config| api_key(&config));
+    let key = match key {
+        Ok(k) => k,
+        Err(e) => {
+            crate::stderr::say(&format!("roomwatch: {}", e.message));
+            return e.code;
+        }
+    };
+    // A wildcard bind is reached through loopback from this machine.
+    let host = match addr.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => {
+            std::net::SocketAddr::from(([127, 0, 0, 1], addr.port()))
+        }
+        ip if ip.is_unspecified() => {
+            std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, addr.port()))
+        }
+        _ => addr,
+    };
+    let base = format!("http://{host}");
+    let mut out = String::new();
+    for (what, path) in [
+        ("events (SSE)", "/api/v1/events"),
+        ("rooms (JSON)", "/api/v1/rooms"),
+        ("channels (JSON)", "/api/v1/channels"),
+    ] {
+        out.push_str(&format!("{what:<16} {base}{path}?key={key}\n"));
+    }
+    out.push_str(&format!(
+        "{:<16} Authorization: Bearer {key}   (instead of ?key= for scripts)\n",
+        "header"
+    ));
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(out.as_bytes()) {
+        Ok(()) => exit_code::OK,
+        Err(_) => exit_code::FATAL,
+    }
+}

@@ -1,0 +1,5 @@
+//! The local API (`--serve`) through the real binary: auth, JSON shapes, Server-Sent Events, resumes, a
+//! stalled client, bind refusals. One test binary (see STYLE.md); modules by area.
+
+mod server;
+mod support;

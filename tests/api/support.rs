@@ -1,0 +1,181 @@
+//! A roomwatch child with `--serve 127.0.0.1:0`, its address read from stderr, and a small HTTP client.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+pub const WAIT: Duration = Duration::from_secs(20);
+
+pub fn roomwatch(home: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_roomwatch"));
+    cmd.args(args)
+        .env_remove("TWITCH_ACCESS_TOKEN")
+        .env_remove("CB_EVENTS_URL")
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .stdin(Stdio::null());
+    cmd
+}
+
+pub fn api_key(home: &Path) -> String {
+    std::fs::read_to_string(home.join("data/roomwatch/api-key"))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+/// A running session with the API on an ephemeral port.
+pub struct Served {
+    pub child: Child,
+    pub base: String,
+    pub key: String,
+    pub stdout: Option<ChildStdout>,
+    stderr: mpsc::Receiver<String>,
+}
+
+impl Served {
+    /// Starts `roomwatch ARGS --serve 127.0.0.1:0` and waits for its "API on" line.
+    pub fn start(home: &Path, args: &[&str]) -> Served {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--serve", "127.0.0.1:0"]);
+        let mut child = roomwatch(home, &all)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, rx) = mpsc::channel();
+        let err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let base = loop {
+            let line = rx.recv_timeout(WAIT).expect("an 'API on' line on stderr");
+            if let Some(rest) = line.strip_prefix("roomwatch: API on ") {
+                break rest.split(' ').next().unwrap().to_string();
+            }
+        };
+        Served {
+            stdout: child.stdout.take(),
+            child,
+            key: api_key(home),
+            base,
+            stderr: rx,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Ends the session with SIGTERM; returns the exit code and the rest of stderr.
+    pub fn stop(mut self) -> (Option<i32>, String) {
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let status = wait_exit(&mut self.child);
+        let rest: Vec<String> = self.stderr.try_iter().collect();
+        (status, rest.join("\n"))
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn wait_exit(child: &mut Child) -> Option<i32> {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s.code();
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("roomwatch did not exit within {WAIT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(WAIT).build().unwrap()
+}
+
+/// One Server-Sent Event as it came over the wire.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sse {
+    pub id: Option<u64>,
+    pub event: Option<String>,
+    pub data: String,
+    /// Comment lines (`:` heartbeat).
+    pub comments: usize,
+}
+
+/// Reads events from a streaming response, chunk by chunk.
+pub struct SseReader {
+    resp: reqwest::Response,
+    buf: String,
+}
+
+impl SseReader {
+    pub async fn open(url: &str, last_id: Option<u64>) -> SseReader {
+        let mut req = reqwest::Client::new().get(url);
+        if let Some(id) = last_id {
+            req = req.header("Last-Event-ID", id.to_string());
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(
+            resp.headers()["content-type"].to_str().unwrap(),
+            "text/event-stream"
+        );
+        SseReader {
+            resp,
+            buf: String::new(),
+        }
+    }
+
+    /// The next event (comments alone are folded into the next event's count).
+    pub async fn next(&mut self) -> Sse {
+        let mut comments = 0;
+        loop {
+            if let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                let mut ev = Sse::default();
+                for line in block.lines().filter(|l| !l.is_empty()) {
+                    if line.starts_with(':') {
+                        comments += 1;
+                    } else if let Some(v) = line.strip_prefix("id: ") {
+                        ev.id = Some(v.parse().unwrap());
+                    } else if let Some(v) = line.strip_prefix("event: ") {
+                        ev.event = Some(v.to_string());
+                    } else if let Some(v) = line.strip_prefix("data: ") {
+                        assert!(ev.data.is_empty(), "one data line per event: {block:?}");
+                        ev.data = v.to_string();
+                    } else {
+                        panic!("unexpected SSE line {line:?} in {block:?}");
+                    }
+                }
+                if ev.data.is_empty() && ev.event.is_none() {
+                    continue;
+                }
+                ev.comments = comments;
+                return ev;
+            }
+            let chunk = tokio::time::timeout(WAIT, self.resp.chunk())
+                .await
+                .expect("an SSE chunk in time")
+                .unwrap()
+                .expect("the stream goes on");
+            self.buf.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    }
+}
