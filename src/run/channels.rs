@@ -2,8 +2,10 @@
 //! (DESIGN.md "Channel watch"). The snapshot is kept in `<state dir>/watch/` so a restart reports what changed
 //! while roomwatch was off instead of announcing everything again. (The TUI table comes next.)
 
+use super::serve::Serving;
 use super::signals::Signals;
 use super::RunError;
+use crate::api::Query;
 use crate::app::ExitReason;
 use crate::config::Config;
 use crate::event::format_at;
@@ -67,8 +69,32 @@ fn line(room: &str, kind: &str, at: chrono::DateTime<chrono::Utc>, data: Value) 
     json!({"source": "twitch", "room": room, "kind": kind, "at": format_at(at), "data": data})
 }
 
+/// Writes one line to stdout and hands it to the API's clients (as the same bytes, without the newline).
+fn emit(
+    out: &mut impl Write,
+    serving: &Option<Serving>,
+    room: &str,
+    kind: &'static str,
+    value: &Value,
+) -> std::io::Result<()> {
+    let mut buf = Vec::with_capacity(256);
+    crate::event::write_terminal_safe(&mut buf, value)?;
+    out.write_all(&buf)?;
+    if let Some(s) = serving {
+        buf.pop();
+        s.publish_as(
+            room,
+            "twitch",
+            kind,
+            String::from_utf8(buf).unwrap_or_default(),
+        );
+    }
+    Ok(())
+}
+
 fn write_changes(
     out: &mut impl Write,
+    serving: &Option<Serving>,
     changes: Vec<ChannelChange>,
     while_off: bool,
     at: chrono::DateTime<chrono::Utc>,
@@ -79,8 +105,72 @@ fn write_changes(
         if while_off {
             data["while_off"] = json!(true);
         }
-        crate::event::write_terminal_safe(&mut *out, &line(&c.channel, c.kind, at, data))
+        emit(
+            out,
+            serving,
+            &c.channel,
+            c.kind,
+            &line(&c.channel, c.kind, at, data),
+        )
     })
+}
+
+/// What `GET /api/v1/channels` shows: the last good poll's table (live first), and the platform's health.
+#[derive(Default)]
+struct Table {
+    polled: Option<Channels>,
+    health: Option<Health>,
+    last_good: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Table {
+    fn json(&self) -> Vec<u8> {
+        let channels: Vec<Value> = (self.polled.iter())
+            .flat_map(|c| c.live_first())
+            .map(|(name, c)| {
+                json!({
+                    "channel": name,
+                    "platform": "twitch",
+                    "live": c.live,
+                    "started_at": c.started_at,
+                    "title": c.title,
+                    "category": c.category,
+                    "viewers": c.viewers,
+                })
+            })
+            .collect();
+        let health = match self.health {
+            None | Some(Health::Good) => "good",
+            Some(Health::Degraded) => "degraded",
+            Some(Health::Maintenance) => "maintenance",
+        };
+        let polled_at = (self.polled.as_ref())
+            .and_then(|c| c.polled_at)
+            .or(self.last_good)
+            .map(format_at);
+        serde_json::to_vec(&json!({
+            "channels": channels,
+            "health": health,
+            "last_good_poll": polled_at,
+        }))
+        .unwrap_or_default()
+    }
+
+    fn answer(&self, q: Query) -> Option<ExitReason> {
+        match q {
+            Query::Channels(reply) => {
+                let _ = reply.send(self.json());
+            }
+            Query::Rooms(reply) => {
+                let _ = reply.send(br#"{"rooms":[]}"#.to_vec());
+            }
+            Query::Summary { reply, .. } => {
+                let _ = reply.send(None);
+            }
+            Query::Failed(why) => return Some(ExitReason::FatalError(why)),
+        }
+        None
+    }
 }
 
 pub async fn run(
@@ -90,6 +180,7 @@ pub async fn run(
     headless: bool,
     config: &Config,
     signals: &mut Signals,
+    serving: &mut Option<Serving>,
 ) -> Result<ExitReason, RunError> {
     if !headless {
         return Err(RunError::usage(
@@ -120,7 +211,7 @@ pub async fn run(
         interval,
         ..Timing::default()
     };
-    let (tx, mut rx) = mpsc::channel::<WatchMsg<ChannelChange>>(16);
+    let (tx, mut rx) = mpsc::channel::<WatchMsg<ChannelChange, Channels>>(16);
     let fetch = move || {
         let (http, token, logins) = (http.clone(), token.clone(), logins.clone());
         async move {
@@ -143,16 +234,23 @@ pub async fn run(
         timing, store, fetch, tx, stopping,
     )));
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut table = Table::default();
     loop {
         let msg = tokio::select! {
             m = rx.recv() => m,
+            q = Serving::next_query(serving) => {
+                match table.answer(q) {
+                    Some(reason) => return Ok(reason),
+                    None => continue,
+                }
+            }
             reason = signals.recv() => {
                 // The watch stops at its next safe point; what it reported until then is written (its snapshot
                 // is saved with it).
                 let _ = stop.send(true);
                 while let Some(msg) = rx.recv().await {
                     if let WatchMsg::Report(Report::Changes { changes, while_off, at }) = msg {
-                        if write_changes(&mut out, changes, while_off, at).and_then(|()| out.flush()).is_err() {
+                        if write_changes(&mut out, serving, changes, while_off, at).and_then(|()| out.flush()).is_err() {
                             break;
                         }
                     }
@@ -177,13 +275,21 @@ pub async fn run(
                 say(&format!("roomwatch: {text}"));
                 Ok(())
             }
+            WatchMsg::Polled(polled) => {
+                table.last_good = polled.polled_at;
+                table.polled = Some(polled);
+                Ok(())
+            }
             WatchMsg::Report(Report::Changes {
                 changes,
                 while_off,
                 at,
-            }) => write_changes(&mut out, changes, while_off, at),
-            WatchMsg::Report(Report::Recovered { from, to }) => crate::event::write_terminal_safe(
+            }) => write_changes(&mut out, serving, changes, while_off, at),
+            WatchMsg::Report(Report::Recovered { from, to }) => emit(
                 &mut out,
+                serving,
+                "twitch",
+                "unreachable",
                 &line(
                     "twitch",
                     "unreachable",
@@ -192,6 +298,8 @@ pub async fn run(
                 ),
             ),
             WatchMsg::Report(Report::Health { health, last_good }) => {
+                table.health = Some(health);
+                table.last_good = last_good.or(table.last_good);
                 let since = last_good
                     .map(|t| format!(" (last good poll {})", format_at(t)))
                     .unwrap_or_default();

@@ -161,6 +161,7 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
             common.headless,
             &config,
             &mut signals,
+            &mut serving,
         )
         .await?;
         tracing::info!(?reason, "channel watch ended");

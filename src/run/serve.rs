@@ -79,6 +79,11 @@ impl Serving {
         }
     }
 
+    /// Hands a line of a room that is not one of the session's rooms (a watched channel) to the SSE clients.
+    pub fn publish_as(&self, room: &str, platform: &'static str, kind: &'static str, text: String) {
+        (self.server.hub).publish(&Arc::from(room), platform, kind, text);
+    }
+
     /// The next query from the server (pending forever without a server).
     pub async fn next_query(serving: &mut Option<Serving>) -> Query {
         match serving {

@@ -2,4 +2,5 @@
 //! stalled client, bind refusals. One test binary (see STYLE.md); modules by area.
 
 mod server;
+#[path = "../support/served.rs"]
 mod support;

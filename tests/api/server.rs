@@ -2,9 +2,7 @@
 
 use crate::support::{client, roomwatch, wait_exit, Served, SseReader, WAIT};
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
-use std::sync::mpsc;
 
 fn demo(home: &std::path::Path, rate: &str) -> Served {
     let sessions = home.join("sessions");
@@ -21,20 +19,6 @@ fn demo(home: &std::path::Path, rate: &str) -> Served {
             &sessions,
         ],
     )
-}
-
-/// Every stdout line, read on a thread, as they come.
-fn stdout_lines(s: &mut Served) -> mpsc::Receiver<String> {
-    let out = s.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -126,7 +110,7 @@ async fn every_request_needs_the_key_in_the_header_or_the_query() {
 async fn events_are_the_headless_lines_and_a_resume_has_no_gap_and_no_duplicate() {
     let home = tempfile::tempdir().unwrap();
     let mut s = demo(home.path(), "200");
-    let stdout = stdout_lines(&mut s);
+    let stdout = s.lines();
     let events = s.url(&format!("/api/v1/events?key={}", s.key));
     let mut got = Vec::new();
     let mut first = SseReader::open(&events, Some(0)).await;
@@ -169,7 +153,7 @@ async fn events_are_the_headless_lines_and_a_resume_has_no_gap_and_no_duplicate(
 async fn a_stalled_client_is_skipped_forward_and_never_slows_ingest() {
     let home = tempfile::tempdir().unwrap();
     let mut s = demo(home.path(), "0");
-    let stdout = stdout_lines(&mut s);
+    let stdout = s.lines();
     let mut stalled = SseReader::open(&s.url(&format!("/api/v1/events?key={}", s.key)), None).await;
     // Far more than the socket buffers and the fan-out hold: only possible if nobody waits for the client.
     for n in 0..300_000 {

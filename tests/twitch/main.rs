@@ -4,6 +4,9 @@ mod faults;
 mod mock;
 mod mock_selftest;
 mod polls;
+mod serve;
+#[path = "../support/served.rs"]
+mod served;
 #[path = "../support/tmux.rs"]
 mod tmux;
 mod tui;

@@ -40,6 +40,21 @@ pub struct Channel {
     pub viewers_reported: Option<u64>,
 }
 
+impl Channels {
+    /// The channels in the order the table and the API show them: live first (most viewers first), then by
+    /// name.
+    pub fn live_first(&self) -> Vec<(&str, &Channel)> {
+        let mut all: Vec<(&str, &Channel)> =
+            self.channels.iter().map(|(n, c)| (n.as_str(), c)).collect();
+        all.sort_by(|a, b| {
+            (b.1.live.cmp(&a.1.live))
+                .then(b.1.viewers.unwrap_or(0).cmp(&a.1.viewers.unwrap_or(0)))
+                .then(a.0.cmp(b.0))
+        });
+        all
+    }
+}
+
 /// One change of one channel: DESIGN.md's `kind` and its `data`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChannelChange {

@@ -62,10 +62,13 @@ impl SnapshotStore {
     }
 }
 
-/// What the runner tells its consumer.
+/// What the runner tells its consumer: reports of changes `C`, and the snapshot `S` after each good poll (for
+/// the views that show the whole table).
 #[derive(Debug, Clone, PartialEq)]
-pub enum WatchMsg<C> {
+pub enum WatchMsg<C, S> {
     Report(Report<C>),
+    /// The snapshot of a good poll, sent after its reports.
+    Polled(S),
     Notice(String),
     /// The credentials were refused: the watch has stopped.
     Refused,
@@ -81,7 +84,7 @@ pub async fn run<S, F, Fut>(
     timing: Timing,
     store: Option<SnapshotStore>,
     mut fetch: F,
-    tx: mpsc::Sender<WatchMsg<S::Change>>,
+    tx: mpsc::Sender<WatchMsg<S::Change, S>>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) where
     S: Snapshot + Serialize + DeserializeOwned,
@@ -121,11 +124,14 @@ pub async fn run<S, F, Fut>(
                 return;
             }
         }
-        if good {
-            if let (Some(store), Some(snapshot)) = (&store, engine.snapshot()) {
+        if let (true, Some(snapshot)) = (good, engine.snapshot()) {
+            if let Some(store) = &store {
                 if let Err(e) = store.save(snapshot, now) {
                     tracing::warn!(error = %e, "channel watch: the snapshot could not be saved");
                 }
+            }
+            if tx.send(WatchMsg::Polled(snapshot.clone())).await.is_err() {
+                return;
             }
         }
         let jitter = if good {

@@ -1,4 +1,6 @@
-//! A roomwatch child with `--serve 127.0.0.1:0`, its address read from stderr, and a small HTTP client.
+//! A roomwatch child with `--serve 127.0.0.1:0`, its address read from stderr, and a small HTTP client
+//! (shared by the `api` and `twitch` test binaries; each uses part of it).
+#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -40,9 +42,13 @@ pub struct Served {
 impl Served {
     /// Starts `roomwatch ARGS --serve 127.0.0.1:0` and waits for its "API on" line.
     pub fn start(home: &Path, args: &[&str]) -> Served {
-        let mut all: Vec<&str> = args.to_vec();
-        all.extend(["--serve", "127.0.0.1:0"]);
-        let mut child = roomwatch(home, &all)
+        Served::spawn(home, roomwatch(home, args))
+    }
+
+    /// Starts `cmd` (a roomwatch command for `home`) with `--serve 127.0.0.1:0` added.
+    pub fn spawn(home: &Path, mut cmd: Command) -> Served {
+        let mut child = cmd
+            .args(["--serve", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -73,6 +79,29 @@ impl Served {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// Every stdout line, read on a thread, as they come.
+    pub fn lines(&mut self) -> mpsc::Receiver<String> {
+        let out = self.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        rx
+    }
+
+    /// GETs `path` with the key as a bearer token; the status and the body.
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let resp = (client().get(self.url(path)).bearer_auth(&self.key))
+            .send()
+            .await
+            .unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
     }
 
     /// Ends the session with SIGTERM; returns the exit code and the rest of stderr.
