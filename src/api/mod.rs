@@ -7,14 +7,16 @@
 
 pub mod auth;
 mod events;
+pub mod eventsub;
 pub mod hub;
 pub mod secret;
 
 use crate::sources::supervisor::AbortOnDrop;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -78,6 +80,8 @@ pub enum Query {
     },
     /// `GET /api/v1/channels`.
     Channels(oneshot::Sender<Vec<u8>>),
+    /// A verified EventSub webhook message (no answer expected).
+    Webhook(eventsub::Webhook),
     /// The server stopped (it does not on its own): the session says so and ends.
     Failed(String),
 }
@@ -105,12 +109,22 @@ impl Server {
 #[derive(Clone)]
 struct Shared {
     key: Arc<str>,
+    webhook_secret: Arc<str>,
+    webhook_seen: Arc<std::sync::Mutex<crate::sources::dedup::Dedup>>,
     queries: mpsc::Sender<Query>,
     hub: Arc<hub::Hub>,
 }
 
+/// The secrets a server checks requests with.
+pub struct Secrets {
+    /// The API key (`Authorization: Bearer` or `?key=`).
+    pub key: String,
+    /// The EventSub webhook secret (the HMAC key of `POST /eventsub`).
+    pub webhook: String,
+}
+
 /// Binds and starts serving; errors are one line for the user.
-pub async fn start(opts: &ServeOptions, key: String) -> Result<Server, String> {
+pub async fn start(opts: &ServeOptions, secrets: Secrets) -> Result<Server, String> {
     opts.check()?;
     let listener = tokio::net::TcpListener::bind(opts.addr)
         .await
@@ -121,7 +135,11 @@ pub async fn start(opts: &ServeOptions, key: String) -> Result<Server, String> {
     let (tx, rx) = mpsc::channel(QUERIES);
     let hub = hub::Hub::new(hub::RING, hub::FANOUT);
     let shared = Shared {
-        key: Arc::from(key),
+        key: Arc::from(secrets.key),
+        webhook_secret: Arc::from(secrets.webhook),
+        webhook_seen: Arc::new(std::sync::Mutex::new(crate::sources::dedup::Dedup::new(
+            eventsub::REMEMBERED,
+        ))),
         queries: tx.clone(),
         hub: Arc::clone(&hub),
     };
@@ -154,7 +172,7 @@ fn bind_error(addr: SocketAddr, e: &std::io::Error) -> String {
 }
 
 fn router(shared: Shared) -> Router {
-    Router::new()
+    let with_key = Router::new()
         .route("/api/v1/rooms", get(rooms))
         .route("/api/v1/rooms/{room}/summary", get(summary))
         .route("/api/v1/channels", get(channels))
@@ -162,8 +180,12 @@ fn router(shared: Shared) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
             auth::require_key,
-        ))
-        .with_state(shared)
+        ));
+    // Twitch cannot send the API key: the webhook is authenticated by its signature instead.
+    let webhook = Router::new()
+        .route("/eventsub", post(eventsub::receive))
+        .layer(DefaultBodyLimit::max(eventsub::MAX_BODY));
+    with_key.merge(webhook).with_state(shared)
 }
 
 /// Asks the runner and waits for its answer (503 when it is gone or too busy to answer in time).

@@ -5,6 +5,7 @@
 use super::serve::Serving;
 use super::signals::Signals;
 use super::RunError;
+use crate::api::eventsub::Webhook;
 use crate::api::Query;
 use crate::app::ExitReason;
 use crate::config::Config;
@@ -167,9 +168,42 @@ impl Table {
             Query::Summary { reply, .. } => {
                 let _ = reply.send(None);
             }
+            // Acted on by `webhook` (the table shows polls only).
+            Query::Webhook(_) => {}
             Query::Failed(why) => return Some(ExitReason::FatalError(why)),
         }
         None
+    }
+}
+
+/// A webhook message: a watched channel's `stream.online`/`stream.offline` polls at once, so the change is
+/// reported by the one diff (never twice, and the poll stays the truth); a revocation is said on stderr.
+fn webhook(hook: &Webhook, watched: &[String], poll_now: &tokio::sync::Notify) {
+    match hook {
+        Webhook::Notification {
+            subscription_type,
+            event,
+            ..
+        } => {
+            let login = event["broadcaster_user_login"].as_str().unwrap_or("");
+            let about_stream = matches!(
+                subscription_type.as_str(),
+                "stream.online" | "stream.offline"
+            );
+            if about_stream && watched.iter().any(|w| w.eq_ignore_ascii_case(login)) {
+                poll_now.notify_one();
+            } else {
+                super::serve::unwatched_webhook(hook);
+            }
+        }
+        Webhook::Revoked {
+            subscription_type,
+            status,
+        } => say(&format!(
+            "roomwatch: Twitch ended the webhook subscription {} ({}); polling goes on",
+            crate::sanitize::clean(subscription_type),
+            crate::sanitize::clean(status)
+        )),
     }
 }
 
@@ -188,6 +222,7 @@ pub async fn run(
         ));
     }
     let logins = logins(channels)?;
+    let watched = logins.clone();
     let interval = Duration::from_secs(interval);
     if !(MIN_INTERVAL..=MAX_INTERVAL).contains(&interval) {
         return Err(RunError::usage(format!(
@@ -230,8 +265,14 @@ pub async fn run(
         }
     };
     let (stop, stopping) = tokio::sync::watch::channel(false);
+    let poll_now = std::sync::Arc::new(tokio::sync::Notify::new());
     let mut task = AbortOnDrop(tokio::spawn(watch::run::<Channels, _, _>(
-        timing, store, fetch, tx, stopping,
+        timing,
+        store,
+        fetch,
+        tx,
+        stopping,
+        poll_now.clone(),
     )));
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut table = Table::default();
@@ -239,6 +280,9 @@ pub async fn run(
         let msg = tokio::select! {
             m = rx.recv() => m,
             q = Serving::next_query(serving) => {
+                if let Query::Webhook(hook) = &q {
+                    webhook(hook, &watched, &poll_now);
+                }
                 match table.answer(q) {
                     Some(reason) => return Ok(reason),
                     None => continue,

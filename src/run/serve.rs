@@ -24,8 +24,11 @@ pub async fn start(
     config: &crate::config::Config,
 ) -> Result<Serving, RunError> {
     opts.check().map_err(RunError::usage)?;
-    let key = api_key(config)?;
-    let server = api::start(opts, key).await.map_err(RunError::usage)?;
+    let secrets = api::Secrets {
+        key: api_key(config)?,
+        webhook: webhook_secret(config)?,
+    };
+    let server = api::start(opts, secrets).await.map_err(RunError::usage)?;
     if !server.addr.ip().is_loopback() {
         crate::stderr::say(&format!(
             "roomwatch: warning: the API listens on {} (not loopback): anyone who can reach it may try the key",
@@ -49,6 +52,16 @@ pub fn api_key(config: &crate::config::Config) -> Result<String, RunError> {
         RunError::usage("no data directory for the API key; set [paths] data_dir in the config")
     })?;
     api::secret::load_or_create(path, "the API key").map_err(RunError::usage)
+}
+
+/// The EventSub webhook secret, created on first use (every `--serve` serves `POST /eventsub`).
+pub fn webhook_secret(config: &crate::config::Config) -> Result<String, RunError> {
+    let path = (config.paths.eventsub_secret.as_ref()).ok_or_else(|| {
+        RunError::usage(
+            "no data directory for the webhook secret; set [paths] data_dir in the config",
+        )
+    })?;
+    api::secret::load_or_create(path, "the EventSub webhook secret").map_err(RunError::usage)
 }
 
 impl Serving {
@@ -123,9 +136,19 @@ pub fn answer(q: Query, state: &State, files: &[SessionFiles]) -> Option<ExitRea
         Query::Channels(reply) => {
             let _ = reply.send(br#"{"channels":[]}"#.to_vec());
         }
+        Query::Webhook(hook) => unwatched_webhook(&hook),
         Query::Failed(why) => return Some(ExitReason::FatalError(why)),
     }
     None
+}
+
+/// A webhook message where no channel watch runs: rooms get their events over their own socket, so it is only
+/// logged (a subscription made by hand, or left over from a `channels` session).
+pub fn unwatched_webhook(hook: &api::eventsub::Webhook) {
+    tracing::info!(
+        ?hook,
+        "EventSub webhook message with no channel watch running; ignored"
+    );
 }
 
 /// A room by its name, or by `platform:name` where two platforms share a name.

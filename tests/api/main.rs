@@ -4,3 +4,4 @@
 mod server;
 #[path = "../support/served.rs"]
 mod support;
+mod webhook;

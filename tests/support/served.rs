@@ -2,6 +2,8 @@
 //! (shared by the `api` and `twitch` test binaries; each uses part of it).
 #![allow(dead_code)]
 
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
@@ -207,4 +209,57 @@ impl SseReader {
             self.buf.push_str(std::str::from_utf8(&chunk).unwrap());
         }
     }
+}
+
+/// A file of `tests/fixtures/twitch/`.
+pub fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/tests/fixtures/twitch/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+/// `sha256=<hex>` of `id ‖ ts ‖ body` under `secret`, as Twitch signs a webhook message.
+pub fn sign(secret: &str, id: &str, ts: &str, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(id.as_bytes());
+    mac.update(ts.as_bytes());
+    mac.update(body.as_bytes());
+    let hex: String = (mac.finalize().into_bytes().iter())
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256={hex}")
+}
+
+pub fn now_ts(minutes_ago: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::minutes(minutes_ago))
+        .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+}
+
+/// POSTs `body` as Twitch would, with the given signature; the status, content type and body.
+pub async fn post(
+    url: &str,
+    kind: &str,
+    id: &str,
+    ts: &str,
+    sig: Option<&str>,
+    body: &str,
+) -> (u16, String, String) {
+    let mut req = (client().post(url))
+        .header("Twitch-Eventsub-Message-Id", id)
+        .header("Twitch-Eventsub-Message-Timestamp", ts)
+        .header("Twitch-Eventsub-Message-Type", kind)
+        .header("Twitch-Eventsub-Message-Retry", "0")
+        .header("Content-Type", "application/json")
+        .body(body.to_string());
+    if let Some(sig) = sig {
+        req = req.header("Twitch-Eventsub-Message-Signature", sig);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let ctype = (resp.headers().get("content-type"))
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, ctype, resp.text().await.unwrap())
 }

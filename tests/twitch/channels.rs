@@ -57,7 +57,12 @@ fn start(mock: &TwitchMock, logins: &[&str], store: &std::path::Path) -> Running
     let store = Some(SnapshotStore::new(store.to_path_buf()));
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(watch::run::<Channels, _, _>(
-        timing, store, fetch, tx, stopping,
+        timing,
+        store,
+        fetch,
+        tx,
+        stopping,
+        Default::default(),
     ));
     Running { stop, task, rx }
 }

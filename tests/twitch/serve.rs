@@ -4,7 +4,7 @@
 use crate::binary::{cheer, log_in, roomwatch, ALL_SUBS, WAIT};
 use crate::channels::mock_with;
 use crate::mock::{MockOptions, StreamInfo, TwitchMock};
-use crate::served::{Served, SseReader};
+use crate::served::{post, sign, Served, SseReader};
 use serde_json::Value;
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -116,5 +116,82 @@ fn the_channel_watch_serves_its_table_live_first_and_its_change_lines() {
         assert_eq!((ev.id, ev.data.as_str()), (Some(1), line.as_str()));
     });
     let (code, stderr) = s.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+/// A signed `stream.online` webhook for a watched channel polls at once (not a minute later), the poll reports
+/// the change once, and the same message again is acknowledged without another poll.
+#[test]
+fn a_stream_online_webhook_polls_at_once_and_a_replay_polls_nothing() {
+    let mock = mock_with(&["alpha", "beta"]);
+    let home = tempfile::tempdir().unwrap();
+    log_in(home.path(), &mock.access_token(), &mock.refresh_token());
+    let s = Served::spawn(
+        home.path(),
+        roomwatch(
+            home.path(),
+            &mock,
+            &[
+                "channels",
+                "--headless",
+                "--interval",
+                "300",
+                "twitch:alpha",
+                "beta",
+            ],
+        ),
+    );
+    let polls = || {
+        (mock.requests().iter())
+            .filter(|r| r.method == "GET" && r.target.contains("/streams"))
+            .count()
+    };
+    let started = std::time::Instant::now();
+    while polls() == 0 {
+        assert!(started.elapsed() < WAIT, "no first poll");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    mock.set_stream_for("beta", Some(StreamInfo::live("Now", "Art", 12)));
+    let secret = std::fs::read_to_string(home.path().join("data/roomwatch/eventsub-secret"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let body = serde_json::json!({
+        "subscription": {"id": "s1", "type": "stream.online", "version": "1", "status": "enabled",
+                         "cost": 0, "condition": {"broadcaster_user_id": "2"},
+                         "transport": {"method": "webhook", "callback": "https://example.com/eventsub"},
+                         "created_at": "2026-11-28T12:00:00Z"},
+        "event": {"id": "9001", "broadcaster_user_id": "2", "broadcaster_user_login": "beta",
+                  "broadcaster_user_name": "Beta", "type": "live", "started_at": "2026-11-28T12:00:00Z"}
+    })
+    .to_string();
+    let ts = (chrono::Utc::now()).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let sig = sign(&secret, "hook-1", &ts, &body);
+    let rt = runtime();
+    let mut stdout = s;
+    let lines = stdout.lines();
+    let url = stdout.url("/eventsub");
+    let status = rt
+        .block_on(post(&url, "notification", "hook-1", &ts, Some(&sig), &body))
+        .0;
+    assert_eq!(status, 204);
+    let line = lines
+        .recv_timeout(std::time::Duration::from_secs(15))
+        .expect("went_live within the hint's gap, not the 300 s interval");
+    let v: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(
+        (v["room"].as_str(), v["kind"].as_str()),
+        (Some("beta"), Some("went_live"))
+    );
+    let after = polls();
+    assert_eq!(after, 2, "one early poll");
+    let status = rt
+        .block_on(post(&url, "notification", "hook-1", &ts, Some(&sig), &body))
+        .0;
+    assert_eq!(status, 204, "a replay is acknowledged");
+    std::thread::sleep(std::time::Duration::from_secs(6));
+    assert_eq!(polls(), after, "and polls nothing");
+    assert!(lines.try_recv().is_err(), "and reports nothing");
+    let (code, stderr) = stdout.stop();
     assert_eq!(code, Some(0), "{stderr}");
 }

@@ -10,8 +10,13 @@ use engine::{Engine, Failure, Report, Snapshot, Timing};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
+use tokio::sync::Notify;
+
+/// The shortest time between two polls when a hint asks for one early.
+pub const HINT_GAP: Duration = Duration::from_secs(5);
 
 /// Largest snapshot file read (1000 channels take about 200 KiB).
 const MAX_SNAPSHOT_BYTES: u64 = 8 * 1024 * 1024;
@@ -79,13 +84,15 @@ pub enum WatchMsg<C, S> {
 /// Polls `fetch` until `stop` says so or the receiver is gone: each outcome through the engine, its reports to
 /// `tx`, then the good snapshot saved. A stop lands only between polls or during a fetch (which is dropped), never
 /// between reporting and saving: what was reported is saved, and what is saved was reported. Good polls are
-/// jittered by up to 10 % of the interval so that many resources do not fire together.
+/// jittered by up to 10 % of the interval so that many resources do not fire together. `poll_now` asks for an
+/// early poll (see [`HINT_GAP`]).
 pub async fn run<S, F, Fut>(
     timing: Timing,
     store: Option<SnapshotStore>,
     mut fetch: F,
     tx: mpsc::Sender<WatchMsg<S::Change, S>>,
     mut stop: tokio::sync::watch::Receiver<bool>,
+    poll_now: Arc<Notify>,
 ) where
     S: Snapshot + Serialize + DeserializeOwned,
     F: FnMut() -> Fut,
@@ -117,6 +124,7 @@ pub async fn run<S, F, Fut>(
             _ => {}
         }
         let good = outcome.is_ok();
+        let polled = tokio::time::Instant::now();
         let now = Utc::now();
         let (reports, wait) = engine.on_poll(outcome, now);
         for r in reports {
@@ -139,8 +147,15 @@ pub async fn run<S, F, Fut>(
         } else {
             Duration::ZERO
         };
+        // A hint (a webhook said a channel changed) polls early, but never sooner than `HINT_GAP` after the
+        // last poll, and never during a failure's backoff.
+        let hinted = async {
+            poll_now.notified().await;
+            tokio::time::sleep_until(polled + HINT_GAP).await;
+        };
         tokio::select! {
             _ = tokio::time::sleep(wait.saturating_add(jitter)) => {}
+            _ = hinted, if good => {}
             _ = stop.wait_for(|s| *s) => return,
         }
     }
