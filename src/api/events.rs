@@ -1,5 +1,5 @@
 //! `GET /api/v1/events`: the session's headless lines as Server-Sent Events. `id:` is the line's number,
-//! `Last-Event-ID` resumes after it from the hub's ring, `?room=` and `?kind=` (comma-separated) filter, a
+//! `Last-Event-ID` (or `?since=`) resumes after it from the hub's ring, `?room=` and `?kind=` (comma-separated) filter, a
 //! comment every 15 s keeps proxies from closing a quiet stream, and a client that fell behind gets an
 //! `event: lagged` (no id) saying how many lines it missed before the stream goes on.
 
@@ -22,6 +22,9 @@ const HEARTBEAT: Duration = Duration::from_secs(15);
 pub(super) struct Filters {
     room: Option<String>,
     kind: Option<String>,
+    /// `Last-Event-ID` for clients that cannot set it on the first request (a page's `EventSource`); the
+    /// header wins, as it is what a reconnect sends.
+    since: Option<u64>,
 }
 
 /// Which lines a client asked for: rooms by name or `platform:name`, kinds by their headless name.
@@ -63,7 +66,8 @@ pub(super) async fn stream(
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let last_seen = (headers.get("last-event-id"))
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .or(filters.since);
     let feed = Feed {
         sub: s.hub.subscribe(last_seen),
         filter: Filter {

@@ -9,6 +9,7 @@ pub mod auth;
 mod events;
 pub mod eventsub;
 pub mod hub;
+pub mod overlay;
 pub mod secret;
 
 use crate::sources::supervisor::AbortOnDrop;
@@ -177,6 +178,7 @@ fn router(shared: Shared) -> Router {
         .route("/api/v1/rooms/{room}/summary", get(summary))
         .route("/api/v1/channels", get(channels))
         .route("/api/v1/events", get(events::stream))
+        .route("/overlay/{widget}", get(overlay::page))
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
             auth::require_key,

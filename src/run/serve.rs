@@ -123,8 +123,9 @@ pub fn answer(q: Query, state: &State, files: &[SessionFiles]) -> Option<ExitRea
     let now = Utc::now();
     match q {
         Query::Rooms(reply) => {
+            let goal = state.settings.tip_goal.as_ref();
             let _ = reply.send(to_json(&Rooms {
-                rooms: state.rooms.iter().map(|r| room_out(r)).collect(),
+                rooms: state.rooms.iter().map(|r| room_out(r, goal)).collect(),
             }));
         }
         Query::Summary { room, reply } => {
@@ -183,8 +184,19 @@ struct RoomOut<'a> {
     events: u64,
     duplicates_dropped: u64,
     in_room: usize,
+    /// The room's money unit (`tokens`, `bits`).
+    unit: crate::event::Unit,
     /// Per money unit: what was given, and in how many gifts. One unit per room today.
     totals: Vec<Total>,
+    /// The configured goal, where it is in the room's unit (`tip_goal` is in tokens).
+    goal: Option<Goal<'a>>,
+}
+
+#[derive(Serialize)]
+struct Goal<'a> {
+    amount: u64,
+    unit: crate::event::Unit,
+    label: &'a str,
 }
 
 #[derive(Serialize)]
@@ -194,7 +206,7 @@ struct Total {
     gifts: u64,
 }
 
-fn room_out(r: &Room) -> RoomOut<'_> {
+fn room_out<'a>(r: &'a Room, goal: Option<&'a crate::app::settings::TipGoal>) -> RoomOut<'a> {
     let s = &r.stats;
     let status = match (&r.ended, &s.conn.state) {
         (Some(_), _) => "ended",
@@ -215,11 +227,19 @@ fn room_out(r: &Room) -> RoomOut<'_> {
         events: s.events_total,
         duplicates_dropped: s.duplicates_dropped,
         in_room: s.in_room.len(),
+        unit: r.unit,
         totals: vec![Total {
             unit: r.unit,
             amount: s.total_in(r.unit),
             gifts: s.ledger(r.unit).count,
         }],
+        goal: goal
+            .filter(|g| g.tokens > 0 && r.unit == crate::event::Unit::Tokens)
+            .map(|g| Goal {
+                amount: g.tokens,
+                unit: crate::event::Unit::Tokens,
+                label: &g.label,
+            }),
     }
 }
 
