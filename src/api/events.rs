@@ -5,15 +5,16 @@
 
 use super::hub::{Line, Subscription};
 use super::Shared;
+use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
-use axum::response::sse::{Event, KeepAlive, Sse};
-use futures_util::Stream;
+use axum::http::{header, HeaderMap, HeaderName};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use std::convert::Infallible;
+use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 /// DESIGN.md: a heartbeat comment every 15 s.
 const HEARTBEAT: Duration = Duration::from_secs(15);
@@ -57,13 +58,17 @@ impl Filter {
 struct Feed {
     sub: Subscription,
     filter: Filter,
+    buf: Vec<u8>,
 }
+
+/// Bytes gathered into one chunk at most, when lines are waiting.
+const CHUNK: usize = 64 * 1024;
 
 pub(super) async fn stream(
     State(s): State<Shared>,
     Query(filters): Query<Filters>,
     headers: HeaderMap,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+) -> Response {
     let last_seen = (headers.get("last-event-id"))
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
@@ -74,50 +79,80 @@ pub(super) async fn stream(
             rooms: list(filters.room),
             kinds: list(filters.kind),
         },
+        buf: Vec::with_capacity(CHUNK),
     };
-    let events = futures_util::stream::unfold(feed, |mut f| async move {
-        let event = f.next().await?;
-        Some((Ok(event), f))
+    let chunks = futures_util::stream::unfold(feed, |mut f| async move {
+        let chunk = f.next_chunk().await?;
+        Some((Ok::<_, Infallible>(chunk), f))
     });
-    Sse::new(events).keep_alive(KeepAlive::new().interval(HEARTBEAT))
+    (
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+            // A reverse proxy (nginx) must not hold the stream back.
+            (HeaderName::from_static("x-accel-buffering"), "no"),
+        ],
+        Body::from_stream(chunks),
+    )
+        .into_response()
 }
 
 impl Feed {
-    /// The next event for this client; `None` when the hub is gone (the session ended).
-    async fn next(&mut self) -> Option<Event> {
+    /// The next bytes for this client: every line already waiting (up to [`CHUNK`]) in one write, a lagged
+    /// notice, or a heartbeat comment after 15 s of silence; `None` when the hub is gone (the session ended).
+    async fn next_chunk(&mut self) -> Option<Bytes> {
+        self.buf.clear();
         if self.sub.missed > 0 {
-            return Some(lagged(std::mem::take(&mut self.sub.missed)));
+            lagged(&mut self.buf, std::mem::take(&mut self.sub.missed));
         }
-        while let Some(line) = self.sub.backlog.pop_front() {
-            if self.filter.wants(&line) {
-                return Some(event(&line));
-            }
+        while self.buf.len() < CHUNK {
+            let Some(line) = self.sub.backlog.pop_front() else {
+                break;
+            };
+            self.write(&line);
+        }
+        if !self.buf.is_empty() {
+            return Some(Bytes::copy_from_slice(&self.buf));
         }
         loop {
-            match self.sub.live.recv().await {
-                Ok(line) if line.id <= self.sub.covered => continue,
-                Ok(line) => {
-                    self.sub.covered = line.id;
-                    if self.filter.wants(&line) {
-                        return Some(event(&line));
-                    }
-                }
-                Err(RecvError::Lagged(n)) => return Some(lagged(n)),
-                Err(RecvError::Closed) => return None,
+            match tokio::time::timeout(HEARTBEAT, self.sub.live.recv()).await {
+                Err(_) => return Some(Bytes::from_static(b":\n\n")),
+                Ok(Err(RecvError::Closed)) => return None,
+                Ok(Err(RecvError::Lagged(n))) => lagged(&mut self.buf, n),
+                Ok(Ok(line)) => self.take(&line),
             }
+            // Everything else already waiting goes in the same write.
+            while self.buf.len() < CHUNK {
+                match self.sub.live.try_recv() {
+                    Ok(line) => self.take(&line),
+                    Err(TryRecvError::Lagged(n)) => lagged(&mut self.buf, n),
+                    Err(_) => break,
+                }
+            }
+            if !self.buf.is_empty() {
+                return Some(Bytes::copy_from_slice(&self.buf));
+            }
+        }
+    }
+
+    /// A live line: skipped when the backlog had it, else written if the filter wants it.
+    fn take(&mut self, line: &Arc<Line>) {
+        if line.id > self.sub.covered {
+            self.sub.covered = line.id;
+            self.write(line);
+        }
+    }
+
+    fn write(&mut self, line: &Line) {
+        if self.filter.wants(line) {
+            // A headless line is one line of JSON with every control character escaped: a valid `data:` field.
+            let _ = write!(self.buf, "id: {}\ndata: {}\n\n", line.id, line.text);
         }
     }
 }
 
-fn event(line: &Arc<Line>) -> Event {
-    // A headless line is one line of JSON with every control character escaped: a valid `data:` field.
-    Event::default().id(line.id.to_string()).data(&line.text)
-}
-
-fn lagged(skipped: u64) -> Event {
-    Event::default()
-        .event("lagged")
-        .data(format!("{{\"skipped\":{skipped}}}"))
+fn lagged(buf: &mut Vec<u8>, skipped: u64) {
+    let _ = write!(buf, "event: lagged\ndata: {{\"skipped\":{skipped}}}\n\n");
 }
 
 #[cfg(test)]
@@ -132,6 +167,77 @@ mod tests {
             kind,
             text: String::new(),
         }
+    }
+
+    fn feed(hub: &super::super::hub::Hub, last_seen: Option<u64>, kind: &str) -> Feed {
+        Feed {
+            sub: hub.subscribe(last_seen),
+            filter: Filter {
+                rooms: Vec::new(),
+                kinds: list(Some(kind.into())),
+            },
+            buf: Vec::new(),
+        }
+    }
+
+    fn publish(hub: &super::super::hub::Hub, kind: &'static str, text: &str) {
+        hub.publish(&Arc::from("alice"), "simulator", kind, text.into());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiting_lines_go_in_one_write_and_silence_gets_a_heartbeat_after_15_s() {
+        let hub = super::super::hub::Hub::new(8, 4);
+        publish(&hub, "tip", "{\"a\":1}");
+        let mut f = feed(&hub, Some(0), "");
+        publish(&hub, "chat_message", "{\"b\":2}");
+        publish(&hub, "tip", "{\"c\":3}");
+        let first = f.next_chunk().await.unwrap();
+        assert_eq!(
+            &first[..],
+            b"id: 1\ndata: {\"a\":1}\n\n",
+            "the backlog first"
+        );
+        let live = f.next_chunk().await.unwrap();
+        assert_eq!(
+            &live[..],
+            b"id: 2\ndata: {\"b\":2}\n\nid: 3\ndata: {\"c\":3}\n\n",
+            "both waiting lines in one chunk"
+        );
+        let before = tokio::time::Instant::now();
+        let beat = f.next_chunk().await.unwrap();
+        assert_eq!(&beat[..], b":\n\n");
+        assert_eq!(before.elapsed(), HEARTBEAT);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_client_behind_the_fan_out_is_told_how_many_it_missed_and_filters_keep_ids() {
+        let hub = super::super::hub::Hub::new(64, 4);
+        let mut f = feed(&hub, None, "tip");
+        for i in 0..10 {
+            publish(
+                &hub,
+                if i % 2 == 0 { "tip" } else { "chat_message" },
+                &i.to_string(),
+            );
+        }
+        let chunk = f.next_chunk().await.unwrap();
+        assert_eq!(
+            std::str::from_utf8(&chunk).unwrap(),
+            "event: lagged\ndata: {\"skipped\":6}\n\nid: 7\ndata: 6\n\nid: 9\ndata: 8\n\n"
+        );
+        // A resume from before the ring's oldest line says how many are gone.
+        let hub = super::super::hub::Hub::new(4, 4);
+        for i in 0..10 {
+            publish(&hub, "tip", &i.to_string());
+        }
+        let mut f = feed(&hub, Some(2), "");
+        let chunk = f.next_chunk().await.unwrap();
+        assert!(
+            std::str::from_utf8(&chunk)
+                .unwrap()
+                .starts_with("event: lagged\ndata: {\"skipped\":4}\n\nid: 7\n"),
+            "{chunk:?}"
+        );
     }
 
     #[test]

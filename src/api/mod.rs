@@ -12,7 +12,6 @@ pub mod hub;
 pub mod overlay;
 pub mod secret;
 
-use crate::sources::supervisor::AbortOnDrop;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -88,12 +87,13 @@ pub enum Query {
 }
 
 /// The running server, owned by the runner: the queries to answer and the hub to publish to. Dropping it
-/// stops accepting connections.
+/// stops the server's thread, and every connection with it.
 pub struct Server {
     pub addr: SocketAddr,
     pub hub: Arc<hub::Hub>,
     queries: mpsc::Receiver<Query>,
-    _task: AbortOnDrop,
+    /// Dropped with the server: its thread stops serving.
+    _stop: oneshot::Sender<()>,
 }
 
 impl Server {
@@ -124,15 +124,21 @@ pub struct Secrets {
     pub webhook: String,
 }
 
-/// Binds and starts serving; errors are one line for the user.
-pub async fn start(opts: &ServeOptions, secrets: Secrets) -> Result<Server, String> {
+/// Binds and starts serving on a thread of its own (its own single-threaded runtime): the fan-out to the
+/// SSE clients and the HTTP work use the second core instead of the runner's. Errors are one line for the user.
+pub fn start(opts: &ServeOptions, secrets: Secrets) -> Result<Server, String> {
     opts.check()?;
-    let listener = tokio::net::TcpListener::bind(opts.addr)
-        .await
-        .map_err(|e| bind_error(opts.addr, &e))?;
+    let listener = std::net::TcpListener::bind(opts.addr).map_err(|e| bind_error(opts.addr, &e))?;
     let addr = listener
         .local_addr()
         .map_err(|e| bind_error(opts.addr, &e))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| bind_error(opts.addr, &e))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the API server: {e}"))?;
     let (tx, rx) = mpsc::channel(QUERIES);
     let hub = hub::Hub::new(hub::RING, hub::FANOUT);
     let shared = Shared {
@@ -145,18 +151,32 @@ pub async fn start(opts: &ServeOptions, secrets: Secrets) -> Result<Server, Stri
         hub: Arc::clone(&hub),
     };
     let app = router(shared);
-    let task = tokio::spawn(async move {
-        let why = match axum::serve(listener, app).await {
-            Ok(()) => "the API server stopped".to_string(),
-            Err(e) => format!("the API server failed: {e}"),
-        };
-        let _ = tx.send(Query::Failed(why)).await;
-    });
+    let (stop, stopped) = oneshot::channel::<()>();
+    std::thread::Builder::new()
+        .name("roomwatch-api".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let served = async {
+                    let listener = tokio::net::TcpListener::from_std(listener)?;
+                    axum::serve(listener, app).await
+                };
+                let why = tokio::select! {
+                    // The session is over: dropping the runtime below ends every connection.
+                    _ = stopped => return,
+                    r = served => match r {
+                        Ok(()) => "the API server stopped".to_string(),
+                        Err(e) => format!("the API server failed: {e}"),
+                    },
+                };
+                let _ = tx.send(Query::Failed(why)).await;
+            });
+        })
+        .map_err(|e| format!("cannot start the API server: {e}"))?;
     Ok(Server {
         addr,
         hub,
         queries: rx,
-        _task: AbortOnDrop(task),
+        _stop: stop,
     })
 }
 

@@ -143,7 +143,7 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
                 addr,
                 public: common.serve_public,
             };
-            Some(serve::start(&opts, &config).await?)
+            Some(serve::start(&opts, &config)?)
         }
         None => None,
     };

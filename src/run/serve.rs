@@ -19,16 +19,13 @@ pub struct Serving {
 }
 
 /// Reads (or creates) the API key and binds: before any room starts, so a taken port changes nothing.
-pub async fn start(
-    opts: &ServeOptions,
-    config: &crate::config::Config,
-) -> Result<Serving, RunError> {
+pub fn start(opts: &ServeOptions, config: &crate::config::Config) -> Result<Serving, RunError> {
     opts.check().map_err(RunError::usage)?;
     let secrets = api::Secrets {
         key: api_key(config)?,
         webhook: webhook_secret(config)?,
     };
-    let server = api::start(opts, secrets).await.map_err(RunError::usage)?;
+    let server = api::start(opts, secrets).map_err(RunError::usage)?;
     if !server.addr.ip().is_loopback() {
         crate::stderr::say(&format!(
             "roomwatch: warning: the API listens on {} (not loopback): anyone who can reach it may try the key",

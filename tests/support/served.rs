@@ -153,7 +153,7 @@ pub struct Sse {
 /// Reads events from a streaming response, chunk by chunk.
 pub struct SseReader {
     resp: reqwest::Response,
-    buf: String,
+    buf: Vec<u8>,
 }
 
 impl SseReader {
@@ -170,7 +170,7 @@ impl SseReader {
         );
         SseReader {
             resp,
-            buf: String::new(),
+            buf: Vec::new(),
         }
     }
 
@@ -178,8 +178,9 @@ impl SseReader {
     pub async fn next(&mut self) -> Sse {
         let mut comments = 0;
         loop {
-            if let Some(end) = self.buf.find("\n\n") {
-                let block: String = self.buf.drain(..end + 2).collect();
+            if let Some(end) = self.buf.windows(2).position(|w| w == b"\n\n") {
+                let bytes: Vec<u8> = self.buf.drain(..end + 2).collect();
+                let block = String::from_utf8(bytes).expect("whole events are UTF-8");
                 let mut ev = Sse::default();
                 for line in block.lines().filter(|l| !l.is_empty()) {
                     if line.starts_with(':') {
@@ -206,7 +207,8 @@ impl SseReader {
                 .expect("an SSE chunk in time")
                 .unwrap()
                 .expect("the stream goes on");
-            self.buf.push_str(std::str::from_utf8(&chunk).unwrap());
+            // A chunk may end inside a character: bytes until a whole event is in.
+            self.buf.extend_from_slice(&chunk);
         }
     }
 }
