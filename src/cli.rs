@@ -61,6 +61,10 @@ pub enum Command {
         /// Report viewers when they cross a multiple of this (0: never).
         #[arg(long, value_name = "N", default_value_t = 100)]
         viewer_step: u64,
+        /// Also get stream.online/offline webhooks at this public HTTPS URL, forwarded to this roomwatch's
+        /// `--serve` /eventsub (needs TWITCH_CLIENT_SECRET for an app token).
+        #[arg(long, value_name = "URL")]
+        webhook_callback: Option<String>,
         /// The channels: `twitch:NAME` (or just NAME), up to 1000.
         #[arg(value_name = "CHANNEL", required = true, num_args = 1..)]
         channels: Vec<String>,

@@ -207,10 +207,112 @@ fn webhook(hook: &Webhook, watched: &[String], poll_now: &tokio::sync::Notify) {
     }
 }
 
+/// A `--webhook-callback`: Twitch calls only HTTPS on port 443; plain HTTP is taken on loopback only (a local
+/// proxy, a test).
+fn check_callback(text: &str) -> Result<String, RunError> {
+    let bad = || {
+        RunError::usage(format!(
+            "--webhook-callback {} is not an https:// URL on port 443 (Twitch calls nothing else)",
+            crate::sanitize::clean(text)
+        ))
+    };
+    let url = url::Url::parse(text).map_err(|_| bad())?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" if url.port().is_none_or(|p| p == 443) => Ok(url.to_string()),
+        "http" if loopback => Ok(url.to_string()),
+        _ => Err(bad()),
+    }
+}
+
+/// Helix allows 800 requests a minute to an app: creating 2 000 subscriptions stays under it.
+const SUBSCRIBE_GAP: Duration = Duration::from_millis(80);
+
+/// Creates the `stream.online`/`stream.offline` webhook subscriptions of the watched channels with an app token,
+/// and says on stderr how it went. Polling does not depend on it: any failure is said, and the watch goes on.
+async fn subscribe_webhooks(
+    http: crate::sources::twitch::auth::TwitchHttp,
+    client_secret: String,
+    logins: Vec<String>,
+    callback: String,
+    secret: String,
+) {
+    use crate::sources::twitch::helix::Created;
+    let app = match http.app_token(&client_secret).await {
+        Ok(t) => t,
+        Err(e) => {
+            say(&format!(
+                "roomwatch: webhooks: Twitch gave no app token ({e}); check TWITCH_CLIENT_SECRET. Polling goes on"
+            ));
+            return;
+        }
+    };
+    let users = match http.users_by_login(&app, &logins).await {
+        Ok(u) => u,
+        Err(e) => {
+            say(&format!(
+                "roomwatch: webhooks: cannot look the channels up ({e}); polling goes on"
+            ));
+            return;
+        }
+    };
+    let unknown: Vec<&str> = (logins.iter())
+        .filter(|l| !users.iter().any(|u| u.login.eq_ignore_ascii_case(l)))
+        .map(String::as_str)
+        .collect();
+    if !unknown.is_empty() {
+        say(&format!(
+            "roomwatch: webhooks: Twitch knows no channel named {}",
+            unknown.join(", ")
+        ));
+    }
+    let (mut created, mut there, mut failed) = (0u32, 0u32, Vec::new());
+    'all: for user in &users {
+        for kind in ["stream.online", "stream.offline"] {
+            let body = json!({
+                "type": kind,
+                "version": "1",
+                "condition": {"broadcaster_user_id": user.id},
+                "transport": {"method": "webhook", "callback": callback, "secret": secret},
+            });
+            match http.create_subscription(&app, &body).await {
+                Ok(Created::Enabled) => created += 1,
+                Ok(Created::AlreadyThere) => there += 1,
+                Err(e) => {
+                    let refused = matches!(e.status(), Some(401 | 403));
+                    failed.push(format!("{} {kind}: {e}", user.login));
+                    if refused {
+                        break 'all;
+                    }
+                }
+            }
+            tokio::time::sleep(SUBSCRIBE_GAP).await;
+        }
+    }
+    let failures = match failed.len() {
+        0 => String::new(),
+        n => format!("; {n} failed, first: {}", failed[0]),
+    };
+    say(&format!(
+        "roomwatch: webhooks to {callback}: {created} subscriptions created, {there} already there{failures}"
+    ));
+}
+
+/// `roomwatch channels`' own options.
+pub struct WatchArgs<'a> {
+    pub interval: u64,
+    pub viewer_step: u64,
+    pub webhook_callback: Option<&'a str>,
+    pub channels: &'a [String],
+}
+
 pub async fn run(
-    interval: u64,
-    viewer_step: u64,
-    channels: &[String],
+    args: WatchArgs<'_>,
     headless: bool,
     config: &Config,
     signals: &mut Signals,
@@ -221,6 +323,12 @@ pub async fn run(
             "the channels table is not there yet: use --headless for one JSON line per change",
         ));
     }
+    let WatchArgs {
+        interval,
+        viewer_step,
+        webhook_callback,
+        channels,
+    } = args;
     let logins = logins(channels)?;
     let watched = logins.clone();
     let interval = Duration::from_secs(interval);
@@ -231,11 +339,46 @@ pub async fn run(
             MAX_INTERVAL.as_secs()
         )));
     }
+    // Checked before anything is sent: a webhook needs the receiver, an app token and a URL Twitch calls.
+    let webhooks = match webhook_callback {
+        None => None,
+        Some(url) => {
+            let serving = serving.as_ref().ok_or_else(|| {
+                RunError::usage(
+                    "--webhook-callback needs --serve: its POST /eventsub receives the webhooks",
+                )
+            })?;
+            let callback = check_callback(url)?;
+            let client_secret = (std::env::var("TWITCH_CLIENT_SECRET").ok())
+                .filter(|s| !s.trim().is_empty())
+                .ok_or_else(|| {
+                    RunError::usage(
+                        "--webhook-callback needs an app token: set TWITCH_CLIENT_SECRET to your application's \
+                         client secret (dev.twitch.tv/console)",
+                    )
+                })?;
+            crate::mask::register(client_secret.trim());
+            Some((
+                callback,
+                client_secret.trim().to_string(),
+                serving.webhook_secret.clone(),
+            ))
+        }
+    };
     let mut login = super::twitch::Logins::default();
     let (_, cfg) =
         super::twitch::prepare(None, &super::twitch::default_source(), &mut login, config).await?;
     let http = cfg.http.clone();
     let token = cfg.token.clone();
+    let _webhooks = webhooks.map(|(callback, client_secret, secret)| {
+        AbortOnDrop(tokio::spawn(subscribe_webhooks(
+            http.clone(),
+            client_secret,
+            logins.clone(),
+            callback,
+            secret,
+        )))
+    });
     // One snapshot for Twitch: a channel added to the list is new (reported as initial), one taken out is
     // dropped at the next save, and the others keep their state across the change.
     let store = (config.paths.cursor_dir.as_ref())
@@ -365,6 +508,33 @@ pub async fn run(
             } else {
                 ExitReason::FatalError(format!("cannot write to stdout: {e}"))
             });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_webhook_callback_is_https_on_443_or_loopback_http() {
+        assert_eq!(
+            check_callback("https://stream.example.com/eventsub").unwrap(),
+            "https://stream.example.com/eventsub"
+        );
+        assert!(check_callback("https://example.com:443/x").is_ok());
+        assert!(check_callback("http://127.0.0.1:7797/eventsub").is_ok());
+        assert!(check_callback("http://localhost:7797/eventsub").is_ok());
+        for bad in [
+            "http://example.com/eventsub",
+            "https://example.com:8443/eventsub",
+            "ftp://example.com/",
+            "example.com/eventsub",
+            "",
+        ] {
+            let err = check_callback(bad).unwrap_err();
+            assert_eq!(err.code, 2, "{bad}");
+            assert!(err.message.contains("port 443"), "{}", err.message);
         }
     }
 }

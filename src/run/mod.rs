@@ -150,20 +150,19 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
     if let Command::Channels {
         interval,
         viewer_step,
+        webhook_callback,
         channels,
         ..
     } = &cli.command
     {
-        let reason = channels::run(
-            *interval,
-            *viewer_step,
+        let args = channels::WatchArgs {
+            interval: *interval,
+            viewer_step: *viewer_step,
+            webhook_callback: webhook_callback.as_deref(),
             channels,
-            common.headless,
-            &config,
-            &mut signals,
-            &mut serving,
-        )
-        .await?;
+        };
+        let reason =
+            channels::run(args, common.headless, &config, &mut signals, &mut serving).await?;
         tracing::info!(?reason, "channel watch ended");
         if let Some(text) = why(&reason, &[SourceKind::Twitch]) {
             crate::stderr::say(&format!("roomwatch: {text}"));

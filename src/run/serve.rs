@@ -16,14 +16,17 @@ use super::RunError;
 pub struct Serving {
     server: api::Server,
     rooms: Vec<(Arc<str>, &'static str)>,
+    /// What `POST /eventsub` checks signatures with, for the subscriptions the channel watch creates.
+    pub webhook_secret: String,
 }
 
 /// Reads (or creates) the API key and binds: before any room starts, so a taken port changes nothing.
 pub fn start(opts: &ServeOptions, config: &crate::config::Config) -> Result<Serving, RunError> {
     opts.check().map_err(RunError::usage)?;
+    let webhook = webhook_secret(config)?;
     let secrets = api::Secrets {
         key: api_key(config)?,
-        webhook: webhook_secret(config)?,
+        webhook: webhook.clone(),
     };
     let server = api::start(opts, secrets).map_err(RunError::usage)?;
     if !server.addr.ip().is_loopback() {
@@ -40,6 +43,7 @@ pub fn start(opts: &ServeOptions, config: &crate::config::Config) -> Result<Serv
     Ok(Serving {
         server,
         rooms: Vec::new(),
+        webhook_secret: webhook,
     })
 }
 

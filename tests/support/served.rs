@@ -48,9 +48,14 @@ impl Served {
     }
 
     /// Starts `cmd` (a roomwatch command for `home`) with `--serve 127.0.0.1:0` added.
-    pub fn spawn(home: &Path, mut cmd: Command) -> Served {
+    pub fn spawn(home: &Path, cmd: Command) -> Served {
+        Served::spawn_on(home, cmd, "127.0.0.1:0")
+    }
+
+    /// Starts `cmd` with `--serve ADDR` added.
+    pub fn spawn_on(home: &Path, mut cmd: Command, addr: &str) -> Served {
         let mut child = cmd
-            .args(["--serve", "127.0.0.1:0"])
+            .args(["--serve", addr])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

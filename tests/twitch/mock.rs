@@ -124,6 +124,8 @@ pub struct MockOptions {
     pub chatters: Vec<String>,
     /// The broadcaster's live stream (`None`: offline).
     pub stream: Option<StreamInfo>,
+    /// The application's client secret (client credentials → app tokens).
+    pub client_secret: String,
 }
 
 impl Default for MockOptions {
@@ -145,6 +147,7 @@ impl Default for MockOptions {
             device_outcomes: vec![],
             chatters: vec![],
             stream: None,
+            client_secret: "mock-client-secret".into(),
         }
     }
 }
@@ -264,6 +267,21 @@ struct Inner {
     server_closes: Vec<(u64, u16)>,
     device_polls: Vec<Instant>,
     refreshes: u64,
+    /// App access tokens issued (client credentials); all stay valid.
+    app_tokens: Vec<String>,
+    webhook_subs: Vec<WebhookSub>,
+}
+
+/// A webhook subscription as the mock keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookSub {
+    pub id: String,
+    pub sub_type: String,
+    pub broadcaster_user_id: String,
+    pub callback: String,
+    pub secret: String,
+    /// `webhook_callback_verification_pending`, then `enabled` or `webhook_callback_verification_failed`.
+    pub status: String,
 }
 
 struct Shared {
@@ -346,6 +364,8 @@ impl TwitchMock {
             server_closes: vec![],
             device_polls: vec![],
             refreshes: 0,
+            app_tokens: Vec::new(),
+            webhook_subs: Vec::new(),
             opts,
         };
         let shared = Arc::new(Shared {
@@ -840,7 +860,9 @@ fn helix_auth(st: &Inner, headers: &HeaderMap) -> Result<(), Box<Response>> {
     let token = auth
         .strip_prefix("Bearer ")
         .or_else(|| auth.strip_prefix("bearer "));
-    if token != Some(st.access.as_str()) || !st.access_valid {
+    let user = token == Some(st.access.as_str()) && st.access_valid;
+    let app = token.is_some_and(|t| st.app_tokens.iter().any(|a| a == t));
+    if !user && !app {
         return Err(Box::new(helix_error(
             401,
             "Unauthorized",
@@ -863,8 +885,11 @@ async fn create_subscription(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut st = sh.lock();
     let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if parsed["transport"]["method"] == "webhook" {
+        return create_webhook_subscription(sh, &headers, &parsed);
+    }
+    let mut st = sh.lock();
     let sub_type = parsed["type"].as_str().unwrap_or("").to_string();
     let version = parsed["version"].as_str().unwrap_or("").to_string();
     let session_id = parsed["transport"]["session_id"]
@@ -1178,6 +1203,18 @@ async fn oauth_token(
                     issue_tokens(&mut st)
                 }
             }
+        }
+        Some("client_credentials") => {
+            if !client_ok || param(&params, "client_secret") != Some(st.opts.client_secret.as_str())
+            {
+                return oauth_error(403, "invalid client secret");
+            }
+            let token = format!("app{}", random_token(27));
+            st.app_tokens.push(token.clone());
+            reply(
+                200,
+                json!({"access_token": token, "expires_in": 5_000_000, "token_type": "bearer"}),
+            )
         }
         Some("refresh_token") => {
             if !client_ok {
@@ -1617,4 +1654,156 @@ fn percent_decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `POST /helix/eventsub/subscriptions` with a webhook transport, as Twitch: an app token, a secret of 10–100
+/// characters, an HTTPS callback (loopback HTTP here), 409 for one that exists; then the challenge, signed with
+/// the secret, is POSTed to the callback, and the subscription is enabled only if the answer is the challenge.
+fn create_webhook_subscription(sh: Arc<Shared>, headers: &HeaderMap, parsed: &Value) -> Response {
+    let mut st = sh.lock();
+    if let Err(r) = helix_auth(&st, headers) {
+        return *r;
+    }
+    let bearer = (headers.get("authorization").and_then(|v| v.to_str().ok()))
+        .and_then(|a| a.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !st.app_tokens.iter().any(|t| t == bearer) {
+        return helix_error(
+            400,
+            "Bad Request",
+            "webhook subscriptions require an app access token",
+        );
+    }
+    let sub_type = parsed["type"].as_str().unwrap_or("").to_string();
+    let broadcaster = parsed["condition"]["broadcaster_user_id"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let callback = parsed["transport"]["callback"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let secret = parsed["transport"]["secret"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    if !(10..=100).contains(&secret.len()) || broadcaster.is_empty() || sub_type.is_empty() {
+        return helix_error(400, "Bad Request", "invalid transport or condition");
+    }
+    if !callback.starts_with("https://") && !callback.starts_with("http://127.0.0.1") {
+        return helix_error(400, "Bad Request", "callback must use https");
+    }
+    if st.webhook_subs.iter().any(|w| {
+        w.sub_type == sub_type && w.broadcaster_user_id == broadcaster && w.callback == callback
+    }) {
+        return helix_error(409, "Conflict", "subscription already exists");
+    }
+    let sub = WebhookSub {
+        id: format!("wh-{}", st.webhook_subs.len() + 1),
+        sub_type: sub_type.clone(),
+        broadcaster_user_id: broadcaster.clone(),
+        callback: callback.clone(),
+        secret: secret.clone(),
+        status: "webhook_callback_verification_pending".into(),
+    };
+    st.webhook_subs.push(sub.clone());
+    drop(st);
+    let sh2 = sh.clone();
+    tokio::spawn(async move {
+        let challenge = format!("challenge-{}", random_token(20));
+        let body =
+            json!({"challenge": challenge, "subscription": webhook_sub_json(&sub)}).to_string();
+        let answer = post_signed(&sub, "webhook_callback_verification", &body).await;
+        let ok = matches!(&answer, Some((200, text)) if *text == challenge);
+        let mut st = sh2.lock();
+        if let Some(w) = st.webhook_subs.iter_mut().find(|w| w.id == sub.id) {
+            w.status = if ok {
+                "enabled"
+            } else {
+                "webhook_callback_verification_failed"
+            }
+            .into();
+        }
+    });
+    reply(
+        202,
+        json!({"data": [webhook_sub_json_pending(&sub_type, &broadcaster, &callback)], "total": 1, "total_cost": 1, "max_total_cost": 10000}),
+    )
+}
+
+fn webhook_sub_json(w: &WebhookSub) -> Value {
+    json!({"id": w.id, "status": w.status, "type": w.sub_type, "version": "1", "cost": 1,
+           "condition": {"broadcaster_user_id": w.broadcaster_user_id},
+           "transport": {"method": "webhook", "callback": w.callback},
+           "created_at": "2026-11-28T12:00:00Z"})
+}
+
+fn webhook_sub_json_pending(sub_type: &str, broadcaster: &str, callback: &str) -> Value {
+    json!({"status": "webhook_callback_verification_pending", "type": sub_type, "version": "1",
+           "condition": {"broadcaster_user_id": broadcaster},
+           "transport": {"method": "webhook", "callback": callback}})
+}
+
+/// POSTs a webhook message to the subscription's callback, signed as Twitch signs; the status and body.
+async fn post_signed(sub: &WebhookSub, kind: &str, body: &str) -> Option<(u16, String)> {
+    use hmac::{Hmac, Mac};
+    let id = format!("msg-{}", random_token(16));
+    let ts = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(sub.secret.as_bytes()).ok()?;
+    mac.update(id.as_bytes());
+    mac.update(ts.as_bytes());
+    mac.update(body.as_bytes());
+    let sig: String = (mac.finalize().into_bytes().iter())
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let resp = reqwest::Client::new()
+        .post(&sub.callback)
+        .header("Twitch-Eventsub-Message-Id", id)
+        .header("Twitch-Eventsub-Message-Timestamp", ts)
+        .header("Twitch-Eventsub-Message-Signature", format!("sha256={sig}"))
+        .header("Twitch-Eventsub-Message-Type", kind)
+        .header("Twitch-Eventsub-Message-Retry", "0")
+        .header("Twitch-Eventsub-Subscription-Type", &sub.sub_type)
+        .header("Twitch-Eventsub-Subscription-Version", "1")
+        .header("Content-Type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .ok()?;
+    let status = resp.status().as_u16();
+    Some((status, resp.text().await.unwrap_or_default()))
+}
+
+impl TwitchMock {
+    /// The webhook subscriptions created so far.
+    pub fn webhook_subs(&self) -> Vec<WebhookSub> {
+        self.lock().webhook_subs.clone()
+    }
+
+    /// Sends a `stream.online` or `stream.offline` notification for `login` to its enabled webhook
+    /// subscription, as Twitch would; the status the callback answered.
+    pub fn notify_webhook(&self, sub_type: &str, login: &str) -> Option<u16> {
+        let (sub, user) = {
+            let st = self.lock();
+            let user = st.users.iter().find(|u| u.login == login)?.clone();
+            let sub = (st.webhook_subs.iter())
+                .find(|w| {
+                    w.sub_type == sub_type
+                        && w.broadcaster_user_id == user.id
+                        && w.status == "enabled"
+                })?
+                .clone();
+            (sub, user)
+        };
+        let event = json!({"id": "9001", "broadcaster_user_id": user.id, "broadcaster_user_login": user.login,
+                           "broadcaster_user_name": user.login, "type": "live",
+                           "started_at": "2026-11-28T12:00:00Z"});
+        let body = json!({"subscription": webhook_sub_json(&sub), "event": event}).to_string();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        rt.block_on(post_signed(&sub, "notification", &body))
+            .map(|(s, _)| s)
+    }
 }

@@ -195,3 +195,125 @@ fn a_stream_online_webhook_polls_at_once_and_a_replay_polls_nothing() {
     let (code, stderr) = stdout.stop();
     assert_eq!(code, Some(0), "{stderr}");
 }
+
+/// `channels --webhook-callback`: with an app token (client credentials), each known channel gets its
+/// stream.online/offline webhook subscription; Twitch's challenge, signed with roomwatch's secret, is answered,
+/// so they are enabled; an unknown channel is said once; a notification then polls at once.
+#[test]
+fn webhook_subscriptions_are_created_verified_and_make_changes_immediate() {
+    let mock = mock_with(&["alpha", "beta"]);
+    let home = tempfile::tempdir().unwrap();
+    log_in(home.path(), &mock.access_token(), &mock.refresh_token());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let callback = format!("http://127.0.0.1:{port}/eventsub");
+    let mut cmd = roomwatch(
+        home.path(),
+        &mock,
+        &[
+            "channels",
+            "--headless",
+            "--interval",
+            "300",
+            "--webhook-callback",
+            &callback,
+            "twitch:alpha",
+            "beta",
+            "nobody_here",
+        ],
+    );
+    cmd.env("TWITCH_CLIENT_SECRET", "mock-client-secret");
+    let mut s = Served::spawn_on(home.path(), cmd, &format!("127.0.0.1:{port}"));
+    let lines = s.lines();
+    let started = std::time::Instant::now();
+    let enabled = |mock: &TwitchMock| {
+        let subs = mock.webhook_subs();
+        subs.len() == 4 && subs.iter().all(|w| w.status == "enabled")
+    };
+    while !enabled(&mock) {
+        assert!(started.elapsed() < WAIT, "{:?}", mock.webhook_subs());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let secret =
+        std::fs::read_to_string(home.path().join("data/roomwatch/eventsub-secret")).unwrap();
+    let mut types: Vec<(String, String)> = (mock.webhook_subs().into_iter())
+        .map(|w| {
+            assert_eq!(w.secret, secret.trim(), "roomwatch's own secret");
+            assert_eq!(w.callback, callback);
+            (w.broadcaster_user_id, w.sub_type)
+        })
+        .collect();
+    types.sort();
+    assert_eq!(types.len(), 4);
+    assert!(
+        types.iter().any(|(_, t)| t == "stream.online")
+            && types.iter().any(|(_, t)| t == "stream.offline")
+    );
+
+    mock.set_stream_for("beta", Some(StreamInfo::live("Now", "Art", 12)));
+    assert_eq!(mock.notify_webhook("stream.online", "beta"), Some(204));
+    let line = lines
+        .recv_timeout(std::time::Duration::from_secs(15))
+        .expect("went_live at once, not at the 300 s poll");
+    let v: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(
+        (v["room"].as_str(), v["kind"].as_str()),
+        (Some("beta"), Some("went_live"))
+    );
+    let (code, stderr) = s.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("knows no channel named nobody_here"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("4 subscriptions created, 0 already there"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("mock-client-secret") && !stderr.contains(secret.trim()),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_webhook_callback_without_its_receiver_or_app_secret_is_a_usage_error() {
+    let mock = mock_with(&["alpha"]);
+    let home = tempfile::tempdir().unwrap();
+    log_in(home.path(), &mock.access_token(), &mock.refresh_token());
+    let run = |extra: &[&str], secret: bool| {
+        let mut args = vec![
+            "channels",
+            "--headless",
+            "--webhook-callback",
+            "https://example.com/eventsub",
+        ];
+        args.extend_from_slice(extra);
+        args.push("alpha");
+        let mut cmd = roomwatch(home.path(), &mock, &args);
+        cmd.env_remove("TWITCH_CLIENT_SECRET");
+        if secret {
+            cmd.env("TWITCH_CLIENT_SECRET", "mock-client-secret");
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, err) = run(&[], true);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("needs --serve"), "{err}");
+    let (code, err) = run(&["--serve", "127.0.0.1:0"], false);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("TWITCH_CLIENT_SECRET"), "{err}");
+    assert!(
+        mock.requests()
+            .iter()
+            .all(|r| !r.target.contains("/streams")),
+        "nothing polled"
+    );
+}

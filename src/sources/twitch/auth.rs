@@ -290,6 +290,19 @@ impl TwitchHttp {
         Ok(grant)
     }
 
+    /// An app access token (client credentials): what webhook subscriptions need. Not refreshable: a new one is
+    /// asked for when it expires.
+    pub async fn app_token(&self, client_secret: &str) -> Result<String, ApiError> {
+        let req = self.client.post(self.auth_url("token")).form(&[
+            ("client_id", self.client_id.as_str()),
+            ("client_secret", client_secret),
+            ("grant_type", "client_credentials"),
+        ]);
+        let grant: Grant = json_ok(self.exchange(req).await?)?;
+        crate::mask::register(&grant.access_token);
+        Ok(grant.access_token)
+    }
+
     /// Asks Twitch who the token belongs to and what it may do; 401 = the token is invalid.
     pub async fn validate(&self, access: &str) -> Result<Validation, ApiError> {
         let req = self

@@ -1,4 +1,5 @@
-//! The Helix calls the source makes: create a subscription on a WebSocket session, look up a channel by login.
+//! The Helix calls the sources make: create a subscription (on a WebSocket session or a webhook), look up
+//! channels by login.
 
 use super::auth::{json_ok, status_error, ApiError, TwitchHttp};
 use serde::Deserialize;
@@ -48,6 +49,25 @@ impl TwitchHttp {
             (409, _) => Ok(Created::AlreadyThere),
             (status, body) => Err(status_error(status, &body)),
         }
+    }
+
+    /// `GET /users?login=…` for many logins (100 a request): the channels Twitch knows; a login it does not know
+    /// is missing from the answer.
+    pub async fn users_by_login(
+        &self,
+        access: &str,
+        logins: &[String],
+    ) -> Result<Vec<User>, ApiError> {
+        let mut users = Vec::with_capacity(logins.len());
+        for chunk in logins.chunks(100) {
+            let query: Vec<(&str, &str)> = chunk.iter().map(|l| ("login", l.as_str())).collect();
+            let req = self
+                .helix(reqwest::Method::GET, "users", access)
+                .query(&query);
+            let got: Data<User> = json_ok(self.exchange(req).await?)?;
+            users.extend(got.data);
+        }
+        Ok(users)
     }
 
     /// `GET /users?login=`: the channel, or `None` when Twitch knows no such login.
