@@ -43,6 +43,8 @@ struct Outcome {
     sse_lines: Vec<u64>,
     lagged: u64,
     latencies: Vec<Duration>,
+    /// `/api/v1/rooms` requests that failed or were refused.
+    failed: u64,
 }
 
 fn main() {
@@ -82,12 +84,13 @@ fn main() {
                 o.wall,
                 if with_clients {
                     format!(
-                        "; each SSE client got ≥ {min_lines} lines ({} lagged notices); /rooms p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms over {} requests",
+                        "; each SSE client got ≥ {min_lines} lines ({} lagged notices); /rooms p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms over {} requests ({} failed)",
                         o.lagged,
                         pct(0.5),
                         pct(0.99),
                         lat.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0),
-                        lat.len()
+                        lat.len(),
+                        o.failed
                     )
                 } else {
                     String::new()
@@ -207,18 +210,21 @@ async fn run(bin: &str, rate: u64, secs: u64, clients: usize) -> Outcome {
         tokio::spawn(async move {
             let http = reqwest::Client::new();
             let mut lat = Vec::new();
+            let mut failed = 0u64;
             while !done.load(Ordering::Relaxed) {
                 let t = Instant::now();
+                // A failed or refused request counts with the time it took (a 503 after 5 s is a stall).
                 match http.get(&url).bearer_auth(&key).send().await {
-                    Ok(r) if r.status().is_success() => {
+                    Ok(r) => {
+                        failed += u64::from(!r.status().is_success());
                         let _ = r.bytes().await;
-                        lat.push(t.elapsed());
                     }
-                    _ => break,
+                    Err(_) => failed += 1,
                 }
+                lat.push(t.elapsed());
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
-            lat
+            (lat, failed)
         })
     });
     let pid = child.id() as libc::pid_t;
@@ -233,9 +239,9 @@ async fn run(bin: &str, rate: u64, secs: u64, clients: usize) -> Outcome {
     for r in readers {
         sse_lines.push(r.await.unwrap());
     }
-    let latencies = match poller {
+    let (latencies, failed) = match poller {
         Some(p) => p.await.unwrap(),
-        None => Vec::new(),
+        None => (Vec::new(), 0),
     };
     Outcome {
         cpu_share: (tv(ru.ru_utime) + tv(ru.ru_stime)) / wall,
@@ -243,5 +249,6 @@ async fn run(bin: &str, rate: u64, secs: u64, clients: usize) -> Outcome {
         sse_lines,
         lagged: lagged.load(Ordering::Relaxed),
         latencies,
+        failed,
     }
 }

@@ -75,17 +75,26 @@ function describe(v) {
   }
 }
 
-// Follows the room's events; reconnects by itself, also after an HTTP error (EventSource gives up on those).
+// Runs start() once the room is known; retries every 5 s while roomwatch is starting or busy.
+function begin(start) {
+  pickRoom().then(start).catch(() => setTimeout(() => begin(start), 5000));
+}
+
+// Follows the room's events; reconnects by itself, also after an HTTP error (EventSource gives up on those),
+// going on after the last line it had (never from opts.since again: that would replay the ring).
 function listen(onLine, opts) {
   opts = opts || {};
   let es = null;
+  let lastId = null;
   const open = () => {
-    es = new EventSource(apiUrl("/api/v1/events", { room: roomName, kind: opts.kinds, since: opts.since }));
+    const since = lastId !== null ? lastId : opts.since;
+    es = new EventSource(apiUrl("/api/v1/events", { room: roomName, kind: opts.kinds, since: since }));
     es.onopen = () => {
       document.body.dataset.connected = "yes";
       if (opts.onOpen) opts.onOpen();
     };
     es.onmessage = (e) => {
+      if (e.lastEventId) lastId = e.lastEventId;
       let v;
       try { v = JSON.parse(e.data); } catch (_) { return; }
       onLine(v);

@@ -59,6 +59,7 @@ struct Feed {
     sub: Subscription,
     filter: Filter,
     buf: Vec<u8>,
+    last_write: tokio::time::Instant,
 }
 
 /// Bytes gathered into one chunk at most, when lines are waiting.
@@ -80,6 +81,7 @@ pub(super) async fn stream(
             kinds: list(filters.kind),
         },
         buf: Vec::with_capacity(CHUNK),
+        last_write: tokio::time::Instant::now(),
     };
     let chunks = futures_util::stream::unfold(feed, |mut f| async move {
         let chunk = f.next_chunk().await?;
@@ -101,6 +103,12 @@ impl Feed {
     /// The next bytes for this client: every line already waiting (up to [`CHUNK`]) in one write, a lagged
     /// notice, or a heartbeat comment after 15 s of silence; `None` when the hub is gone (the session ended).
     async fn next_chunk(&mut self) -> Option<Bytes> {
+        let chunk = self.gather().await;
+        self.last_write = tokio::time::Instant::now();
+        chunk
+    }
+
+    async fn gather(&mut self) -> Option<Bytes> {
         self.buf.clear();
         if self.sub.missed > 0 {
             lagged(&mut self.buf, std::mem::take(&mut self.sub.missed));
@@ -115,7 +123,9 @@ impl Feed {
             return Some(Bytes::copy_from_slice(&self.buf));
         }
         loop {
-            match tokio::time::timeout(HEARTBEAT, self.sub.live.recv()).await {
+            // From the last write, not the last line: lines the filter drops must not keep the heartbeat away.
+            let beat = self.last_write + HEARTBEAT;
+            match tokio::time::timeout_at(beat, self.sub.live.recv()).await {
                 Err(_) => return Some(Bytes::from_static(b":\n\n")),
                 Ok(Err(RecvError::Closed)) => return None,
                 Ok(Err(RecvError::Lagged(n))) => lagged(&mut self.buf, n),
@@ -177,6 +187,7 @@ mod tests {
                 kinds: list(Some(kind.into())),
             },
             buf: Vec::new(),
+            last_write: tokio::time::Instant::now(),
         }
     }
 
@@ -207,6 +218,27 @@ mod tests {
         let beat = f.next_chunk().await.unwrap();
         assert_eq!(&beat[..], b":\n\n");
         assert_eq!(before.elapsed(), HEARTBEAT);
+    }
+
+    /// Lines the filter drops do not hold the heartbeat back (a quiet kind in a busy room).
+    #[tokio::test(start_paused = true)]
+    async fn dropped_lines_still_get_a_heartbeat_15_s_after_the_last_write() {
+        let hub = std::sync::Arc::new(super::super::hub::Hub::new(64, 64));
+        let mut f = feed(&hub, None, "tip");
+        let chatter = {
+            let hub = hub.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    publish(&hub, "chat_message", "{}");
+                }
+            })
+        };
+        let before = tokio::time::Instant::now();
+        let beat = f.next_chunk().await.unwrap();
+        assert_eq!(&beat[..], b":\n\n");
+        assert_eq!(before.elapsed(), HEARTBEAT);
+        chatter.abort();
     }
 
     #[tokio::test(start_paused = true)]

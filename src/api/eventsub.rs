@@ -136,18 +136,18 @@ pub(super) async fn receive(State(s): State<Shared>, headers: HeaderMap, body: B
         },
         _ => return StatusCode::BAD_REQUEST.into_response(),
     };
+    // A place in the runner's queue first: a message that cannot be handed over is not remembered, so
+    // Twitch's retry is taken.
+    let Ok(Ok(permit)) = tokio::time::timeout(HAND_OVER_WITHIN, s.queries.reserve()).await else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
     let first = (s.webhook_seen.lock())
         .map(|mut seen| seen.first_time(id))
         .unwrap_or(true);
-    if !first {
-        return StatusCode::NO_CONTENT.into_response();
+    if first {
+        permit.send(Query::Webhook(msg));
     }
-    match tokio::time::timeout(HAND_OVER_WITHIN, s.queries.send(Query::Webhook(msg))).await {
-        Ok(Ok(())) => StatusCode::NO_CONTENT.into_response(),
-        // The session is ending or stuck: Twitch retries later (the id is remembered, so a retry to this same
-        // process is acknowledged; a new process takes it).
-        _ => StatusCode::SERVICE_UNAVAILABLE.into_response(),
-    }
+    StatusCode::NO_CONTENT.into_response()
 }
 
 #[cfg(test)]

@@ -158,7 +158,8 @@ pub fn start(opts: &ServeOptions, secrets: Secrets) -> Result<Server, String> {
             runtime.block_on(async move {
                 let served = async {
                     let listener = tokio::net::TcpListener::from_std(listener)?;
-                    axum::serve(listener, app).await
+                    serve(listener, app).await;
+                    Ok::<(), std::io::Error>(())
                 };
                 let why = tokio::select! {
                     // The session is over: dropping the runtime below ends every connection.
@@ -178,6 +179,44 @@ pub fn start(opts: &ServeOptions, secrets: Secrets) -> Result<Server, String> {
         queries: rx,
         _stop: stop,
     })
+}
+
+/// Connections served at once (each SSE client holds one); more are closed as they come.
+const MAX_CONNECTIONS: usize = 256;
+/// A request's head must arrive within this: a client that opens a connection and sends half a line does not
+/// hold it for ever.
+const HEAD_WITHIN: Duration = Duration::from_secs(10);
+
+/// The accept loop: HTTP/1 on each connection, at most [`MAX_CONNECTIONS`] at once, heads within
+/// [`HEAD_WITHIN`] (axum's own `serve` has neither). Never returns: a failed accept (out of descriptors) waits
+/// and tries again.
+async fn serve(listener: tokio::net::TcpListener, app: Router) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                tracing::warn!(error = %e, "API server: accept failed");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+        };
+        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+            tracing::warn!("API server: {MAX_CONNECTIONS} connections open; one more refused");
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEAD_WITHIN)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+            drop(slot);
+        });
+    }
 }
 
 fn bind_error(addr: SocketAddr, e: &std::io::Error) -> String {

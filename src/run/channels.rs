@@ -280,7 +280,18 @@ async fn subscribe_webhooks(
                 "condition": {"broadcaster_user_id": user.id},
                 "transport": {"method": "webhook", "callback": callback, "secret": secret},
             });
-            match http.create_subscription(&app, &body).await {
+            // Helix's bucket refills within a minute: a 429 waits one and tries again (three times at most).
+            let mut tries = 0;
+            let result = loop {
+                match http.create_subscription(&app, &body).await {
+                    Err(e) if e.status() == Some(429) && tries < 3 => {
+                        tries += 1;
+                        tokio::time::sleep(Duration::from_secs(60)).await;
+                    }
+                    other => break other,
+                }
+            };
+            match result {
                 Ok(Created::Enabled) => created += 1,
                 Ok(Created::AlreadyThere) => there += 1,
                 Err(e) => {

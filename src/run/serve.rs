@@ -274,6 +274,10 @@ pub fn print_urls(addr: std::net::SocketAddr, config_file: Option<std::path::Pat
     let base = format!("http://{host}");
     let mut out = String::new();
     for (what, path) in [
+        ("overlay goal", "/overlay/goal"),
+        ("overlay latest", "/overlay/latest"),
+        ("overlay top", "/overlay/top"),
+        ("overlay feed", "/overlay/feed"),
         ("events (SSE)", "/api/v1/events"),
         ("rooms (JSON)", "/api/v1/rooms"),
         ("channels (JSON)", "/api/v1/channels"),

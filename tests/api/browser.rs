@@ -39,6 +39,7 @@ fn find() -> Option<String> {
 }
 
 impl Browser {
+    /// `None` only when no Chromium is installed; one that does not start fails the test.
     pub fn start() -> Option<Browser> {
         let exe = find()?;
         let profile = tempfile::tempdir().unwrap();
@@ -59,7 +60,7 @@ impl Browser {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .ok()?;
+            .expect("start chromium");
         let err = child.stderr.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -69,12 +70,14 @@ impl Browser {
                 }
             }
         });
-        let ws = rx.recv_timeout(Duration::from_secs(30)).ok()?;
+        let Ok(ws) = rx.recv_timeout(Duration::from_secs(30)) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chromium is installed but did not start its DevTools server");
+        };
         // ws://127.0.0.1:PORT/devtools/browser/… → http://127.0.0.1:PORT
-        let host = ws
-            .trim_start_matches("ws://")
-            .split('/')
-            .next()?
+        let host = (ws.trim_start_matches("ws://").split('/').next())
+            .unwrap()
             .to_string();
         Some(Browser {
             child,

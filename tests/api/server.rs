@@ -248,10 +248,18 @@ fn api_url_prints_the_urls_with_the_key_and_refuses_a_shared_key_file() {
     assert_eq!(out.status.code(), Some(0));
     let key = crate::support::api_key(home.path());
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        text.contains(&format!("http://127.0.0.1:7799/api/v1/events?key={key}")),
-        "{text}"
-    );
+    for path in [
+        "overlay/goal",
+        "overlay/latest",
+        "overlay/top",
+        "overlay/feed",
+        "api/v1/events",
+    ] {
+        assert!(
+            text.contains(&format!("http://127.0.0.1:7799/{path}?key={key}")),
+            "{path}: {text}"
+        );
+    }
     let again = roomwatch(home.path(), &["api-url"]).output().unwrap();
     let text = String::from_utf8(again.stdout).unwrap();
     assert!(
@@ -267,4 +275,27 @@ fn api_url_prints_the_urls_with_the_key_and_refuses_a_shared_key_file() {
     assert!(!err.contains(&key), "never the key in an error");
     assert!(refused.stdout.is_empty());
     let _ = wait_exit;
+}
+
+/// A client that opens a connection and never finishes its request does not hold it (or a descriptor) for
+/// ever: the server closes it once the head is overdue.
+#[test]
+fn a_connection_that_never_finishes_its_request_is_closed() {
+    use std::io::{Read, Write};
+    let home = tempfile::tempdir().unwrap();
+    let s = demo(home.path(), "4");
+    let addr = s.base.trim_start_matches("http://").to_string();
+    let mut half = std::net::TcpStream::connect(&addr).unwrap();
+    half.write_all(b"GET /api/v1/rooms HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    half.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let mut buf = [0u8; 512];
+    let n = half
+        .read(&mut buf)
+        .expect("closed by the server, not left open");
+    let answer = String::from_utf8_lossy(&buf[..n]);
+    assert!(n == 0 || answer.starts_with("HTTP/1.1 408"), "{answer}");
+    let (code, _) = s.stop();
+    assert_eq!(code, Some(0));
 }

@@ -14,7 +14,17 @@ pub fn secret(home: &std::path::Path) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_fresh_messages_are_taken_and_everything_else_is_refused() {
     let home = tempfile::tempdir().unwrap();
-    let s = Served::start(home.path(), &["demo", "--headless", "--no-journal"]);
+    let log = home.path().join("roomwatch.log");
+    let s = Served::start(
+        home.path(),
+        &[
+            "demo",
+            "--headless",
+            "--no-journal",
+            "--log-file",
+            log.to_str().unwrap(),
+        ],
+    );
     let secret = secret(home.path());
     assert!((10..=100).contains(&secret.len()), "Twitch's range");
     let url = s.url("/eventsub");
@@ -40,6 +50,9 @@ async fn signed_fresh_messages_are_taken_and_everything_else_is_refused() {
     .await;
     assert_eq!((status, text.as_str()), (403, ""));
 
+    // Signed correctly: only the freshness check refuses these.
+    let stale = now_ts(11);
+    let ahead = now_ts(-11);
     let refused = [
         (
             "tampered body",
@@ -73,8 +86,15 @@ async fn signed_fresh_messages_are_taken_and_everything_else_is_refused() {
         (
             "stale",
             id,
-            now_ts(11),
-            Some(sign(&secret, id, &now_ts(11), &body)),
+            stale.clone(),
+            Some(sign(&secret, id, &stale, &body)),
+            body.clone(),
+        ),
+        (
+            "from the future",
+            id,
+            ahead.clone(),
+            Some(sign(&secret, id, &ahead, &body)),
             body.clone(),
         ),
     ];
@@ -130,4 +150,14 @@ async fn signed_fresh_messages_are_taken_and_everything_else_is_refused() {
     let (code, stderr) = s.stop();
     assert_eq!(code, Some(0), "{stderr}");
     assert!(!stderr.contains(&secret), "the secret is never said");
+    // What reached the runner (a demo has no channel watch: it logs them): the notification once, the
+    // revocation once.
+    let log = std::fs::read_to_string(&log).unwrap();
+    let passed = |what: &str| {
+        log.lines()
+            .filter(|l| l.contains("no channel watch running") && l.contains(what))
+            .count()
+    };
+    assert_eq!((passed("Notification"), passed("Revoked")), (1, 1), "{log}");
+    assert!(!log.contains(&secret), "nor logged");
 }

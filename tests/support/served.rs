@@ -39,6 +39,8 @@ pub struct Served {
     pub key: String,
     pub stdout: Option<ChildStdout>,
     stderr: mpsc::Receiver<String>,
+    /// Reads stderr to its end (joined by `stop`, so nothing said is missed).
+    stderr_reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Served {
@@ -62,7 +64,7 @@ impl Served {
             .unwrap();
         let (tx, rx) = mpsc::channel();
         let err = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
+        let stderr_reader = std::thread::spawn(move || {
             for line in BufReader::new(err).lines().map_while(Result::ok) {
                 if tx.send(line).is_err() {
                     break;
@@ -81,6 +83,7 @@ impl Served {
             key: api_key(home),
             base,
             stderr: rx,
+            stderr_reader: Some(stderr_reader),
         }
     }
 
@@ -115,6 +118,9 @@ impl Served {
     pub fn stop(mut self) -> (Option<i32>, String) {
         unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
         let status = wait_exit(&mut self.child);
+        if let Some(reader) = self.stderr_reader.take() {
+            let _ = reader.join();
+        }
         let rest: Vec<String> = self.stderr.try_iter().collect();
         (status, rest.join("\n"))
     }

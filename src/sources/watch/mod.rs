@@ -18,6 +18,16 @@ use tokio::sync::Notify;
 /// The shortest time between two polls when a hint asks for one early.
 pub const HINT_GAP: Duration = Duration::from_secs(5);
 
+/// The early polls after a hint, counted from it (each no sooner than [`HINT_GAP`] after the poll before): the
+/// platform's listing may show the change a little after the webhook said it. A new hint starts the series
+/// again; the regular interval goes on regardless.
+pub const HINT_SERIES: [Duration; 4] = [
+    Duration::from_secs(0),
+    Duration::from_secs(15),
+    Duration::from_secs(30),
+    Duration::from_secs(60),
+];
+
 /// Largest snapshot file read (1000 channels take about 200 KiB).
 const MAX_SNAPSHOT_BYTES: u64 = 8 * 1024 * 1024;
 
@@ -107,6 +117,8 @@ pub async fn run<S, F, Fut>(
         None => None,
     };
     let mut engine = Engine::new(timing, saved);
+    // The last hint and how many of its early polls were made.
+    let mut series: Option<(tokio::time::Instant, usize)> = None;
     loop {
         let outcome = tokio::select! {
             outcome = fetch() => outcome,
@@ -147,16 +159,26 @@ pub async fn run<S, F, Fut>(
         } else {
             Duration::ZERO
         };
-        // A hint (a webhook said a channel changed) polls early, but never sooner than `HINT_GAP` after the
-        // last poll, and never during a failure's backoff.
-        let hinted = async {
-            poll_now.notified().await;
-            tokio::time::sleep_until(polled + HINT_GAP).await;
-        };
-        tokio::select! {
-            _ = tokio::time::sleep(wait.saturating_add(jitter)) => {}
-            _ = hinted, if good => {}
-            _ = stop.wait_for(|s| *s) => return,
+        // A hint (a webhook said a channel changed) starts a short series of early polls, as the platform's
+        // own listing can lag the webhook; never sooner than `HINT_GAP` after the last poll, never during a
+        // failure's backoff.
+        let regular = tokio::time::sleep(wait.saturating_add(jitter));
+        tokio::pin!(regular);
+        loop {
+            let early = (series.filter(|_| good))
+                .and_then(|(at, step)| HINT_SERIES.get(step).map(|d| at + *d))
+                .map(|t| t.max(polled + HINT_GAP));
+            tokio::select! {
+                _ = &mut regular => break,
+                _ = tokio::time::sleep_until(early.unwrap_or(polled)), if early.is_some() => {
+                    if let Some((_, step)) = series.as_mut() {
+                        *step += 1;
+                    }
+                    break;
+                }
+                _ = poll_now.notified(), if good => series = Some((tokio::time::Instant::now(), 0)),
+                _ = stop.wait_for(|s| *s) => return,
+            }
         }
     }
 }
