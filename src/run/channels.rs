@@ -11,8 +11,9 @@ use crate::app::ExitReason;
 use crate::config::Config;
 use crate::event::format_at;
 use crate::sources::supervisor::AbortOnDrop;
+use crate::sources::twitch::auth::TwitchHttp;
 use crate::sources::twitch::channels::{ChannelChange, Channels};
-use crate::sources::twitch::token::Refreshed;
+use crate::sources::twitch::token::{AppToken, NoAppToken, Refreshed};
 use crate::sources::watch::engine::{Failure, Health, Report, Timing, MIN_INTERVAL};
 use crate::sources::watch::{self, SnapshotStore, WatchMsg};
 use crate::stderr::say;
@@ -230,22 +231,95 @@ fn check_callback(text: &str) -> Result<String, RunError> {
     }
 }
 
+/// How the polls authenticate: the `twitch login` token (refreshed) or an app token (asked for again).
+#[derive(Clone)]
+enum PollAuth {
+    User(std::sync::Arc<crate::sources::twitch::token::SharedToken>),
+    App(std::sync::Arc<AppToken>),
+}
+
+impl PollAuth {
+    async fn access(&self, http: &TwitchHttp) -> Result<String, Failure> {
+        match self {
+            PollAuth::User(t) => Ok(t.current().await.access),
+            PollAuth::App(a) => a.current(http).await.map_err(no_app_token),
+        }
+    }
+
+    /// After a 401: a new token, or `Refused` when none can be had.
+    async fn renew(&self, http: &TwitchHttp, seen: &str) -> Result<(), Failure> {
+        match self {
+            PollAuth::User(t) => match t.refresh(http, seen).await {
+                Refreshed::Refused => Err(Failure::Refused),
+                _ => Ok(()),
+            },
+            PollAuth::App(a) => a.renew(http, seen).await.map(drop).map_err(no_app_token),
+        }
+    }
+}
+
+fn no_app_token(e: NoAppToken) -> Failure {
+    match e {
+        NoAppToken::Refused(why) => {
+            say(&format!(
+                "roomwatch: Twitch refused the app token ({why}): check TWITCH_CLIENT_ID and TWITCH_CLIENT_SECRET"
+            ));
+            Failure::Refused
+        }
+        NoAppToken::Later(why) => Failure::Unreachable(why),
+    }
+}
+
+/// The logins Twitch knows: the others are said once and not polled (DESIGN.md: "reported once and dropped
+/// from polling until the config changes"). When Twitch cannot be asked, all are kept. `None` when the
+/// credentials are refused.
+async fn known_only(
+    http: &TwitchHttp,
+    auth: &PollAuth,
+    logins: Vec<String>,
+) -> Option<Vec<String>> {
+    let asked = match auth.access(http).await {
+        Ok(access) => http.users_by_login(&access, &logins).await,
+        Err(Failure::Refused) => return None,
+        Err(_) => return Some(logins),
+    };
+    let users = match asked {
+        Ok(u) => u,
+        Err(e) => {
+            say(&format!(
+                "roomwatch: cannot check the channel names now ({e}); all of them are watched"
+            ));
+            return Some(logins);
+        }
+    };
+    let (known, unknown): (Vec<String>, Vec<String>) = logins
+        .into_iter()
+        .partition(|l| users.iter().any(|u| u.login.eq_ignore_ascii_case(l)));
+    if !unknown.is_empty() {
+        say(&format!(
+            "roomwatch: Twitch knows no channel named {}; not watched",
+            unknown.join(", ")
+        ));
+    }
+    Some(known)
+}
+
 /// Helix allows 800 requests a minute to an app: creating 2 000 subscriptions stays under it.
 const SUBSCRIBE_GAP: Duration = Duration::from_millis(80);
 
 /// Creates the `stream.online`/`stream.offline` webhook subscriptions of the watched channels with an app token,
 /// and says on stderr how it went. Polling does not depend on it: any failure is said, and the watch goes on.
 async fn subscribe_webhooks(
-    http: crate::sources::twitch::auth::TwitchHttp,
-    client_secret: String,
+    http: TwitchHttp,
+    app: std::sync::Arc<AppToken>,
     logins: Vec<String>,
     callback: String,
     secret: String,
 ) {
     use crate::sources::twitch::helix::Created;
-    let app = match http.app_token(&client_secret).await {
+    let app = match app.current(&http).await {
         Ok(t) => t,
-        Err(e) => {
+        Err(NoAppToken::Refused(e) | NoAppToken::Later(e)) => {
             say(&format!(
                 "roomwatch: webhooks: Twitch gave no app token ({e}); check TWITCH_CLIENT_SECRET. Polling goes on"
             ));
@@ -350,6 +424,11 @@ pub async fn run(
             MAX_INTERVAL.as_secs()
         )));
     }
+    // An app token (client credentials) when the application's secret is given: no login needed.
+    let app = (std::env::var("TWITCH_CLIENT_SECRET").ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .map(AppToken::new);
     // Checked before anything is sent: a webhook needs the receiver, an app token and a URL Twitch calls.
     let webhooks = match webhook_callback {
         None => None,
@@ -360,31 +439,32 @@ pub async fn run(
                 )
             })?;
             let callback = check_callback(url)?;
-            let client_secret = (std::env::var("TWITCH_CLIENT_SECRET").ok())
-                .filter(|s| !s.trim().is_empty())
-                .ok_or_else(|| {
-                    RunError::usage(
-                        "--webhook-callback needs an app token: set TWITCH_CLIENT_SECRET to your application's \
-                         client secret (dev.twitch.tv/console)",
-                    )
-                })?;
-            crate::mask::register(client_secret.trim());
-            Some((
-                callback,
-                client_secret.trim().to_string(),
-                serving.webhook_secret.clone(),
-            ))
+            let app = app.clone().ok_or_else(|| {
+                RunError::usage(
+                    "--webhook-callback needs an app token: set TWITCH_CLIENT_SECRET to your application's \
+                     client secret (dev.twitch.tv/console)",
+                )
+            })?;
+            Some((callback, app, serving.webhook_secret.clone()))
         }
     };
-    let mut login = super::twitch::Logins::default();
-    let (_, cfg) =
-        super::twitch::prepare(None, &super::twitch::default_source(), &mut login, config).await?;
-    let http = cfg.http.clone();
-    let token = cfg.token.clone();
-    let _webhooks = webhooks.map(|(callback, client_secret, secret)| {
+    let (http, auth) = match &app {
+        Some(app) => (super::twitch::http(config)?, PollAuth::App(app.clone())),
+        None => {
+            let mut login = super::twitch::Logins::default();
+            let (_, cfg) =
+                super::twitch::prepare(None, &super::twitch::default_source(), &mut login, config)
+                    .await?;
+            (cfg.http.clone(), PollAuth::User(cfg.token.clone()))
+        }
+    };
+    let Some(logins) = known_only(&http, &auth, logins).await else {
+        return Ok(ExitReason::CredentialsRefused);
+    };
+    let _webhooks = webhooks.map(|(callback, app, secret)| {
         AbortOnDrop(tokio::spawn(subscribe_webhooks(
             http.clone(),
-            client_secret,
+            app,
             logins.clone(),
             callback,
             secret,
@@ -402,16 +482,14 @@ pub async fn run(
     };
     let (tx, mut rx) = mpsc::channel::<WatchMsg<ChannelChange, Channels>>(16);
     let fetch = move || {
-        let (http, token, logins) = (http.clone(), token.clone(), logins.clone());
+        let (http, auth, logins) = (http.clone(), auth.clone(), logins.clone());
         async move {
-            let access = token.current().await.access;
+            let access = auth.access(&http).await?;
             match http.channels(&access, &logins, viewer_step).await {
                 Ok(s) => Ok(s),
                 Err((failure, status)) => {
                     if status == Some(401) {
-                        if let Refreshed::Refused = token.refresh(&http, &access).await {
-                            return Err(Failure::Refused);
-                        }
+                        auth.renew(&http, &access).await?;
                     }
                     Err(failure)
                 }

@@ -31,7 +31,7 @@ fn env(name: &str) -> Option<String> {
 }
 
 /// The client id (`TWITCH_CLIENT_ID` first, then the config) and the endpoints, as an HTTP client.
-fn http(config: &Config) -> Result<TwitchHttp, RunError> {
+pub fn http(config: &Config) -> Result<TwitchHttp, RunError> {
     let client_id = env(CLIENT_ID_VAR)
         .or_else(|| config.twitch_client_id.clone())
         .ok_or_else(|| RunError::usage(format!("no Twitch client id: {REGISTER_HINT}")))?;

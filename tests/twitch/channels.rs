@@ -287,3 +287,74 @@ fn adding_a_channel_neither_re_announces_nor_loses_what_changed_while_off() {
     assert_eq!(second[1]["room"], "gamma");
     assert_eq!(second[1]["kind"], "went_live");
 }
+
+/// With the application's secret, the watch polls with an app token (no `twitch login`); a channel Twitch does
+/// not know is said once and never polled; a wrong secret is a refusal (exit 3).
+#[test]
+fn an_app_token_polls_without_a_login_and_an_unknown_channel_is_said_once() {
+    let mock = mock_with(&["alpha", "beta"]);
+    mock.set_stream_for("beta", Some(StreamInfo::live("Hi", "Music", 5)));
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = roomwatch(
+        home.path(),
+        &mock,
+        &[
+            "channels",
+            "--headless",
+            "twitch:alpha",
+            "beta",
+            "nobody_here",
+        ],
+    );
+    cmd.env("TWITCH_CLIENT_SECRET", "mock-client-secret")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let first = std::thread::spawn(move || {
+        use std::io::BufRead;
+        std::io::BufReader::new(stdout)
+            .lines()
+            .next()
+            .map(|l| l.unwrap())
+    });
+    let line = first.join().unwrap().expect("a line");
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(
+        (v["room"].as_str(), v["kind"].as_str()),
+        (Some("beta"), Some("went_live"))
+    );
+    assert_eq!(
+        stderr
+            .matches("Twitch knows no channel named nobody_here; not watched")
+            .count(),
+        1,
+        "{stderr}"
+    );
+    assert!(!stderr.contains("mock-client-secret"), "{stderr}");
+    let polls: Vec<_> = (mock.requests().into_iter())
+        .filter(|r| r.target.contains("/streams"))
+        .collect();
+    assert!(!polls.is_empty());
+    for p in &polls {
+        assert!(!p.target.contains("nobody_here"), "{}", p.target);
+        let auth = p
+            .headers
+            .iter()
+            .find(|(k, _)| k == "authorization")
+            .unwrap();
+        assert!(auth.1.starts_with("Bearer app"), "an app token: {}", auth.1);
+    }
+
+    let mut wrong = roomwatch(home.path(), &mock, &["channels", "--headless", "alpha"]);
+    wrong.env("TWITCH_CLIENT_SECRET", "not-the-secret");
+    let out = wrong.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("refused the app token"), "{stderr}");
+    assert!(!stderr.contains("not-the-secret"), "{stderr}");
+}

@@ -247,3 +247,66 @@ mod tests {
         assert!(!shown.contains("tokenstoretest"), "{shown}");
     }
 }
+
+/// An app access token (client credentials, `TWITCH_CLIENT_SECRET`): asked for on first use and again when
+/// Twitch refuses it (it has no refresh token). Shared by the channel watch's polls and its webhook subscriptions.
+pub struct AppToken {
+    client_secret: String,
+    access: tokio::sync::Mutex<Option<String>>,
+}
+
+/// Why there is no app token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoAppToken {
+    /// Twitch refused the client id or the secret.
+    Refused(String),
+    /// Twitch did not answer; try again later.
+    Later(String),
+}
+
+impl AppToken {
+    pub fn new(client_secret: String) -> std::sync::Arc<Self> {
+        crate::mask::register(&client_secret);
+        std::sync::Arc::new(AppToken {
+            client_secret,
+            access: tokio::sync::Mutex::new(None),
+        })
+    }
+
+    /// The token, asked for when there is none yet.
+    pub async fn current(&self, http: &super::auth::TwitchHttp) -> Result<String, NoAppToken> {
+        let mut access = self.access.lock().await;
+        if let Some(a) = access.as_ref() {
+            return Ok(a.clone());
+        }
+        let fresh = Self::ask(http, &self.client_secret).await?;
+        *access = Some(fresh.clone());
+        Ok(fresh)
+    }
+
+    /// Drops the token whose access was `seen` (it got a 401) and asks for a new one; when another task already
+    /// did, returns that one.
+    pub async fn renew(
+        &self,
+        http: &super::auth::TwitchHttp,
+        seen: &str,
+    ) -> Result<String, NoAppToken> {
+        let mut access = self.access.lock().await;
+        if let Some(a) = access.as_ref().filter(|a| *a != seen) {
+            return Ok(a.clone());
+        }
+        *access = None;
+        let fresh = Self::ask(http, &self.client_secret).await?;
+        *access = Some(fresh.clone());
+        Ok(fresh)
+    }
+
+    async fn ask(http: &super::auth::TwitchHttp, secret: &str) -> Result<String, NoAppToken> {
+        http.app_token(secret).await.map_err(|e| match e.status() {
+            Some(s) if (400..500).contains(&s) && s != 408 && s != 429 => {
+                NoAppToken::Refused(e.to_string())
+            }
+            _ => NoAppToken::Later(e.to_string()),
+        })
+    }
+}
