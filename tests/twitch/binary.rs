@@ -138,19 +138,8 @@ impl Session {
     }
 }
 
-pub fn wait_exit(child: &mut Child) -> Option<i32> {
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status.code();
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("roomwatch did not exit");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+/// The one wait with a deadline, shared with the API tests.
+pub use crate::served::wait_exit;
 
 pub fn chat(text: &str) -> Value {
     json!({"broadcaster_user_id":"1001","broadcaster_user_login":"streamer","broadcaster_user_name":"Streamer",

@@ -182,11 +182,7 @@ fn a_stream_online_webhook_polls_early_until_helix_lists_the_stream() {
     let line = lines
         .recv_timeout(std::time::Duration::from_secs(30))
         .expect("went_live within the early polls, not the 300 s interval");
-    let v: Value = serde_json::from_str(&line).unwrap();
-    assert_eq!(
-        (v["room"].as_str(), v["kind"].as_str()),
-        (Some("beta"), Some("went_live"))
-    );
+    assert_went_live(&line, "beta");
     assert!(
         polls() <= 4,
         "a few early polls, not a stream of them: {}",
@@ -258,11 +254,7 @@ fn webhook_subscriptions_are_created_verified_and_make_changes_immediate() {
     let line = lines
         .recv_timeout(std::time::Duration::from_secs(15))
         .expect("went_live at once, not at the 300 s poll");
-    let v: Value = serde_json::from_str(&line).unwrap();
-    assert_eq!(
-        (v["room"].as_str(), v["kind"].as_str()),
-        (Some("beta"), Some("went_live"))
-    );
+    assert_went_live(&line, "beta");
     let (code, stderr) = s.stop();
     assert_eq!(code, Some(0), "{stderr}");
     assert!(
@@ -315,5 +307,14 @@ fn a_webhook_callback_without_its_receiver_or_app_secret_is_a_usage_error() {
             .iter()
             .all(|r| !r.target.contains("/streams")),
         "nothing polled"
+    );
+}
+
+fn assert_went_live(line: &str, channel: &str) {
+    let v: Value = serde_json::from_str(line).unwrap();
+    assert_eq!(
+        (v["room"].as_str(), v["kind"].as_str()),
+        (Some(channel), Some("went_live")),
+        "{line}"
     );
 }
