@@ -60,6 +60,8 @@ struct Feed {
     filter: Filter,
     buf: Vec<u8>,
     last_write: tokio::time::Instant,
+    /// Lines the fan-out skipped and the client was not told of yet.
+    skipped: u64,
 }
 
 /// Bytes gathered into one chunk at most, when lines are waiting.
@@ -82,6 +84,7 @@ pub(super) async fn stream(
         },
         buf: Vec::with_capacity(CHUNK),
         last_write: tokio::time::Instant::now(),
+        skipped: 0,
     };
     let chunks = futures_util::stream::unfold(feed, |mut f| async move {
         let chunk = f.next_chunk().await?;
@@ -110,15 +113,14 @@ impl Feed {
 
     async fn gather(&mut self) -> Option<Bytes> {
         self.buf.clear();
-        if self.sub.missed > 0 {
-            lagged(&mut self.buf, std::mem::take(&mut self.sub.missed));
-        }
+        self.skipped = std::mem::take(&mut self.sub.missed);
         while self.buf.len() < CHUNK {
             let Some(line) = self.sub.backlog.pop_front() else {
                 break;
             };
             self.write(&line);
         }
+        self.say_skipped();
         if !self.buf.is_empty() {
             return Some(Bytes::copy_from_slice(&self.buf));
         }
@@ -128,17 +130,18 @@ impl Feed {
             match tokio::time::timeout_at(beat, self.sub.live.recv()).await {
                 Err(_) => return Some(Bytes::from_static(b":\n\n")),
                 Ok(Err(RecvError::Closed)) => return None,
-                Ok(Err(RecvError::Lagged(n))) => lagged(&mut self.buf, n),
+                Ok(Err(RecvError::Lagged(n))) => self.skipped += n,
                 Ok(Ok(line)) => self.take(&line),
             }
             // Everything else already waiting goes in the same write.
             while self.buf.len() < CHUNK {
                 match self.sub.live.try_recv() {
                     Ok(line) => self.take(&line),
-                    Err(TryRecvError::Lagged(n)) => lagged(&mut self.buf, n),
+                    Err(TryRecvError::Lagged(n)) => self.skipped += n,
                     Err(_) => break,
                 }
             }
+            self.say_skipped();
             if !self.buf.is_empty() {
                 return Some(Bytes::copy_from_slice(&self.buf));
             }
@@ -153,8 +156,17 @@ impl Feed {
         }
     }
 
+    /// One `lagged` notice for every skip since the last line written (the fan-out can lap a slow client
+    /// twice in a row): the next id is then the last one plus the sum, plus one.
+    fn say_skipped(&mut self) {
+        if self.skipped > 0 {
+            lagged(&mut self.buf, std::mem::take(&mut self.skipped));
+        }
+    }
+
     fn write(&mut self, line: &Line) {
         if self.filter.wants(line) {
+            self.say_skipped();
             // A headless line is one line of JSON with every control character escaped: a valid `data:` field.
             let _ = write!(self.buf, "id: {}\ndata: {}\n\n", line.id, line.text);
         }
@@ -188,6 +200,7 @@ mod tests {
             },
             buf: Vec::new(),
             last_write: tokio::time::Instant::now(),
+            skipped: 0,
         }
     }
 

@@ -5,7 +5,7 @@
 //! on again; notifications and revocations go to the runner as [`super::Query::Webhook`].
 
 use super::{Query, Shared};
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -17,6 +17,8 @@ use std::time::Duration;
 
 /// Largest body taken (Twitch's notifications are a few KiB).
 pub const MAX_BODY: usize = 256 * 1024;
+/// The whole body must arrive within this.
+const BODY_WITHIN: Duration = Duration::from_secs(5);
 /// Message ids remembered for de-duplication (Twitch retries for a while; a day of a busy watch fits).
 pub const REMEMBERED: usize = 10_000;
 /// Longest message id taken: Twitch's are UUIDs.
@@ -87,7 +89,13 @@ fn forbidden() -> Response {
     StatusCode::FORBIDDEN.into_response()
 }
 
-pub(super) async fn receive(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+pub(super) async fn receive(State(s): State<Shared>, headers: HeaderMap, body: Body) -> Response {
+    // The body within a few seconds: a sender that stalls mid-body must not hold a connection (and a slot).
+    let body = match tokio::time::timeout(BODY_WITHIN, axum::body::to_bytes(body, MAX_BODY)).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(_)) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+        Err(_) => return StatusCode::REQUEST_TIMEOUT.into_response(),
+    };
     let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let (Some(id), Some(timestamp), Some(signature), Some(kind)) = (
         get("twitch-eventsub-message-id"),

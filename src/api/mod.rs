@@ -97,6 +97,11 @@ pub struct Server {
 }
 
 impl Server {
+    /// A query already waiting, if any.
+    pub fn try_query(&mut self) -> Option<Query> {
+        self.queries.try_recv().ok()
+    }
+
     /// The next query; never returns while the server runs and nobody asks.
     pub async fn next_query(&mut self) -> Query {
         match self.queries.recv().await {
@@ -193,6 +198,8 @@ const HEAD_WITHIN: Duration = Duration::from_secs(10);
 async fn serve(listener: tokio::net::TcpListener, app: Router) {
     use hyper_util::rt::{TokioIo, TokioTimer};
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    // Said at most once a minute: a flood must not fill the log as well.
+    let mut warned: Option<tokio::time::Instant> = None;
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
@@ -203,7 +210,10 @@ async fn serve(listener: tokio::net::TcpListener, app: Router) {
             }
         };
         let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
-            tracing::warn!("API server: {MAX_CONNECTIONS} connections open; one more refused");
+            if warned.is_none_or(|t| t.elapsed() > Duration::from_secs(60)) {
+                tracing::warn!("API server: {MAX_CONNECTIONS} connections open; more are refused");
+                warned = Some(tokio::time::Instant::now());
+            }
             continue;
         };
         let _ = stream.set_nodelay(true);

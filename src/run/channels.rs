@@ -231,6 +231,13 @@ fn check_callback(text: &str) -> Result<String, RunError> {
     }
 }
 
+/// `TWITCH_CLIENT_SECRET`, when set: the channel watch then uses an app token.
+pub fn client_secret() -> Option<String> {
+    (std::env::var("TWITCH_CLIENT_SECRET").ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
 /// How the polls authenticate: the `twitch login` token (refreshed) or an app token (asked for again).
 #[derive(Clone)]
 enum PollAuth {
@@ -243,6 +250,12 @@ impl PollAuth {
         match self {
             PollAuth::User(t) => Ok(t.current().await.access),
             PollAuth::App(a) => a.current(http).await.map_err(no_app_token),
+        }
+    }
+
+    async fn worked(&self, access: &str) {
+        if let PollAuth::App(a) = self {
+            a.worked(access).await;
         }
     }
 
@@ -281,7 +294,17 @@ async fn known_only(
     let asked = match auth.access(http).await {
         Ok(access) => http.users_by_login(&access, &logins).await,
         Err(Failure::Refused) => return None,
-        Err(_) => return Some(logins),
+        Err(f) => {
+            // Only "no app token yet" reaches here (a user token is at hand; a refusal returned above).
+            let why = match f {
+                Failure::Unreachable(why) => why,
+                _ => "no app token".into(),
+            };
+            say(&format!(
+                "roomwatch: cannot check the channel names now ({why}); all of them are watched"
+            ));
+            return Some(logins);
+        }
     };
     let users = match asked {
         Ok(u) => u,
@@ -304,8 +327,9 @@ async fn known_only(
     Some(known)
 }
 
-/// Helix allows 800 requests a minute to an app: creating 2 000 subscriptions stays under it.
-const SUBSCRIBE_GAP: Duration = Duration::from_millis(80);
+/// Helix allows 800 requests a minute to an app: creating subscriptions takes about half, the polls share the
+/// rest.
+const SUBSCRIBE_GAP: Duration = Duration::from_millis(150);
 
 /// Creates the `stream.online`/`stream.offline` webhook subscriptions of the watched channels with an app token,
 /// and says on stderr how it went. Polling does not depend on it: any failure is said, and the watch goes on.
@@ -317,37 +341,66 @@ async fn subscribe_webhooks(
     secret: String,
 ) {
     use crate::sources::twitch::helix::Created;
-    let app = match app.current(&http).await {
-        Ok(t) => t,
-        Err(NoAppToken::Refused(e) | NoAppToken::Later(e)) => {
-            say(&format!(
-                "roomwatch: webhooks: Twitch gave no app token ({e}); check TWITCH_CLIENT_SECRET. Polling goes on"
-            ));
-            return;
+    // Twitch out of reach at start: tried again later (the polls go on meanwhile); a refusal ends it.
+    let mut wait = Duration::from_secs(30);
+    let (app, users) = loop {
+        let looked_up = match app.current(&http).await {
+            Ok(t) => (http.users_by_login(&t, &logins).await)
+                .map(|u| (t, u))
+                .map_err(|e| e.to_string()),
+            Err(NoAppToken::Refused(e)) => {
+                say(&format!(
+                    "roomwatch: webhooks: Twitch refused the app token ({e}); check TWITCH_CLIENT_SECRET. \
+                     Polling goes on"
+                ));
+                return;
+            }
+            Err(NoAppToken::Later(e)) => Err(e),
+        };
+        match looked_up {
+            Ok(got) => break got,
+            Err(e) => {
+                say(&format!(
+                    "roomwatch: webhooks: Twitch did not answer ({e}); trying again in {} s",
+                    wait.as_secs()
+                ));
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(600));
+            }
         }
     };
-    let users = match http.users_by_login(&app, &logins).await {
-        Ok(u) => u,
-        Err(e) => {
-            say(&format!(
-                "roomwatch: webhooks: cannot look the channels up ({e}); polling goes on"
-            ));
-            return;
-        }
-    };
-    let unknown: Vec<&str> = (logins.iter())
-        .filter(|l| !users.iter().any(|u| u.login.eq_ignore_ascii_case(l)))
-        .map(String::as_str)
-        .collect();
-    if !unknown.is_empty() {
-        say(&format!(
-            "roomwatch: webhooks: Twitch knows no channel named {}",
-            unknown.join(", ")
-        ));
-    }
-    let (mut created, mut there, mut failed) = (0u32, 0u32, Vec::new());
-    'all: for user in &users {
-        for kind in ["stream.online", "stream.offline"] {
+    // The watch already said which logins Twitch does not know; they are not in `logins`.
+    let ids: Vec<&str> = users.iter().map(|u| u.id.as_str()).collect();
+    let (mut created, mut kept, mut replaced, mut failed) = (0u32, 0u32, 0u32, Vec::new());
+    'all: for kind in WEBHOOK_TYPES {
+        // Twitch keeps one subscription per type and channel whatever its callback (a 409 says nothing about
+        // it): ours at this URL and enabled are kept, others for these channels (an old tunnel URL, a failed
+        // verification) are deleted and made anew.
+        let existing = match http.webhook_subscriptions(&app, kind).await {
+            Ok(list) => list,
+            Err(e) => {
+                failed.push(format!("listing {kind}: {e}"));
+                Vec::new()
+            }
+        };
+        for user in &users {
+            let mine: Vec<_> = (existing.iter())
+                .filter(|w| w.broadcaster_user_id == user.id)
+                .collect();
+            if mine
+                .iter()
+                .any(|w| w.callback == callback && w.status == "enabled")
+            {
+                kept += 1;
+                continue;
+            }
+            for old in mine {
+                if let Err(e) = http.delete_subscription(&app, &old.id).await {
+                    failed.push(format!("{} {kind} (deleting the old one): {e}", user.login));
+                }
+                replaced += 1;
+                tokio::time::sleep(SUBSCRIBE_GAP).await;
+            }
             let body = json!({
                 "type": kind,
                 "version": "1",
@@ -367,7 +420,7 @@ async fn subscribe_webhooks(
             };
             match result {
                 Ok(Created::Enabled) => created += 1,
-                Ok(Created::AlreadyThere) => there += 1,
+                Ok(Created::AlreadyThere) => kept += 1,
                 Err(e) => {
                     let refused = matches!(e.status(), Some(401 | 403));
                     failed.push(format!("{} {kind}: {e}", user.login));
@@ -384,9 +437,43 @@ async fn subscribe_webhooks(
         n => format!("; {n} failed, first: {}", failed[0]),
     };
     say(&format!(
-        "roomwatch: webhooks to {callback}: {created} subscriptions created, {there} already there{failures}"
+        "roomwatch: webhooks to {callback}: {created} subscriptions created ({replaced} old ones replaced), \
+         {kept} already there{failures}"
     ));
+    if created == 0 {
+        return;
+    }
+    // Twitch enables a new subscription only once its challenge reached roomwatch through the URL: say how
+    // that went, so a wrong proxy path does not pass for working webhooks.
+    tokio::time::sleep(VERIFY_WITHIN).await;
+    let mut enabled = 0;
+    let mut pending_or_failed = 0;
+    for kind in WEBHOOK_TYPES {
+        if let Ok(list) = http.webhook_subscriptions(&app, kind).await {
+            for w in list
+                .iter()
+                .filter(|w| w.callback == callback && ids.contains(&w.broadcaster_user_id.as_str()))
+            {
+                if w.status == "enabled" {
+                    enabled += 1;
+                } else {
+                    pending_or_failed += 1;
+                }
+            }
+        }
+    }
+    if pending_or_failed > 0 {
+        say(&format!(
+            "roomwatch: webhooks: {pending_or_failed} subscriptions are not enabled (Twitch's check of {callback} \
+             did not reach roomwatch: is the proxy passing it to /eventsub?); {enabled} are"
+        ));
+    }
 }
+
+/// The webhook subscriptions of a watched channel.
+const WEBHOOK_TYPES: [&str; 2] = ["stream.online", "stream.offline"];
+/// How long Twitch gets to verify new subscriptions before roomwatch looks.
+const VERIFY_WITHIN: Duration = Duration::from_secs(15);
 
 /// `roomwatch channels`' own options.
 pub struct WatchArgs<'a> {
@@ -425,10 +512,7 @@ pub async fn run(
         )));
     }
     // An app token (client credentials) when the application's secret is given: no login needed.
-    let app = (std::env::var("TWITCH_CLIENT_SECRET").ok())
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .map(AppToken::new);
+    let app = client_secret().map(AppToken::new);
     // Checked before anything is sent: a webhook needs the receiver, an app token and a URL Twitch calls.
     let webhooks = match webhook_callback {
         None => None,
@@ -461,6 +545,11 @@ pub async fn run(
     let Some(logins) = known_only(&http, &auth, logins).await else {
         return Ok(ExitReason::CredentialsRefused);
     };
+    if logins.is_empty() {
+        return Err(RunError::usage(
+            "Twitch knows none of these channels: check the names",
+        ));
+    }
     let _webhooks = webhooks.map(|(callback, app, secret)| {
         AbortOnDrop(tokio::spawn(subscribe_webhooks(
             http.clone(),
@@ -486,7 +575,10 @@ pub async fn run(
         async move {
             let access = auth.access(&http).await?;
             match http.channels(&access, &logins, viewer_step).await {
-                Ok(s) => Ok(s),
+                Ok(s) => {
+                    auth.worked(&access).await;
+                    Ok(s)
+                }
                 Err((failure, status)) => {
                     if status == Some(401) {
                         auth.renew(&http, &access).await?;

@@ -164,7 +164,9 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
         let reason =
             channels::run(args, common.headless, &config, &mut signals, &mut serving).await?;
         tracing::info!(?reason, "channel watch ended");
-        if let Some(text) = why(&reason, &[SourceKind::Twitch]) {
+        // A refused app token was said with its own advice (a new login would not help).
+        let said = reason == ExitReason::CredentialsRefused && channels::client_secret().is_some();
+        if let Some(text) = why(&reason, &[SourceKind::Twitch]).filter(|_| !said) {
             crate::stderr::say(&format!("roomwatch: {text}"));
         }
         return Ok(reason);

@@ -98,6 +98,23 @@ impl Serving {
         (self.server.hub).publish(&Arc::from(room), platform, kind, text);
     }
 
+    /// Answers the queries already waiting, a few at most (the TUI calls this after each turn of sources, so a
+    /// busy inbox and a busy API both get their turn). `Some` when the session must end.
+    pub fn answer_waiting(
+        serving: &mut Option<Serving>,
+        state: &State,
+        files: &[SessionFiles],
+    ) -> Option<ExitReason> {
+        let s = serving.as_mut()?;
+        for _ in 0..QUERIES_PER_TURN {
+            let q = s.server.try_query()?;
+            if let Some(end) = answer(q, state, files) {
+                return Some(end);
+            }
+        }
+        None
+    }
+
     /// The next query from the server (pending forever without a server).
     pub async fn next_query(serving: &mut Option<Serving>) -> Query {
         match serving {
@@ -106,6 +123,9 @@ impl Serving {
         }
     }
 }
+
+/// Queries answered between two turns of the sources, at most.
+const QUERIES_PER_TURN: usize = 8;
 
 /// One event's headless line, without the newline.
 pub fn line(room: &str, ev: &RoomEvent) -> String {

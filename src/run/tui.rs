@@ -283,8 +283,6 @@ async fn event_loop(
                 // The terminal went away (SSH dropped): the same end as SIGHUP.
                 Some(Err(_)) | None => done = Some(ExitReason::Hangup),
             },
-            // Before the sources: a busy inbox must not starve the API (queries are few and quick).
-            q = Serving::next_query(serving) => done = super::serve::answer(q, state, files),
             n = inbox.recv_many(&mut buf, DRAIN), if source_open => {
                 // 0: every channel closed, each room already told why (the inbox adds `Vanished`).
                 source_open = n > 0;
@@ -315,7 +313,12 @@ async fn event_loop(
                 }
                 buf.clear();
                 super::exit::finish_ended_rooms(files, state, Utc::now());
+                // The select is biased towards the sources: queries waiting meanwhile get their turn here.
+                if done.is_none() {
+                    done = Serving::answer_waiting(serving, state, files);
+                }
             },
+            q = Serving::next_query(serving) => done = super::serve::answer(q, state, files),
             _ = clock.tick(), if state.wants_tick() => {
                 match step(state, Msg::Tick) {
                     Ok(f) => fx = f,

@@ -6,4 +6,7 @@ mod overlays;
 mod server;
 #[path = "../support/served.rs"]
 mod support;
+#[path = "../support/tmux.rs"]
+mod tmux;
+mod tui;
 mod webhook;

@@ -16,6 +16,7 @@ pub fn roomwatch(home: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_roomwatch"));
     cmd.args(args)
         .env_remove("TWITCH_ACCESS_TOKEN")
+        .env_remove("TWITCH_CLIENT_SECRET")
         .env_remove("CB_EVENTS_URL")
         .env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join("config"))
@@ -41,6 +42,8 @@ pub struct Served {
     stderr: mpsc::Receiver<String>,
     /// Reads stderr to its end (joined by `stop`, so nothing said is missed).
     stderr_reader: Option<std::thread::JoinHandle<()>>,
+    /// stderr lines taken by `wait_said`, given back by `stop`.
+    said: Vec<String>,
 }
 
 impl Served {
@@ -84,11 +87,30 @@ impl Served {
             base,
             stderr: rx,
             stderr_reader: Some(stderr_reader),
+            said: Vec::new(),
         }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// Waits for a stderr line containing `needle` and returns it.
+    pub fn wait_said(&mut self, needle: &str) -> String {
+        if let Some(l) = self.said.iter().find(|l| l.contains(needle)) {
+            return l.clone();
+        }
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let Ok(line) = self.stderr.recv_timeout(left) else {
+                panic!("nothing said with {needle:?}; said: {:?}", self.said);
+            };
+            self.said.push(line.clone());
+            if line.contains(needle) {
+                return line;
+            }
+        }
     }
 
     /// Every stdout line, read on a thread, as they come.
@@ -121,8 +143,9 @@ impl Served {
         if let Some(reader) = self.stderr_reader.take() {
             let _ = reader.join();
         }
-        let rest: Vec<String> = self.stderr.try_iter().collect();
-        (status, rest.join("\n"))
+        let mut all = std::mem::take(&mut self.said);
+        all.extend(self.stderr.try_iter());
+        (status, all.join("\n"))
     }
 }
 

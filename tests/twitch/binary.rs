@@ -17,6 +17,8 @@ pub fn roomwatch(home: &Path, mock: &TwitchMock, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_roomwatch"));
     cmd.args(args)
         .env_remove("TWITCH_ACCESS_TOKEN")
+        // A developer's own app secret would switch the channel watch to an app token.
+        .env_remove("TWITCH_CLIENT_SECRET")
         .env_remove("CB_EVENTS_URL")
         .env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join("config"))

@@ -311,14 +311,17 @@ fn an_app_token_polls_without_a_login_and_an_unknown_channel_is_said_once() {
         .stderr(std::process::Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
-    let first = std::thread::spawn(move || {
+    let (tx, first) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
         use std::io::BufRead;
-        std::io::BufReader::new(stdout)
-            .lines()
-            .next()
-            .map(|l| l.unwrap())
+        if let Some(Ok(line)) = std::io::BufReader::new(stdout).lines().next() {
+            let _ = tx.send(line);
+        }
     });
-    let line = first.join().unwrap().expect("a line");
+    let Ok(line) = first.recv_timeout(WAIT) else {
+        let _ = child.kill();
+        panic!("no line within {WAIT:?}");
+    };
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -352,9 +355,24 @@ fn an_app_token_polls_without_a_login_and_an_unknown_channel_is_said_once() {
 
     let mut wrong = roomwatch(home.path(), &mock, &["channels", "--headless", "alpha"]);
     wrong.env("TWITCH_CLIENT_SECRET", "not-the-secret");
-    let out = wrong.output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let mut child = (wrong.stdout(std::process::Stdio::null()))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let code = crate::binary::wait_exit(&mut child);
+    let mut stderr = String::new();
+    use std::io::Read;
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(
+        !stderr.contains("twitch login"),
+        "a login would not help: {stderr}"
+    );
     assert!(stderr.contains("refused the app token"), "{stderr}");
     assert!(!stderr.contains("not-the-secret"), "{stderr}");
 }

@@ -790,7 +790,12 @@ impl MockHandle {
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/ws", get(ws_route))
-        .route("/helix/eventsub/subscriptions", post(create_subscription))
+        .route(
+            "/helix/eventsub/subscriptions",
+            post(create_subscription)
+                .get(list_webhook_subscriptions)
+                .delete(delete_webhook_subscription),
+        )
         .route("/helix/users", get(get_users))
         .route("/helix/chat/chatters", get(get_chatters))
         .route("/helix/streams", get(get_streams))
@@ -1693,13 +1698,14 @@ fn create_webhook_subscription(sh: Arc<Shared>, headers: &HeaderMap, parsed: &Va
     if !callback.starts_with("https://") && !callback.starts_with("http://127.0.0.1") {
         return helix_error(400, "Bad Request", "callback must use https");
     }
-    if st.webhook_subs.iter().any(|w| {
-        w.sub_type == sub_type && w.broadcaster_user_id == broadcaster && w.callback == callback
-    }) {
+    // As Twitch: one per type and condition, whatever the callback.
+    if (st.webhook_subs.iter())
+        .any(|w| w.sub_type == sub_type && w.broadcaster_user_id == broadcaster)
+    {
         return helix_error(409, "Conflict", "subscription already exists");
     }
     let sub = WebhookSub {
-        id: format!("wh-{}", st.webhook_subs.len() + 1),
+        id: format!("wh-{}", random_token(12)),
         sub_type: sub_type.clone(),
         broadcaster_user_id: broadcaster.clone(),
         callback: callback.clone(),
@@ -1806,4 +1812,51 @@ impl TwitchMock {
         rt.block_on(post_signed(&sub, "notification", &body))
             .map(|(s, _)| s)
     }
+}
+
+/// `GET /helix/eventsub/subscriptions?type=` for the app's webhook subscriptions (one page).
+async fn list_webhook_subscriptions(
+    State(sh): State<Arc<Shared>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let st = sh.lock();
+    if let Err(r) = helix_auth(&st, &headers) {
+        return *r;
+    }
+    let params = parse_form(q.as_deref().unwrap_or(""));
+    let want = params
+        .iter()
+        .find(|(k, _)| k == "type")
+        .map(|(_, v)| v.clone());
+    let data: Vec<Value> = (st.webhook_subs.iter())
+        .filter(|w| want.as_ref().is_none_or(|t| *t == w.sub_type))
+        .map(webhook_sub_json)
+        .collect();
+    reply(
+        200,
+        json!({"data": data, "total": data.len(), "pagination": {}}),
+    )
+}
+
+/// `DELETE /helix/eventsub/subscriptions?id=`.
+async fn delete_webhook_subscription(
+    State(sh): State<Arc<Shared>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let mut st = sh.lock();
+    if let Err(r) = helix_auth(&st, &headers) {
+        return *r;
+    }
+    let params = parse_form(q.as_deref().unwrap_or(""));
+    let Some((_, id)) = params.iter().find(|(k, _)| k == "id") else {
+        return helix_error(400, "Bad Request", "id is required");
+    };
+    let before = st.webhook_subs.len();
+    st.webhook_subs.retain(|w| w.id != *id);
+    if st.webhook_subs.len() == before {
+        return helix_error(404, "Not Found", "subscription not found");
+    }
+    StatusCode::NO_CONTENT.into_response()
 }

@@ -192,23 +192,17 @@ fn a_stream_online_webhook_polls_early_until_helix_lists_the_stream() {
     assert_eq!(code, Some(0), "{stderr}");
 }
 
-/// `channels --webhook-callback`: with an app token (client credentials), each known channel gets its
-/// stream.online/offline webhook subscription; Twitch's challenge, signed with roomwatch's secret, is answered,
-/// so they are enabled; an unknown channel is said once; a notification then polls at once.
-#[test]
-fn webhook_subscriptions_are_created_verified_and_make_changes_immediate() {
-    let mock = mock_with(&["alpha", "beta"]);
-    let home = tempfile::tempdir().unwrap();
-    log_in(home.path(), &mock.access_token(), &mock.refresh_token());
+/// `channels --webhook-callback` on a port of its own; the callback URL is `http://127.0.0.1:PORT{path}`.
+fn watch_with_callback(mock: &TwitchMock, home: &std::path::Path, path: &str) -> (Served, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let callback = format!("http://127.0.0.1:{port}/eventsub");
+    let callback = format!("http://127.0.0.1:{port}{path}");
     let mut cmd = roomwatch(
-        home.path(),
-        &mock,
+        home,
+        mock,
         &[
             "channels",
             "--headless",
@@ -222,39 +216,76 @@ fn webhook_subscriptions_are_created_verified_and_make_changes_immediate() {
         ],
     );
     cmd.env("TWITCH_CLIENT_SECRET", "mock-client-secret");
-    let mut s = Served::spawn_on(home.path(), cmd, &format!("127.0.0.1:{port}"));
-    let lines = s.lines();
+    (
+        Served::spawn_on(home, cmd, &format!("127.0.0.1:{port}")),
+        callback,
+    )
+}
+
+/// Waits until the mock holds `n` webhook subscriptions, all enabled, all to `callback`.
+fn wait_enabled(mock: &TwitchMock, n: usize, callback: &str) {
     let started = std::time::Instant::now();
-    let enabled = |mock: &TwitchMock| {
+    loop {
         let subs = mock.webhook_subs();
-        subs.len() == 4 && subs.iter().all(|w| w.status == "enabled")
-    };
-    while !enabled(&mock) {
-        assert!(started.elapsed() < WAIT, "{:?}", mock.webhook_subs());
+        let ok = |w: &crate::mock::WebhookSub| w.status == "enabled" && w.callback == callback;
+        if subs.len() == n && subs.iter().all(ok) {
+            return;
+        }
+        assert!(started.elapsed() < WAIT, "{subs:?}");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let secret =
-        std::fs::read_to_string(home.path().join("data/roomwatch/eventsub-secret")).unwrap();
+}
+
+/// `channels --webhook-callback`: with an app token (client credentials), each known channel gets its
+/// stream.online/offline webhook subscription; Twitch's challenge, signed with roomwatch's secret, is answered,
+/// so they are enabled; an unknown channel is said once; a notification then polls at once. A restart at a new
+/// URL (a tunnel's new address) replaces the old subscriptions (Twitch's 409 ignores the callback); a restart
+/// at the same URL keeps them.
+#[test]
+fn webhook_subscriptions_are_created_verified_replaced_and_make_changes_immediate() {
+    let mock = mock_with(&["alpha", "beta"]);
+    let home = tempfile::tempdir().unwrap();
+    log_in(home.path(), &mock.access_token(), &mock.refresh_token());
+    let (mut s, callback) = watch_with_callback(&mock, home.path(), "/eventsub");
+    let lines = s.lines();
+    wait_enabled(&mock, 4, &callback);
+    let secret = std::fs::read_to_string(home.path().join("data/roomwatch/eventsub-secret"))
+        .unwrap()
+        .trim()
+        .to_string();
     let mut types: Vec<(String, String)> = (mock.webhook_subs().into_iter())
         .map(|w| {
-            assert_eq!(w.secret, secret.trim(), "roomwatch's own secret");
-            assert_eq!(w.callback, callback);
+            assert_eq!(w.secret, secret, "roomwatch's own secret");
             (w.broadcaster_user_id, w.sub_type)
         })
         .collect();
     types.sort();
-    assert_eq!(types.len(), 4);
-    assert!(
-        types.iter().any(|(_, t)| t == "stream.online")
-            && types.iter().any(|(_, t)| t == "stream.offline")
-    );
+    types.dedup();
+    assert_eq!(types.len(), 4, "online and offline for both channels");
+    s.wait_said("4 subscriptions created (0 old ones replaced), 0 already there");
 
+    // The first poll has seen beta offline; the webhook brings its going live in at once.
+    let first_poll = std::time::Instant::now();
+    while !mock
+        .requests()
+        .iter()
+        .any(|r| r.target.contains("/streams"))
+    {
+        assert!(first_poll.elapsed() < WAIT);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     mock.set_stream_for("beta", Some(StreamInfo::live("Now", "Art", 12)));
     assert_eq!(mock.notify_webhook("stream.online", "beta"), Some(204));
     let line = lines
         .recv_timeout(std::time::Duration::from_secs(15))
         .expect("went_live at once, not at the 300 s poll");
     assert_went_live(&line, "beta");
+    let v: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(
+        v["data"].get("initial"),
+        None,
+        "found by the early poll: {line}"
+    );
     let (code, stderr) = s.stop();
     assert_eq!(code, Some(0), "{stderr}");
     assert!(
@@ -262,13 +293,50 @@ fn webhook_subscriptions_are_created_verified_and_make_changes_immediate() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("4 subscriptions created, 0 already there"),
+        !stderr.contains("mock-client-secret") && !stderr.contains(&secret),
         "{stderr}"
     );
-    assert!(
-        !stderr.contains("mock-client-secret") && !stderr.contains(secret.trim()),
-        "{stderr}"
-    );
+
+    // A new run on another port: the callback URL changed.
+    let (mut s, moved) = watch_with_callback(&mock, home.path(), "/eventsub");
+    assert_ne!(moved, callback);
+    wait_enabled(&mock, 4, &moved);
+    s.wait_said("4 subscriptions created (4 old ones replaced), 0 already there");
+    let (code, stderr) = s.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    let same_url = moved.clone();
+    let (mut s, _) = {
+        // The same URL again: its port is free once the last run is gone.
+        let port = same_url
+            .split(':')
+            .nth(2)
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap();
+        let mut cmd = roomwatch(
+            home.path(),
+            &mock,
+            &[
+                "channels",
+                "--headless",
+                "--interval",
+                "300",
+                "--webhook-callback",
+                &same_url,
+                "twitch:alpha",
+                "beta",
+            ],
+        );
+        cmd.env("TWITCH_CLIENT_SECRET", "mock-client-secret");
+        (
+            Served::spawn_on(home.path(), cmd, &format!("127.0.0.1:{port}")),
+            (),
+        )
+    };
+    s.wait_said("0 subscriptions created (0 old ones replaced), 4 already there");
+    let (code, stderr) = s.stop();
+    assert_eq!(code, Some(0), "{stderr}");
 }
 
 #[test]

@@ -252,7 +252,15 @@ mod tests {
 /// Twitch refuses it (it has no refresh token). Shared by the channel watch's polls and its webhook subscriptions.
 pub struct AppToken {
     client_secret: String,
-    access: tokio::sync::Mutex<Option<String>>,
+    access: tokio::sync::Mutex<AppAccess>,
+}
+
+#[derive(Default)]
+struct AppAccess {
+    token: Option<String>,
+    /// The token came from `renew` and has not worked yet: a 401 on it too is a refusal, not a reason to ask
+    /// again and again.
+    unproven: bool,
 }
 
 /// Why there is no app token.
@@ -269,19 +277,27 @@ impl AppToken {
         crate::mask::register(&client_secret);
         std::sync::Arc::new(AppToken {
             client_secret,
-            access: tokio::sync::Mutex::new(None),
+            access: tokio::sync::Mutex::new(AppAccess::default()),
         })
     }
 
     /// The token, asked for when there is none yet.
     pub async fn current(&self, http: &super::auth::TwitchHttp) -> Result<String, NoAppToken> {
         let mut access = self.access.lock().await;
-        if let Some(a) = access.as_ref() {
+        if let Some(a) = access.token.as_ref() {
             return Ok(a.clone());
         }
         let fresh = Self::ask(http, &self.client_secret).await?;
-        *access = Some(fresh.clone());
+        access.token = Some(fresh.clone());
         Ok(fresh)
+    }
+
+    /// `access` was taken by Twitch: a later 401 on it means it expired, worth a new one.
+    pub async fn worked(&self, access: &str) {
+        let mut current = self.access.lock().await;
+        if current.token.as_deref() == Some(access) {
+            current.unproven = false;
+        }
     }
 
     /// Drops the token whose access was `seen` (it got a 401) and asks for a new one; when another task already
@@ -292,12 +308,18 @@ impl AppToken {
         seen: &str,
     ) -> Result<String, NoAppToken> {
         let mut access = self.access.lock().await;
-        if let Some(a) = access.as_ref().filter(|a| *a != seen) {
+        if let Some(a) = access.token.as_ref().filter(|a| *a != seen) {
             return Ok(a.clone());
         }
-        *access = None;
+        if access.unproven && access.token.is_some() {
+            return Err(NoAppToken::Refused(
+                "a token Twitch had just issued was refused too".into(),
+            ));
+        }
+        access.token = None;
         let fresh = Self::ask(http, &self.client_secret).await?;
-        *access = Some(fresh.clone());
+        access.token = Some(fresh.clone());
+        access.unproven = true;
         Ok(fresh)
     }
 

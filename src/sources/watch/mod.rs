@@ -7,6 +7,7 @@ pub mod engine;
 use crate::files::atomic::{self, Durability, Place};
 use chrono::{DateTime, Utc};
 use engine::{Engine, Failure, Report, Snapshot, Timing};
+use futures_util::FutureExt;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::future::Future;
 use std::path::PathBuf;
@@ -162,6 +163,11 @@ pub async fn run<S, F, Fut>(
         // A hint (a webhook said a channel changed) starts a short series of early polls, as the platform's
         // own listing can lag the webhook; never sooner than `HINT_GAP` after the last poll, never during a
         // failure's backoff.
+        if !good {
+            // A hint from before an outage is stale once it ends: no series, and no hint kept for later.
+            series = None;
+            let _ = poll_now.notified().now_or_never();
+        }
         let regular = tokio::time::sleep(wait.saturating_add(jitter));
         tokio::pin!(regular);
         loop {
