@@ -86,9 +86,13 @@ function listen(onLine, opts) {
   opts = opts || {};
   let es = null;
   let lastId = null;
-  const open = () => {
+  let session = "";
+  const open = async () => {
+    // The session our ids are from: after a restart of roomwatch the server sees it changed and sends every
+    // line of the new session it still holds, instead of skipping up to our old id.
+    try { session = session || (await getJson("/api/v1/session")).session; } catch (_) { /* resume as is */ }
     const since = lastId !== null ? lastId : opts.since;
-    es = new EventSource(apiUrl("/api/v1/events", { room: roomName, kind: opts.kinds, since: since }));
+    es = new EventSource(apiUrl("/api/v1/events", { room: roomName, kind: opts.kinds, since: since, session: session }));
     es.onopen = () => {
       document.body.dataset.connected = "yes";
       if (opts.onOpen) opts.onOpen();
@@ -100,6 +104,21 @@ function listen(onLine, opts) {
       onLine(v);
     };
     es.addEventListener("lagged", () => { if (opts.onOpen) opts.onOpen(); });
+    // roomwatch restarted: every line of the new session is new here; start over on it (this stream's URL
+    // still names the old session, which a later reconnect would send again).
+    es.addEventListener("session", (e) => {
+      let now = "";
+      try { now = JSON.parse(e.data).session; } catch (_) { return; }
+      if (session && now !== session) {
+        session = now;
+        lastId = null;
+        opts.since = 0;
+        es.close();
+        open();
+      } else {
+        session = now;
+      }
+    });
     es.onerror = () => {
       document.body.dataset.connected = "no";
       if (es.readyState === EventSource.CLOSED) setTimeout(open, 5000);

@@ -26,6 +26,9 @@ pub(super) struct Filters {
     /// `Last-Event-ID` for clients that cannot set it on the first request (a page's `EventSource`); the
     /// header wins, as it is what a reconnect sends.
     since: Option<u64>,
+    /// The session the client's id is from (`GET /api/v1/session`): another one means roomwatch restarted, and
+    /// every line this session still holds is new to the client.
+    session: Option<String>,
 }
 
 /// Which lines a client asked for: rooms by name or `platform:name`, kinds by their headless name.
@@ -62,6 +65,8 @@ struct Feed {
     last_write: tokio::time::Instant,
     /// Lines the fan-out skipped and the client was not told of yet.
     skipped: u64,
+    /// The session's name, until it is sent (the stream's first event).
+    greeting: Option<String>,
 }
 
 /// Bytes gathered into one chunk at most, when lines are waiting.
@@ -75,7 +80,11 @@ pub(super) async fn stream(
     let last_seen = (headers.get("last-event-id"))
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
-        .or(filters.since);
+        .or(filters.since)
+        .map(|id| match &filters.session {
+            Some(theirs) if theirs != s.hub.session() => 0,
+            _ => id,
+        });
     let feed = Feed {
         sub: s.hub.subscribe(last_seen),
         filter: Filter {
@@ -85,6 +94,7 @@ pub(super) async fn stream(
         buf: Vec::with_capacity(CHUNK),
         last_write: tokio::time::Instant::now(),
         skipped: 0,
+        greeting: Some(s.hub.session().to_string()),
     };
     let chunks = futures_util::stream::unfold(feed, |mut f| async move {
         let chunk = f.next_chunk().await?;
@@ -113,6 +123,13 @@ impl Feed {
 
     async fn gather(&mut self) -> Option<Bytes> {
         self.buf.clear();
+        if let Some(session) = self.greeting.take() {
+            // First, which session this is (no id): a client that knew another one learns roomwatch restarted.
+            let _ = write!(
+                self.buf,
+                "event: session\ndata: {{\"session\":\"{session}\"}}\n\n"
+            );
+        }
         self.skipped = std::mem::take(&mut self.sub.missed);
         while self.buf.len() < CHUNK {
             let Some(line) = self.sub.backlog.pop_front() else {
@@ -201,7 +218,24 @@ mod tests {
             buf: Vec::new(),
             last_write: tokio::time::Instant::now(),
             skipped: 0,
+            greeting: None,
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stream_starts_by_naming_its_session() {
+        let hub = super::super::hub::Hub::new(8, 4);
+        publish(&hub, "tip", "{}");
+        let mut f = feed(&hub, Some(0), "");
+        f.greeting = Some(hub.session().to_string());
+        let first = f.next_chunk().await.unwrap();
+        let want = format!(
+            "event: session\ndata: {{\"session\":\"{}\"}}\n\nid: 1\ndata: {{}}\n\n",
+            hub.session()
+        );
+        assert_eq!(std::str::from_utf8(&first).unwrap(), want);
+        assert_eq!(hub.session().len(), 16);
+        assert_ne!(hub.session(), super::super::hub::Hub::new(8, 4).session());
     }
 
     fn publish(hub: &super::super::hub::Hub, kind: &'static str, text: &str) {

@@ -28,6 +28,9 @@ pub struct Line {
 pub struct Hub {
     inner: Mutex<Inner>,
     tx: broadcast::Sender<Arc<Line>>,
+    /// This session's name among others: ids restart at 1 with each session, so a client that resumes names
+    /// the session its id is from.
+    session: String,
 }
 
 struct Inner {
@@ -55,7 +58,12 @@ impl Hub {
                 next_id: 1,
             }),
             tx: broadcast::channel(fanout.max(1)).0,
+            session: session_name(),
         })
+    }
+
+    pub fn session(&self) -> &str {
+        &self.session
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -124,6 +132,18 @@ impl Hub {
     pub fn published(&self) -> u64 {
         self.lock().next_id - 1
     }
+}
+
+/// 16 hex characters from the OS's randomness (the clock's nanoseconds where that fails): only told apart.
+fn session_name() -> String {
+    let mut bytes = [0u8; 8];
+    if getrandom::fill(&mut bytes).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        bytes = nanos.to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

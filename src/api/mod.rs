@@ -247,6 +247,7 @@ fn router(shared: Shared) -> Router {
         .route("/api/v1/rooms/{room}/summary", get(summary))
         .route("/api/v1/channels", get(channels))
         .route("/api/v1/events", get(events::stream))
+        .route("/api/v1/session", get(session))
         .route("/overlay/{widget}", get(overlay::page))
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
@@ -298,6 +299,12 @@ async fn summary(
         Some(body) => Ok(json(body)),
         None => Err(StatusCode::NOT_FOUND),
     }
+}
+
+/// `GET /api/v1/session`: this session's name and its newest line's id, for clients that resume across restarts.
+async fn session(State(s): State<Shared>) -> Response {
+    let body = serde_json::json!({"session": s.hub.session(), "newest_id": s.hub.published()});
+    json(body.to_string().into_bytes())
 }
 
 async fn channels(State(s): State<Shared>) -> Result<Response, StatusCode> {

@@ -324,3 +324,64 @@ fn a_webhook_body_that_stalls_is_cut_off() {
     let (code, _) = s.stop();
     assert_eq!(code, Some(0));
 }
+
+/// Ids restart at 1 with each session: a client that resumes across a restart names the session its id is from
+/// (`/api/v1/session`), and gets every line the new session holds instead of skipping up to its old id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resume_across_a_restart_names_its_session_and_misses_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let start = || {
+        Served::spawn_on(
+            home.path(),
+            roomwatch(
+                home.path(),
+                &["demo", "--headless", "--no-journal", "--rate", "50"],
+            ),
+            &addr,
+        )
+    };
+    let s = start();
+    let (_, body) = s.get("/api/v1/session").await;
+    let first: Value = serde_json::from_str(&body).unwrap();
+    let old_session = first["session"].as_str().unwrap().to_string();
+    let events = s.url(&format!("/api/v1/events?key={}", s.key));
+    let mut sse = SseReader::open(&events, Some(0)).await;
+    let mut last = 0;
+    while last < 30 {
+        last = sse.next().await.id.unwrap();
+    }
+    assert_eq!(
+        sse.session.as_deref(),
+        Some(format!("{{\"session\":\"{old_session}\"}}").as_str())
+    );
+    drop(sse);
+    assert_eq!(s.stop().0, Some(0));
+
+    let mut s = start();
+    let _lines = s.lines();
+    // Let the new session pass the old id, then come back with it.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let (_, body) = s.get("/api/v1/session").await;
+    let now: Value = serde_json::from_str(&body).unwrap();
+    assert_ne!(now["session"], first["session"]);
+    assert!(now["newest_id"].as_u64().unwrap() > last, "{now}");
+    let mut named = SseReader::open(&format!("{events}&session={old_session}"), Some(last)).await;
+    assert_eq!(
+        named.next().await.id,
+        Some(1),
+        "every line of the new session"
+    );
+    let mut unnamed = SseReader::open(&events, Some(last)).await;
+    assert_eq!(
+        unnamed.next().await.id,
+        Some(last + 1),
+        "without a session: after the id, as before"
+    );
+    assert_eq!(s.stop().0, Some(0));
+}

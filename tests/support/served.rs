@@ -188,6 +188,8 @@ pub struct Sse {
 pub struct SseReader {
     resp: reqwest::Response,
     buf: Vec<u8>,
+    /// The `session` event's data, once it came (the stream's first event).
+    pub session: Option<String>,
 }
 
 impl SseReader {
@@ -205,6 +207,7 @@ impl SseReader {
         SseReader {
             resp,
             buf: Vec::new(),
+            session: None,
         }
     }
 
@@ -231,6 +234,10 @@ impl SseReader {
                     }
                 }
                 if ev.data.is_empty() && ev.event.is_none() {
+                    continue;
+                }
+                if ev.event.as_deref() == Some("session") {
+                    self.session = Some(ev.data.clone());
                     continue;
                 }
                 ev.comments = comments;
