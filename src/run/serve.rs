@@ -50,7 +50,7 @@ pub fn start(opts: &ServeOptions, config: &crate::config::Config) -> Result<Serv
 /// The API key, created on first use.
 pub fn api_key(config: &crate::config::Config) -> Result<String, RunError> {
     let path = (config.paths.api_key.as_ref()).ok_or_else(|| {
-        RunError::usage("no data directory for the API key; set [paths] data_dir in the config")
+        RunError::usage("no data directory for the API key; set data_dir in the config")
     })?;
     api::secret::load_or_create(path, "the API key").map_err(RunError::usage)
 }
@@ -59,7 +59,7 @@ pub fn api_key(config: &crate::config::Config) -> Result<String, RunError> {
 pub fn webhook_secret(config: &crate::config::Config) -> Result<String, RunError> {
     let path = (config.paths.eventsub_secret.as_ref()).ok_or_else(|| {
         RunError::usage(
-            "no data directory for the webhook secret; set [paths] data_dir in the config",
+            "no data directory for the webhook secret; set data_dir in the config",
         )
     })?;
     api::secret::load_or_create(path, "the EventSub webhook secret").map_err(RunError::usage)
