@@ -58,9 +58,7 @@ pub fn api_key(config: &crate::config::Config) -> Result<String, RunError> {
 /// The EventSub webhook secret, created on first use (every `--serve` serves `POST /eventsub`).
 pub fn webhook_secret(config: &crate::config::Config) -> Result<String, RunError> {
     let path = (config.paths.eventsub_secret.as_ref()).ok_or_else(|| {
-        RunError::usage(
-            "no data directory for the webhook secret; set data_dir in the config",
-        )
+        RunError::usage("no data directory for the webhook secret; set data_dir in the config")
     })?;
     api::secret::load_or_create(path, "the EventSub webhook secret").map_err(RunError::usage)
 }
