@@ -12,6 +12,8 @@ use std::time::Duration;
 
 pub const WAIT: Duration = Duration::from_secs(20);
 
+/// roomwatch with its own HOME and XDG dirs under `home`, and none of the developer's credentials (a
+/// `TWITCH_CLIENT_SECRET` would switch the channel watch to an app token).
 pub fn roomwatch(home: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_roomwatch"));
     cmd.args(args)

@@ -13,22 +13,14 @@ use std::time::Duration;
 pub const ALL_SUBS: usize = 13;
 pub const WAIT: Duration = Duration::from_secs(30);
 
+/// The API tests' sandboxed command (own HOME and XDG dirs, no credentials from the developer's environment),
+/// pointed at the mock.
 pub fn roomwatch(home: &Path, mock: &TwitchMock, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_roomwatch"));
-    cmd.args(args)
-        .env_remove("TWITCH_ACCESS_TOKEN")
-        // A developer's own app secret would switch the channel watch to an app token.
-        .env_remove("TWITCH_CLIENT_SECRET")
-        .env_remove("CB_EVENTS_URL")
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_STATE_HOME", home.join("state"))
-        .env("TWITCH_CLIENT_ID", mock.client_id())
+    let mut cmd = crate::served::roomwatch(home, args);
+    cmd.env("TWITCH_CLIENT_ID", mock.client_id())
         .env("ROOMWATCH_TWITCH_EVENTSUB_URL", mock.eventsub_url())
         .env("ROOMWATCH_TWITCH_API_URL", mock.api_url())
-        .env("ROOMWATCH_TWITCH_AUTH_URL", mock.auth_url())
-        .stdin(Stdio::null());
+        .env("ROOMWATCH_TWITCH_AUTH_URL", mock.auth_url());
     cmd
 }
 
