@@ -55,18 +55,19 @@ pub enum Command {
     },
     /// Many channels' live status by poll-and-diff (`twitch:NAME …`; headless for now).
     Channels {
-        /// Seconds between polls (at least 15).
-        #[arg(long, value_name = "SECS", default_value_t = 60)]
-        interval: u64,
-        /// Report viewers when they cross a multiple of this (0: never).
-        #[arg(long, value_name = "N", default_value_t = 100)]
-        viewer_step: u64,
+        /// Seconds between polls (at least 15; default: [watch] interval, else 60).
+        #[arg(long, value_name = "SECS")]
+        interval: Option<u64>,
+        /// Report viewers when they move this far from the count last reported (0: never; default:
+        /// [watch] viewer_step, else 100).
+        #[arg(long, value_name = "N")]
+        viewer_step: Option<u64>,
         /// Also get stream.online/offline webhooks at this public HTTPS URL, forwarded to this roomwatch's
         /// `--serve` /eventsub (needs TWITCH_CLIENT_SECRET for an app token).
         #[arg(long, value_name = "URL")]
         webhook_callback: Option<String>,
-        /// The channels: `twitch:NAME` (or just NAME), up to 1000.
-        #[arg(value_name = "CHANNEL", required = true, num_args = 1..)]
+        /// The channels: `twitch:NAME` (or just NAME), up to 1000 (default: the config's [watch] channels).
+        #[arg(value_name = "CHANNEL", num_args = 0..)]
         channels: Vec<String>,
         #[command(flatten)]
         common: CommonArgs,

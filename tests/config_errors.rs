@@ -37,7 +37,7 @@ fn unknown_key_lists_the_known_keys() {
         3,
         "`tip_alert_mni`: unknown key; allowed: bell, tip_alert_min, pm_alert, alert_cooldown, history_per_pane, \
          smart_viewers, timestamp_format, theme, max_fps, stale_after, autosave_every, credentials_file, data_dir, \
-         summary_dir, journal_dir, log_dir, tip_goal, currency, twitch, keys, rooms (see `roomwatch config --print-default`)",
+         summary_dir, journal_dir, log_dir, tip_goal, currency, twitch, keys, rooms, watch (see `roomwatch config --print-default`)",
     );
 }
 

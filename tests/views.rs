@@ -505,3 +505,102 @@ fn a_twitch_room_shows_cheers_in_bits_subs_raids_and_badges() {
         "never tokens in a bits room:\n{screen}"
     );
 }
+
+/// `roomwatch channels`: 60 watched channels, 7 live (one with a hostile title, one with the bell), after 12
+/// polls with changing viewers and a few changes.
+fn channel_table(w: u16, h: u16) -> State {
+    use roomwatch::app::channels::ChannelBoard;
+    use roomwatch::sources::watch::channels::{Channel, ChannelChange, Channels};
+    use roomwatch::sources::watch::engine::Report;
+    use roomwatch::sources::watch::WatchMsg;
+    let logins: Vec<String> = (0..60).map(|i| format!("chan_{i:03}")).collect();
+    let mut s = State::with_rooms(Vec::new(), t0(), Default::default());
+    s.channels = Some(ChannelBoard::new(&logins, ["chan_003".to_string()]));
+    let viewport = roomwatch::ui::viewport(&s, w, h);
+    update(&mut s, Msg::Resize(viewport), t0());
+    for poll in 0..12i64 {
+        let now = at(60 * poll);
+        let channels = (logins.iter().enumerate())
+            .map(|(i, l)| {
+                let live = i % 9 == 3 && !(i == 30 && poll < 6);
+                let c = Channel {
+                    live,
+                    started_at: live.then(|| format!("2024-01-01T{:02}:00:00Z", i % 24)),
+                    title: live.then(|| match i {
+                        21 => "Evil \u{1b}[31mred\u{7} title \u{202e}reversed".to_string(),
+                        _ => {
+                            format!("Stream number {i} with a rather long title that will not fit")
+                        }
+                    }),
+                    category: live.then(|| ["Just Chatting", "Art", "Music"][i % 3].to_string()),
+                    viewers: live.then(|| (i as u64 * 37 + poll as u64 * 11) % 500 + 1),
+                    viewers_reported: None,
+                };
+                (l.clone(), c)
+            })
+            .collect();
+        let polled = Channels {
+            channels,
+            polled_at: Some(now),
+            viewer_step: 100,
+        };
+        if poll == 6 {
+            let change = ChannelChange {
+                channel: "chan_030".into(),
+                kind: "went_live",
+                data: serde_json::json!({}),
+            };
+            let report = Report::Changes {
+                changes: vec![change],
+                while_off: false,
+                at: now,
+            };
+            update(&mut s, Msg::Watch(WatchMsg::Report(report)), now);
+        }
+        update(&mut s, Msg::Watch(WatchMsg::Polled(polled)), now);
+    }
+    update(&mut s, Msg::Tick, at(60 * 11 + 20));
+    s
+}
+
+#[test]
+fn the_channel_table() {
+    for (w, h) in [(120, 40), (80, 24)] {
+        let s = channel_table(w, h);
+        let screen = render(&s, w, h);
+        assert!(
+            !screen.contains('\u{1b}') && !screen.contains('\u{202e}'),
+            "{screen}"
+        );
+        insta::assert_snapshot!(format!("channels_{w}x{h}"), screen);
+    }
+}
+
+#[test]
+fn the_channel_table_degraded_filtered_and_scrolled() {
+    use roomwatch::sources::watch::engine::{Health, Report};
+    use roomwatch::sources::watch::WatchMsg;
+    let mut s = channel_table(80, 24);
+    let now = at(60 * 12);
+    let report = Report::Health {
+        health: Health::Degraded,
+        last_good: Some(at(60 * 11)),
+    };
+    update(&mut s, Msg::Watch(WatchMsg::Report(report)), now);
+    act(&mut s, Action::PageDown);
+    act(&mut s, Action::PageDown);
+    act(&mut s, Action::PageDown);
+    // The last page is full: 60 rows, 19 on screen.
+    let board = s.channels.as_ref().unwrap();
+    assert_eq!(board.scroll, 60 - usize::from(s.live.viewport.table_rows));
+    insta::assert_snapshot!("channels_degraded_scrolled_80x24", render(&s, 80, 24));
+    act(&mut s, Action::TextFilter);
+    typed(&mut s, "chan_03");
+    act(&mut s, Action::Confirm);
+    assert_eq!(
+        s.channels.as_ref().unwrap().scroll,
+        0,
+        "the filter keeps the table in range"
+    );
+    insta::assert_snapshot!("channels_filtered_80x24", render(&s, 80, 24));
+}

@@ -13,6 +13,9 @@ pub(super) fn apply(state: &mut State, action: Action, now: DateTime<Utc>) -> Ef
         redraw: true,
         ..Effects::default()
     };
+    if state.channels_only() && table_action(state, action) {
+        return fx;
+    }
     let live = &mut state.live;
     match action {
         Action::Quit => {
@@ -258,8 +261,47 @@ fn scroll_down(state: &mut State, by: usize) {
     ps.scroll = ps.scroll.saturating_sub(by);
 }
 
+/// Pause and scrolling on the channel table (the screen of `roomwatch channels`); `false` for the actions it
+/// leaves to the others (help, prompts, filters, quit).
+fn table_action(state: &mut State, action: Action) -> bool {
+    let live = &mut state.live;
+    let Some(board) = state.channels.as_mut() else {
+        return false;
+    };
+    if live.help || live.prompt.is_some() {
+        return false;
+    }
+    let page = usize::from(live.viewport.table_rows).max(1);
+    match action {
+        Action::TogglePause if !live.paused => live.paused = true,
+        Action::TogglePause | Action::JumpToLive => {
+            live.paused = false;
+            board.resume();
+        }
+        Action::ScrollUp => board.scroll = board.scroll.saturating_sub(1),
+        Action::PageUp => board.scroll = board.scroll.saturating_sub(page),
+        Action::ScrollTop => board.scroll = 0,
+        Action::ScrollDown => board.scroll = board.scroll.saturating_add(1),
+        Action::PageDown => board.scroll = board.scroll.saturating_add(page),
+        _ => return false,
+    }
+    clamp_table(state);
+    true
+}
+
+/// The channel table's first row stays where a full page still shows.
+fn clamp_table(state: &mut State) {
+    let filters = &state.live.filters;
+    let page = usize::from(state.live.viewport.table_rows).max(1);
+    if let Some(board) = state.channels.as_mut() {
+        let shown = board.shown(|r| super::channels::shows(filters, r)).count();
+        board.scroll = board.scroll.min(shown.saturating_sub(page));
+    }
+}
+
 /// Filters change how many items are shown; keep every scroll offset inside the new range.
 fn clamp_scrolls(state: &mut State) {
+    clamp_table(state);
     for pane in Pane::ALL {
         if state.live.pane(pane).scroll == 0 {
             continue;

@@ -34,6 +34,12 @@ impl Alerts {
             EventBody::PrivateMessage { .. } if settings.pm_alert => Pane::Chat,
             _ => return None,
         };
+        let bell = self.ring(settings, now);
+        Some(Alert { pane, bell })
+    }
+
+    /// Whether an alert rings the bell now: the bell is on and the cooldown has passed since the last ring.
+    pub fn ring(&mut self, settings: &Settings, now: DateTime<Utc>) -> bool {
         let cooled = self.last_bell.is_none_or(|t| {
             now.signed_duration_since(t).to_std().unwrap_or_default() >= settings.alert_cooldown
         });
@@ -41,6 +47,6 @@ impl Alerts {
         if bell {
             self.last_bell = Some(now);
         }
-        Some(Alert { pane, bell })
+        bell
     }
 }

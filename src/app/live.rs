@@ -22,6 +22,8 @@ pub struct Viewport {
     pub too_small: bool,
     /// The last first-line of the help overlay that still fills the screen.
     pub help_max_scroll: u16,
+    /// Rows of the channel table on screen (a page when scrolling it).
+    pub table_rows: u16,
 }
 
 impl Default for Viewport {
@@ -32,6 +34,7 @@ impl Default for Viewport {
             height: 0,
             too_small: true,
             help_max_scroll: 0,
+            table_rows: 0,
         }
     }
 }

@@ -3,6 +3,7 @@
 pub mod action;
 mod actions;
 pub mod alerts;
+pub mod channels;
 pub mod feed;
 pub mod filter;
 pub mod keymap;

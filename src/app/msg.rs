@@ -8,6 +8,8 @@ use std::fmt;
 pub enum Msg {
     /// A source's message, with the room it belongs to.
     Source(RoomKey, SourceMsg),
+    /// The channel watch's message.
+    Watch(super::channels::WatchUpdate),
     Action(Action),
     /// A printable character typed while a prompt is open.
     Input(char),

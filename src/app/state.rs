@@ -23,6 +23,8 @@ pub struct State {
     pub settings: Settings,
     /// The live screen: which room is shown, panes, pause, filters, prompt, alerts.
     pub live: Live,
+    /// The channel watch's table (`roomwatch channels`), when channels are watched.
+    pub channels: Option<super::channels::ChannelBoard>,
 }
 
 impl State {
@@ -56,11 +58,17 @@ impl State {
             quit: None,
             settings,
             live,
+            channels: None,
         }
     }
 
     pub fn room_index(&self, key: &RoomKey) -> Option<usize> {
         self.rooms.iter().position(|r| &r.key == key)
+    }
+
+    /// A session of the channel watch alone (`roomwatch channels`): the screen is its table.
+    pub fn channels_only(&self) -> bool {
+        self.rooms.is_empty() && self.channels.is_some()
     }
 
     /// Several rooms in this session (the overview and the room tags show).

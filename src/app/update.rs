@@ -21,6 +21,16 @@ pub fn update(state: &mut State, msg: Msg, now: DateTime<Utc>) -> Effects {
                 source(state, r, msg, now, &mut fx);
             }
         }
+        Msg::Watch(msg) => {
+            let paused = state.live.paused;
+            if let Some(board) = state.channels.as_mut() {
+                if let Some(text) = super::channels::update(board, msg, paused, &mut fx) {
+                    state.live.info = Some((text, now));
+                }
+                // A channel going live rings like any alert: not with `bell = false`, not within the cooldown.
+                fx.bell = fx.bell && state.live.alerts.ring(&state.settings, now);
+            }
+        }
         Msg::Action(Action::Quit) if state.live.ended.is_none() => {
             fx.quit = Some(ExitReason::QuitKey)
         }

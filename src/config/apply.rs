@@ -36,6 +36,8 @@ pub struct Builder {
     pub key_places: BTreeMap<(Mode, Action), (Place, String)>,
     /// `[[rooms]]` of the last layer that has them.
     pub rooms: Vec<super::rooms::RoomSpec>,
+    /// `[watch]` of the last layer that has it.
+    pub watch: super::watch::WatchSpec,
     /// `twitch.client_id` (empty: not set).
     pub twitch_client_id: String,
 }
@@ -55,6 +57,7 @@ impl Default for Builder {
             },
             key_places: BTreeMap::new(),
             rooms: Vec::new(),
+            watch: Default::default(),
             twitch_client_id: String::new(),
         }
     }
@@ -250,6 +253,9 @@ pub fn apply(b: &mut Builder, raw: &RawConfig, source: &Source) -> Result<(), Co
         b.rooms = (rooms.iter().enumerate())
             .map(|(n, r)| super::rooms::check(&c, r, n))
             .collect::<Result<_, _>>()?;
+    }
+    if let Some(watch) = &raw.watch {
+        b.watch = super::watch::check(&c, watch)?;
     }
     let s = &mut b.settings;
     let secs = Duration::from_secs;

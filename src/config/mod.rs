@@ -11,6 +11,7 @@ pub mod layers;
 pub mod raw;
 pub mod rooms;
 pub mod schema;
+pub mod watch;
 
 pub use apply::PathOptions;
 pub use error::{ConfigError, Place, Source};
@@ -33,6 +34,8 @@ pub struct Config {
     pub paths: Paths,
     /// `[[rooms]]`, for `roomwatch watch`.
     pub rooms: Vec<rooms::RoomSpec>,
+    /// `[watch]`, for `roomwatch channels`.
+    pub watch: watch::WatchSpec,
     /// `twitch.client_id` (`None`: not set; `TWITCH_CLIENT_ID` may still give one).
     pub twitch_client_id: Option<String>,
 }
@@ -138,6 +141,7 @@ pub fn load(opts: &LoadOptions) -> Result<Config, ConfigError> {
     keys::check_conflicts(&b.settings.keymap, &b.key_places)?;
 
     let twitch_client_id = Some(b.twitch_client_id.clone()).filter(|id| !id.is_empty());
+    let watch = b.watch.clone();
     let (mut settings, path_options, rooms) = b.finish();
     if layers::no_color(&opts.env) {
         settings.theme = ThemeName::Mono;
@@ -147,6 +151,7 @@ pub fn load(opts: &LoadOptions) -> Result<Config, ConfigError> {
         settings,
         paths,
         rooms,
+        watch,
         twitch_client_id,
     })
 }

@@ -36,6 +36,8 @@ pub struct RawConfig {
     pub keys: Option<RawKeys>,
     /// `[[rooms]]` (file only).
     pub rooms: Option<Vec<Spanned<super::rooms::RawRoom>>>,
+    /// `[watch]` (file only).
+    pub watch: Option<super::watch::RawWatch>,
 }
 
 #[derive(Debug, Default, Deserialize)]

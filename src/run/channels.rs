@@ -1,22 +1,25 @@
 //! `roomwatch channels`: Twitch channels' live status by poll-and-diff, one JSON line per change on stdout
 //! (DESIGN.md "Channel watch"). The snapshot is kept in `<state dir>/watch/` so a restart reports what changed
-//! while roomwatch was off instead of announcing everything again. (The TUI table comes next.)
+//! while roomwatch was off instead of announcing everything again. Without `--headless` the same changes feed the
+//! table (`app::channels`, drawn by `ui::channels`).
 
 use super::serve::Serving;
 use super::signals::Signals;
 use super::RunError;
 use crate::api::eventsub::Webhook;
-use crate::api::Query;
-use crate::app::ExitReason;
+use crate::app::channels::ChannelBoard;
+use crate::app::{ExitReason, Msg, State};
 use crate::config::Config;
 use crate::event::format_at;
 use crate::sources::supervisor::AbortOnDrop;
 use crate::sources::twitch::auth::TwitchHttp;
-use crate::sources::twitch::channels::{ChannelChange, Channels};
+use crate::sources::twitch::channels::watched_login;
 use crate::sources::twitch::token::{AppToken, NoAppToken, Refreshed};
+use crate::sources::watch::channels::{ChannelChange, Channels};
 use crate::sources::watch::engine::{Failure, Health, Report, Timing, MIN_INTERVAL};
 use crate::sources::watch::{self, SnapshotStore, WatchMsg};
 use crate::stderr::say;
+use chrono::Utc;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::time::Duration;
@@ -32,27 +35,7 @@ pub const MAX_CHANNELS: usize = 1000;
 pub fn logins(args: &[String]) -> Result<Vec<String>, RunError> {
     let mut out: Vec<String> = Vec::new();
     for a in args {
-        let name = match a.split_once(':') {
-            Some(("twitch", n)) => n,
-            Some((platform, _)) => {
-                return Err(RunError::usage(format!(
-                    "{}: channel watch follows Twitch channels (twitch:NAME)",
-                    crate::sanitize::clean(platform)
-                )))
-            }
-            None => a.as_str(),
-        }
-        .trim()
-        .to_ascii_lowercase();
-        let valid = !name.is_empty()
-            && name.len() <= 25
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid {
-            return Err(RunError::usage(format!(
-                "{} is not a Twitch login (letters, digits and _, at most 25)",
-                crate::sanitize::clean(&name)
-            )));
-        }
+        let name = watched_login(a).map_err(RunError::usage)?;
         if !out.contains(&name) {
             out.push(name);
         }
@@ -115,66 +98,6 @@ fn write_changes(
             &line(&c.channel, c.kind, at, data),
         )
     })
-}
-
-/// What `GET /api/v1/channels` shows: the last good poll's table (live first), and the platform's health.
-#[derive(Default)]
-struct Table {
-    polled: Option<Channels>,
-    health: Option<Health>,
-    last_good: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-impl Table {
-    fn json(&self) -> Vec<u8> {
-        let channels: Vec<Value> = (self.polled.iter())
-            .flat_map(|c| c.live_first())
-            .map(|(name, c)| {
-                json!({
-                    "channel": name,
-                    "platform": "twitch",
-                    "live": c.live,
-                    "started_at": c.started_at,
-                    "title": c.title,
-                    "category": c.category,
-                    "viewers": c.viewers,
-                })
-            })
-            .collect();
-        let health = match self.health {
-            None | Some(Health::Good) => "good",
-            Some(Health::Degraded) => "degraded",
-            Some(Health::Maintenance) => "maintenance",
-        };
-        let polled_at = (self.polled.as_ref())
-            .and_then(|c| c.polled_at)
-            .or(self.last_good)
-            .map(format_at);
-        serde_json::to_vec(&json!({
-            "channels": channels,
-            "health": health,
-            "last_good_poll": polled_at,
-        }))
-        .unwrap_or_default()
-    }
-
-    fn answer(&self, q: Query) -> Option<ExitReason> {
-        match q {
-            Query::Channels(reply) => {
-                let _ = reply.send(self.json());
-            }
-            Query::Rooms(reply) => {
-                let _ = reply.send(br#"{"rooms":[]}"#.to_vec());
-            }
-            Query::Summary { reply, .. } => {
-                let _ = reply.send(None);
-            }
-            // Acted on by `webhook` (the table shows polls only).
-            Query::Webhook(_) => {}
-            Query::Failed(why) => return Some(ExitReason::FatalError(why)),
-        }
-        None
-    }
 }
 
 /// A webhook message: a watched channel's `stream.online`/`stream.offline` polls at once, so the change is
@@ -481,6 +404,8 @@ pub struct WatchArgs<'a> {
     pub viewer_step: u64,
     pub webhook_callback: Option<&'a str>,
     pub channels: &'a [String],
+    /// The channels whose going live rings the bell (logins).
+    pub alerts: &'a [String],
 }
 
 pub async fn run(
@@ -490,19 +415,14 @@ pub async fn run(
     signals: &mut Signals,
     serving: &mut Option<Serving>,
 ) -> Result<ExitReason, RunError> {
-    if !headless {
-        return Err(RunError::usage(
-            "the channels table is not there yet: use --headless for one JSON line per change",
-        ));
-    }
     let WatchArgs {
         interval,
         viewer_step,
         webhook_callback,
         channels,
+        alerts,
     } = args;
     let logins = logins(channels)?;
-    let watched = logins.clone();
     let interval = Duration::from_secs(interval);
     if !(MIN_INTERVAL..=MAX_INTERVAL).contains(&interval) {
         return Err(RunError::usage(format!(
@@ -569,7 +489,8 @@ pub async fn run(
         interval,
         ..Timing::default()
     };
-    let (tx, mut rx) = mpsc::channel::<WatchMsg<ChannelChange, Channels>>(16);
+    let watched = logins.clone();
+    let (tx, rx) = mpsc::channel::<WatchMsg<ChannelChange, Channels>>(16);
     let fetch = move || {
         let (http, auth, logins) = (http.clone(), auth.clone(), logins.clone());
         async move {
@@ -590,7 +511,7 @@ pub async fn run(
     };
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let poll_now = std::sync::Arc::new(tokio::sync::Notify::new());
-    let mut task = AbortOnDrop(tokio::spawn(watch::run::<Channels, _, _>(
+    let task = AbortOnDrop(tokio::spawn(watch::run::<Channels, _, _>(
         timing,
         store,
         fetch,
@@ -598,16 +519,41 @@ pub async fn run(
         stopping,
         poll_now.clone(),
     )));
+    if let Some(s) = serving.as_mut() {
+        let watched = watched.clone();
+        s.on_webhook(move |hook| webhook(hook, &watched, &poll_now));
+    }
+    // The table's state: the screen draws it, and the API answers from it in both modes.
+    let mut state = State::with_rooms(Vec::new(), Utc::now(), config.settings.clone());
+    let alerts = (alerts.iter()).filter(|a| watched.contains(a)).cloned();
+    state.channels = Some(ChannelBoard::new(&watched, alerts));
+    state.live.serving = serving.as_ref().map(|s| s.addr().to_string());
+    if headless {
+        return headless_loop(&mut state, rx, task, stop, signals, serving).await;
+    }
+    let mut inbox = super::rooms::Inbox::new(Vec::new()).with_watch(rx);
+    let reason = super::tui::run(&mut state, &mut inbox, signals, &mut [], serving, None).await;
+    // The watch stops at its next safe point: what it reported is saved with its snapshot.
+    let _ = stop.send(true);
+    drop(task);
+    Ok(reason)
+}
+
+/// `--headless`: one JSON line per change on stdout.
+async fn headless_loop(
+    state: &mut State,
+    mut rx: mpsc::Receiver<WatchMsg<ChannelChange, Channels>>,
+    mut task: AbortOnDrop,
+    stop: tokio::sync::watch::Sender<bool>,
+    signals: &mut Signals,
+    serving: &mut Option<Serving>,
+) -> Result<ExitReason, RunError> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let mut table = Table::default();
     loop {
         let msg = tokio::select! {
             m = rx.recv() => m,
             q = Serving::next_query(serving) => {
-                if let Query::Webhook(hook) = &q {
-                    webhook(hook, &watched, &poll_now);
-                }
-                match table.answer(q) {
+                match super::serve::answer(q, state, &[]) {
                     Some(reason) => return Ok(reason),
                     None => continue,
                 }
@@ -636,23 +582,19 @@ pub async fn run(
                 "the channel watch stopped on an internal error ({why}); please report this bug"
             )));
         };
-        let written = match msg {
+        let written = match &msg {
             WatchMsg::Refused => return Ok(ExitReason::CredentialsRefused),
-            WatchMsg::Fatal(why) => return Ok(ExitReason::FatalError(why)),
+            WatchMsg::Fatal(why) => return Ok(ExitReason::FatalError(why.clone())),
             WatchMsg::Notice(text) => {
                 say(&format!("roomwatch: {text}"));
                 Ok(())
             }
-            WatchMsg::Polled(polled) => {
-                table.last_good = polled.polled_at;
-                table.polled = Some(polled);
-                Ok(())
-            }
+            WatchMsg::Polled(_) => Ok(()),
             WatchMsg::Report(Report::Changes {
                 changes,
                 while_off,
                 at,
-            }) => write_changes(&mut out, serving, changes, while_off, at),
+            }) => write_changes(&mut out, serving, changes.clone(), *while_off, *at),
             WatchMsg::Report(Report::Recovered { from, to }) => emit(
                 &mut out,
                 serving,
@@ -661,13 +603,11 @@ pub async fn run(
                 &line(
                     "twitch",
                     "unreachable",
-                    to,
-                    json!({"from": format_at(from), "to": format_at(to)}),
+                    *to,
+                    json!({"from": format_at(*from), "to": format_at(*to)}),
                 ),
             ),
             WatchMsg::Report(Report::Health { health, last_good }) => {
-                table.health = Some(health);
-                table.last_good = last_good.or(table.last_good);
                 let since = last_good
                     .map(|t| format!(" (last good poll {})", format_at(t)))
                     .unwrap_or_default();
@@ -683,6 +623,10 @@ pub async fn run(
                 Ok(())
             }
         };
+        // The table behind `GET /api/v1/channels` follows the same messages as the screen's.
+        if !matches!(msg, WatchMsg::Notice(_)) {
+            crate::app::update(state, Msg::Watch(msg), Utc::now());
+        }
         if let Err(e) = written.and_then(|()| out.flush()) {
             return Ok(if e.kind() == std::io::ErrorKind::BrokenPipe {
                 ExitReason::OutputClosed

@@ -155,11 +155,27 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
         ..
     } = &cli.command
     {
+        // The command line wins over `[watch]`; its alerts apply to whichever list is watched.
+        let watch = &config.watch;
+        let channels = if channels.is_empty() {
+            &watch.channels
+        } else {
+            channels
+        };
+        if channels.is_empty() {
+            return Err(RunError::usage(
+                "no channel to watch: name them (roomwatch channels twitch:NAME …) or list them in the \
+                 config's [watch] channels",
+            ));
+        }
         let args = channels::WatchArgs {
-            interval: *interval,
-            viewer_step: *viewer_step,
+            interval: interval
+                .or(watch.interval.map(|d| d.as_secs()))
+                .unwrap_or(60),
+            viewer_step: viewer_step.or(watch.viewer_step).unwrap_or(100),
             webhook_callback: webhook_callback.as_deref(),
             channels,
+            alerts: &watch.alerts,
         };
         let reason =
             channels::run(args, common.headless, &config, &mut signals, &mut serving).await?;

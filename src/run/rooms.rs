@@ -3,6 +3,7 @@
 //! closed: a channel that closes without `Ended` or `Fatal` reads as [`SourceError::Vanished`] for that room.
 
 use super::RunError;
+use crate::app::channels::WatchUpdate;
 use crate::config::rooms::{Credentials, RoomSpec};
 use crate::effects::room_lock::{self, LockError, RoomLock};
 use crate::event::{RoomKey, SourceKind};
@@ -28,8 +29,18 @@ pub struct StartedRoom {
 
 /// Every room's channel as one stream of `(room, message)`.
 pub struct Inbox {
+    pub rooms: RoomInbox,
+    /// The channel watch's messages (`roomwatch channels`).
+    pub watch: WatchInbox,
+}
+
+pub struct RoomInbox {
     streams: SelectAll<BoxStream<'static, (RoomKey, SourceMsg)>>,
 }
+
+/// The channel watch's channel, until it closes.
+#[derive(Default)]
+pub struct WatchInbox(Option<mpsc::Receiver<WatchUpdate>>);
 
 impl Inbox {
     pub fn new(rooms: Vec<(RoomKey, mpsc::Receiver<SourceMsg>)>) -> Self {
@@ -44,10 +55,43 @@ impl Inbox {
                 .boxed()
         });
         Inbox {
-            streams: stream::select_all(streams),
+            rooms: RoomInbox {
+                streams: stream::select_all(streams),
+            },
+            watch: WatchInbox::default(),
         }
     }
 
+    /// Also takes the channel watch's messages.
+    pub fn with_watch(mut self, rx: mpsc::Receiver<WatchUpdate>) -> Self {
+        self.watch = WatchInbox(Some(rx));
+        self
+    }
+
+    pub async fn recv_many(&mut self, buf: &mut Vec<(RoomKey, SourceMsg)>, limit: usize) -> usize {
+        self.rooms.recv_many(buf, limit).await
+    }
+}
+
+impl WatchInbox {
+    pub fn is_open(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// The next message; `None` once, when the channel closed (the watch task ended).
+    pub async fn next(&mut self) -> Option<WatchUpdate> {
+        let Some(rx) = self.0.as_mut() else {
+            return std::future::pending().await;
+        };
+        let msg = rx.recv().await;
+        if msg.is_none() {
+            self.0 = None;
+        }
+        msg
+    }
+}
+
+impl RoomInbox {
     /// Waits for at least one message and takes up to `limit` that are ready; 0 when every channel is done.
     pub async fn recv_many(&mut self, buf: &mut Vec<(RoomKey, SourceMsg)>, limit: usize) -> usize {
         let Some(first) = self.streams.next().await else {

@@ -12,12 +12,16 @@ use std::sync::Arc;
 
 use super::RunError;
 
+type WebhookHandler = Box<dyn Fn(&api::eventsub::Webhook) + Send>;
+
 /// The server of a session and the rooms' names as the hub tags lines with them.
 pub struct Serving {
     server: api::Server,
     rooms: Vec<(Arc<str>, &'static str)>,
     /// What `POST /eventsub` checks signatures with, for the subscriptions the channel watch creates.
     pub webhook_secret: String,
+    /// Who acts on webhook messages (the channel watch); without one they are logged and ignored.
+    on_webhook: Option<WebhookHandler>,
 }
 
 /// Reads (or creates) the API key and binds: before any room starts, so a taken port changes nothing.
@@ -44,6 +48,7 @@ pub fn start(opts: &ServeOptions, config: &crate::config::Config) -> Result<Serv
         server,
         rooms: Vec::new(),
         webhook_secret: webhook,
+        on_webhook: None,
     })
 }
 
@@ -73,6 +78,22 @@ impl Serving {
         self.rooms = (state.rooms.iter())
             .map(|r| (Arc::from(r.name()), r.platform().as_str()))
             .collect();
+    }
+
+    /// Webhook messages go to `act` from now on, instead of the queries.
+    pub fn on_webhook(&mut self, act: impl Fn(&api::eventsub::Webhook) + Send + 'static) {
+        self.on_webhook = Some(Box::new(act));
+    }
+
+    /// `q`, unless it is a webhook message someone acts on (then it is handed over here).
+    fn screen(&self, q: Query) -> Option<Query> {
+        match (&q, &self.on_webhook) {
+            (Query::Webhook(hook), Some(act)) => {
+                act(hook);
+                None
+            }
+            _ => Some(q),
+        }
     }
 
     /// Hands one room's events to the SSE clients, as their headless lines.
@@ -106,6 +127,9 @@ impl Serving {
         let s = serving.as_mut()?;
         for _ in 0..QUERIES_PER_TURN {
             let q = s.server.try_query()?;
+            let Some(q) = s.screen(q) else {
+                continue;
+            };
             if let Some(end) = answer(q, state, files) {
                 return Some(end);
             }
@@ -116,7 +140,12 @@ impl Serving {
     /// The next query from the server (pending forever without a server).
     pub async fn next_query(serving: &mut Option<Serving>) -> Query {
         match serving {
-            Some(s) => s.server.next_query().await,
+            Some(s) => loop {
+                let q = s.server.next_query().await;
+                if let Some(q) = s.screen(q) {
+                    break q;
+                }
+            },
             None => std::future::pending().await,
         }
     }
@@ -154,7 +183,7 @@ pub fn answer(q: Query, state: &State, files: &[SessionFiles]) -> Option<ExitRea
             let _ = reply.send(found);
         }
         Query::Channels(reply) => {
-            let _ = reply.send(br#"{"channels":[]}"#.to_vec());
+            let _ = reply.send(channels_json(state.channels.as_ref()));
         }
         Query::Webhook(hook) => unwatched_webhook(&hook),
         Query::Failed(why) => return Some(ExitReason::FatalError(why)),
@@ -311,4 +340,36 @@ pub fn print_urls(addr: std::net::SocketAddr, config_file: Option<std::path::Pat
         Ok(()) => exit_code::OK,
         Err(_) => exit_code::FATAL,
     }
+}
+
+/// `GET /api/v1/channels`: the channel watch's last good poll (live first) and the platform's health.
+pub fn channels_json(board: Option<&crate::app::channels::ChannelBoard>) -> Vec<u8> {
+    use crate::sources::watch::engine::Health;
+    let Some(board) = board else {
+        return br#"{"channels":[]}"#.to_vec();
+    };
+    let channels: Vec<serde_json::Value> = (board.rows.iter())
+        .map(|r| {
+            serde_json::json!({
+                "channel": r.login,
+                "platform": "twitch",
+                "live": r.live,
+                "started_at": r.started_at.filter(|_| r.live).map(format_at),
+                "title": (!r.title.is_empty()).then_some(&r.title),
+                "category": (!r.category.is_empty()).then_some(&r.category),
+                "viewers": r.viewers,
+            })
+        })
+        .collect();
+    let health = match board.health {
+        None | Some(Health::Good) => "good",
+        Some(Health::Degraded) => "degraded",
+        Some(Health::Maintenance) => "maintenance",
+    };
+    serde_json::to_vec(&serde_json::json!({
+        "channels": channels,
+        "health": health,
+        "last_good_poll": board.last_good.map(format_at),
+    }))
+    .unwrap_or_default()
 }

@@ -11,6 +11,18 @@ pub fn hints(state: &State) -> Vec<(String, String)> {
     let mode = state.live.mode();
     let one = |a: Action, label: &str| km.hint(mode, a).map(|k| (k, label.to_string()));
     let list: Vec<Option<(String, String)>> = match mode {
+        Mode::Normal if state.channels_only() => {
+            let pause = if state.live.paused { "resume" } else { "pause" };
+            vec![
+                one(Action::Quit, "quit"),
+                one(Action::ToggleHelp, "help"),
+                one(Action::TogglePause, pause),
+                one(Action::TextFilter, "filter"),
+                one(Action::InvertFilter, "invert"),
+                one(Action::ClearFilters, "clear"),
+                one(Action::PageDown, "page"),
+            ]
+        }
         Mode::Normal => {
             let pause = if state.live.any_frozen() {
                 "resume"

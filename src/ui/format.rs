@@ -23,6 +23,41 @@ pub fn age(secs: i64) -> String {
     }
 }
 
+/// A stream's length in at most 8 columns: `45s`, `12m 03s`, `3h 07m`, `27d 01h`.
+pub fn span(secs: i64) -> String {
+    let s = secs.max(0);
+    let (d, h, m) = (s / 86_400, s / 3600 % 24, s / 60 % 60);
+    if d > 999 {
+        ">999d".into()
+    } else if d > 0 {
+        format!("{d}d {h:02}h")
+    } else if h > 0 {
+        format!("{h}h {m:02}m")
+    } else if m > 0 {
+        format!("{m}m {:02}s", s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// A one-line sparkline (zeros as a baseline dot) scaled to the series' maximum.
+pub fn sparkline(series: &[u64]) -> String {
+    let max = series.iter().copied().max().unwrap_or(0);
+    series
+        .iter()
+        .map(|&v| {
+            if v == 0 || max == 0 {
+                '·'
+            } else {
+                // In u128: a count from the network must not overflow.
+                BARS[(u128::from(v) * 7).div_ceil(u128::from(max)) as usize]
+            }
+        })
+        .collect()
+}
+
 /// Display width of a string (what the terminal will use).
 pub fn width(s: &str) -> usize {
     s.chars().map(|c| c.width().unwrap_or(0)).sum()
@@ -138,6 +173,14 @@ fn split_keep_spaces(s: &str) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sparkline_scales_to_max() {
+        assert_eq!(sparkline(&[0, 1, 2, 4]), "·▃▅█");
+        assert_eq!(sparkline(&[0, 0]), "··");
+        assert_eq!(sparkline(&[]), "");
+        assert_eq!(sparkline(&[u64::MAX, 1]), "█▂");
+    }
 
     fn texts(lines: &[Line]) -> Vec<String> {
         lines.iter().map(|l| l.to_string()).collect()

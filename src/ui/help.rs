@@ -2,6 +2,7 @@
 
 use super::format;
 use super::theme::Theme;
+use crate::app::channels::table_help;
 use crate::app::filter::GROUPS;
 use crate::app::{Action, Mode, State};
 use ratatui::layout::Rect;
@@ -36,7 +37,13 @@ pub fn rows(state: &State) -> Vec<(String, String)> {
         if keys.is_empty() {
             continue;
         }
-        out.push((keys.join(" / "), action.description()));
+        // The channel table says what its keys do there, and leaves out those it does not use.
+        let what = match (state.channels_only(), table_help(action)) {
+            (false, _) => action.description(),
+            (true, Some(what)) => what.to_string(),
+            (true, None) => continue,
+        };
+        out.push((keys.join(" / "), what));
     }
     out
 }
@@ -139,9 +146,11 @@ fn columns(state: &State, theme: &Theme, inner: Rect) -> Vec<(Rect, Vec<Line<'st
     for (keys, what) in rows(state) {
         left.extend(entry(&keys, &what, 11, lw, theme));
     }
-    let mut right: Vec<Line<'static>> =
-        vec![Line::styled("Event groups (toggle)", theme.title(false))];
-    for (key, name, shown) in groups(state) {
+    let mut right: Vec<Line<'static>> = Vec::new();
+    if !state.channels_only() {
+        right.push(Line::styled("Event groups (toggle)", theme.title(false)));
+    }
+    for (key, name, shown) in groups(state).into_iter().filter(|_| !state.channels_only()) {
         right.push(Line::from(vec![
             Span::styled(format!("{key:<3}"), theme.key()),
             Span::styled(
@@ -150,7 +159,9 @@ fn columns(state: &State, theme: &Theme, inner: Rect) -> Vec<(Rect, Vec<Line<'st
             ),
         ]));
     }
-    right.push(Line::raw(""));
+    if !right.is_empty() {
+        right.push(Line::raw(""));
+    }
     right.push(Line::styled("In a prompt", theme.title(false)));
     for (keys, what) in state.settings.keymap.help_rows(Mode::Input) {
         right.extend(entry(&keys, &what, 9, rw, theme));
@@ -161,10 +172,19 @@ fn columns(state: &State, theme: &Theme, inner: Rect) -> Vec<(Rect, Vec<Line<'st
         right.extend(entry(&keys, what, 9, rw, theme));
     }
     right.push(Line::raw(""));
-    for note in [
-        "Text filter: plain text, or /regex/ (case-insensitive).",
-        "Filters hide lines, never delete them; totals are always exact.",
-    ] {
+    let notes: &[&str] = if state.channels_only() {
+        &[
+            "Text filter: plain text, or /regex/ (case-insensitive).",
+            "Live channels come first, most viewers first; the table changes with each good poll.",
+            "A * after a name: the bell rings when it goes live (alert = true in [watch]).",
+        ]
+    } else {
+        &[
+            "Text filter: plain text, or /regex/ (case-insensitive).",
+            "Filters hide lines, never delete them; totals are always exact.",
+        ]
+    };
+    for &note in notes {
         right.extend(format::wrap(vec![Span::styled(note, theme.dim())], rw, 0));
     }
     if two {

@@ -1,5 +1,6 @@
 //! Views: `view(&State, &mut Frame)` draws the whole screen from the state and nothing else.
 
+pub mod channels;
 pub mod footer;
 pub mod format;
 pub mod help;
@@ -28,6 +29,7 @@ pub fn viewport(state: &State, width: u16, height: u16) -> crate::app::Viewport 
         height,
         too_small: layout::too_small(width, height),
         help_max_scroll: help::max_scroll(state, width, height),
+        table_rows: channels::table_rows(state, width, height),
     }
 }
 
@@ -42,6 +44,30 @@ pub fn view(state: &State, frame: &mut Frame) {
     let theme = Theme::new(state.settings.theme);
     let banner = status::banner(state);
     let notice = status::notice(state);
+    if let Some(board) = state.channels.as_ref().filter(|_| state.channels_only()) {
+        if layout::too_small(area.width, area.height) {
+            too_small(frame, area);
+            return;
+        }
+        channels::view(state, board, frame, &theme);
+        let footer = Rect {
+            y: area.bottom() - 1,
+            height: 1,
+            ..area
+        };
+        let prompt = Rect {
+            y: footer.y - 1,
+            ..footer
+        };
+        bottom(
+            frame,
+            state,
+            &theme,
+            state.live.prompt.is_some().then_some(prompt),
+            footer,
+        );
+        return;
+    }
     let areas = layout::areas(state, area, banner.is_some(), notice.is_some());
     if areas.shape == Shape::TooSmall {
         too_small(frame, area);
@@ -64,18 +90,23 @@ pub fn view(state: &State, frame: &mut Frame) {
     for (pane, rect) in &areas.panes {
         draw_pane(frame, *rect, state, *pane, &theme, areas.shape);
     }
-    if let Some(r) = areas.prompt {
-        if let Some((line, cursor)) = footer::prompt(state, &theme) {
+    bottom(frame, state, &theme, areas.prompt, areas.footer);
+}
+
+/// The prompt (while one is open), the key hints and the help overlay: the same on every screen.
+fn bottom(frame: &mut Frame, state: &State, theme: &Theme, prompt: Option<Rect>, footer: Rect) {
+    if let Some(r) = prompt {
+        if let Some((line, cursor)) = footer::prompt(state, theme) {
             frame.render_widget(Paragraph::new(line), r);
             frame.set_cursor_position((r.x + cursor.min(r.width.saturating_sub(1)), r.y));
         }
     }
     frame.render_widget(
-        Paragraph::new(footer::footer(state, &theme, area.width)),
-        areas.footer,
+        Paragraph::new(footer::footer(state, theme, footer.width)),
+        footer,
     );
     if state.live.help {
-        help::render(frame, area, state, &theme);
+        help::render(frame, frame.area(), state, theme);
     }
 }
 

@@ -1,27 +1,10 @@
 //! Header lines: the tips totals block (exact, from `SessionStats`) and the viewers counts.
 
-use super::format::{thousands, truncate, width};
+use super::format::{sparkline, thousands, truncate, width};
 use super::theme::Theme;
 use crate::app::State;
 use crate::event::Unit;
 use ratatui::text::{Line, Span};
-
-const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-
-/// A one-line sparkline (zeros as a baseline dot) scaled to the series' maximum.
-pub fn sparkline(series: &[u64]) -> String {
-    let max = series.iter().copied().max().unwrap_or(0);
-    series
-        .iter()
-        .map(|&v| {
-            if v == 0 || max == 0 {
-                '·'
-            } else {
-                BARS[((v * 7).div_ceil(max)) as usize]
-            }
-        })
-        .collect()
-}
 
 fn money(state: &State, tokens: u64) -> Option<String> {
     let c = state.settings.currency.as_ref()?;
@@ -156,17 +139,5 @@ pub fn viewers(state: &State, theme: &Theme, width_cols: u16) -> Vec<Line<'stati
         let mut second = rest;
         second[0] = Span::styled("peak ", theme.dim());
         vec![Line::from(here), Line::from(second)]
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sparkline_scales_to_max() {
-        assert_eq!(sparkline(&[0, 1, 2, 4]), "·▃▅█");
-        assert_eq!(sparkline(&[0, 0]), "··");
-        assert_eq!(sparkline(&[]), "");
     }
 }

@@ -4,7 +4,7 @@
 use crate::binary::{log_in, roomwatch, WAIT};
 use crate::mock::{MockOptions, MockUser, StreamInfo, TwitchMock};
 use crate::polls::http;
-use roomwatch::sources::twitch::channels::{ChannelChange, Channels};
+use roomwatch::sources::watch::channels::{ChannelChange, Channels};
 use roomwatch::sources::watch::engine::{Health, Report, Timing};
 use roomwatch::sources::watch::{self, SnapshotStore, WatchMsg};
 use std::time::Duration;

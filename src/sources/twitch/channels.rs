@@ -1,147 +1,41 @@
 //! Twitch channels for the channel watch: their live status, title, category and viewers from Helix `Get
-//! Streams` (100 logins per request), and the changes between two polls (DESIGN.md "Channel watch").
+//! Streams` (100 logins per request).
 
 use super::auth::{status_error, TwitchHttp};
-use crate::sources::watch::engine::{Failure, Snapshot};
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use crate::sources::watch::channels::{Channel, Channels};
+use crate::sources::watch::engine::Failure;
+use serde::Deserialize;
 use std::time::Duration;
+
+/// A watched channel as written on the command line or in `[watch]` (`twitch:NAME` or `NAME`): its login, checked
+/// and lower-case; `Err` says what is wrong.
+pub fn watched_login(text: &str) -> Result<String, String> {
+    let name = match text.split_once(':') {
+        Some(("twitch", n)) => n,
+        Some((platform, _)) => {
+            return Err(format!(
+                "{}: channel watch follows Twitch channels (twitch:NAME)",
+                crate::sanitize::clean(platform)
+            ))
+        }
+        None => text,
+    }
+    .trim()
+    .to_ascii_lowercase();
+    let valid = !name.is_empty()
+        && name.len() <= 25
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        return Err(format!(
+            "{} is not a Twitch login (letters, digits and _, at most 25)",
+            crate::sanitize::clean(&name)
+        ));
+    }
+    Ok(name)
+}
 
 /// Logins per `Get Streams` request (Helix's maximum).
 pub const PER_REQUEST: usize = 100;
-
-/// The watched channels at one poll, by login.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Channels {
-    pub channels: BTreeMap<String, Channel>,
-    /// When this poll was made.
-    #[serde(default)]
-    pub polled_at: Option<chrono::DateTime<chrono::Utc>>,
-    /// Report viewers when they move a whole step from the last count reported (0: never). Set by the poll,
-    /// not saved.
-    #[serde(skip)]
-    pub viewer_step: u64,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Channel {
-    pub live: bool,
-    #[serde(default)]
-    pub started_at: Option<String>,
-    #[serde(default)]
-    pub title: Option<String>,
-    #[serde(default)]
-    pub category: Option<String>,
-    #[serde(default)]
-    pub viewers: Option<u64>,
-    /// The viewer count last reported (the diff's memory, so a wavering count does not flap).
-    #[serde(default)]
-    pub viewers_reported: Option<u64>,
-}
-
-impl Channels {
-    /// The channels in the order the table and the API show them: live first (most viewers first), then by
-    /// name.
-    pub fn live_first(&self) -> Vec<(&str, &Channel)> {
-        let mut all: Vec<(&str, &Channel)> =
-            self.channels.iter().map(|(n, c)| (n.as_str(), c)).collect();
-        all.sort_by(|a, b| {
-            (b.1.live.cmp(&a.1.live))
-                .then(b.1.viewers.unwrap_or(0).cmp(&a.1.viewers.unwrap_or(0)))
-                .then(a.0.cmp(b.0))
-        });
-        all
-    }
-}
-
-/// One change of one channel: DESIGN.md's `kind` and its `data`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChannelChange {
-    pub channel: String,
-    pub kind: &'static str,
-    pub data: Value,
-}
-
-impl Snapshot for Channels {
-    type Change = ChannelChange;
-
-    fn diff(old: Option<&Self>, new: &mut Self) -> Vec<ChannelChange> {
-        let mut out = Vec::new();
-        let step = new.viewer_step;
-        for (login, now) in new.channels.iter_mut() {
-            let change = |kind, data| ChannelChange {
-                channel: login.clone(),
-                kind,
-                data,
-            };
-            let went_live = |now: &Channel, initial: bool| {
-                let mut data = json!({
-                    "started_at": now.started_at, "title": now.title, "category": now.category,
-                    "viewers": now.viewers,
-                });
-                if initial {
-                    data["initial"] = json!(true);
-                }
-                change("went_live", data)
-            };
-            // How long a stream that ended lasted: to the last poll that saw it live (never the time
-            // roomwatch was off or Twitch unreachable since).
-            let lasted = |b: &Channel, seen: Option<chrono::DateTime<chrono::Utc>>| {
-                let start = chrono::DateTime::parse_from_rfc3339(b.started_at.as_deref()?).ok()?;
-                Some(
-                    (seen? - start.with_timezone(&chrono::Utc))
-                        .num_seconds()
-                        .max(0),
-                )
-            };
-            let before = old.and_then(|o| o.channels.get(login));
-            let seen = old.and_then(|o| o.polled_at);
-            match (before, now.live) {
-                // No earlier state: report who is live now, nothing for the others.
-                (None, true) => out.push(went_live(now, true)),
-                (None, false) => {}
-                (Some(b), true) if !b.live => out.push(went_live(now, false)),
-                (Some(b), false) if b.live => {
-                    out.push(change(
-                        "went_offline",
-                        json!({ "duration_s": lasted(b, seen) }),
-                    ));
-                }
-                // Live at both polls, but another stream: the first ended, a new one began.
-                (Some(b), true) if b.started_at != now.started_at => {
-                    out.push(change(
-                        "went_offline",
-                        json!({ "duration_s": lasted(b, seen) }),
-                    ));
-                    out.push(went_live(now, false));
-                }
-                (Some(b), true) => {
-                    if b.title != now.title {
-                        let data = json!({"from": b.title, "to": now.title});
-                        out.push(change("title_changed", data));
-                    }
-                    if b.category != now.category {
-                        let data = json!({"from": b.category, "to": now.category});
-                        out.push(change("category_changed", data));
-                    }
-                    // Reported when the count is a whole step away from the last one reported (or seen at
-                    // going live), so a count wavering around a multiple does not flap.
-                    let reported = b.viewers_reported.or(b.viewers);
-                    now.viewers_reported = reported;
-                    if let (Some(from), Some(to), true) = (reported, now.viewers, step > 0) {
-                        if from.abs_diff(to) >= step {
-                            out.push(change("viewers", json!({"from": from, "viewers": to})));
-                            now.viewers_reported = Some(to);
-                        }
-                    }
-                }
-                (Some(_), false) => {}
-            }
-        }
-        out
-    }
-}
 
 #[derive(Deserialize)]
 struct Page {
@@ -259,113 +153,5 @@ impl TwitchHttp {
             }
         }
         Ok(snapshot)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A live channel's title, category and viewers.
-    type Live<'a> = Option<(&'a str, &'a str, u64)>;
-
-    fn snap(entries: &[(&str, Live)]) -> Channels {
-        Channels {
-            channels: (entries.iter())
-                .map(|(l, s)| {
-                    let c = match s {
-                        Some((title, cat, v)) => Channel {
-                            live: true,
-                            started_at: Some("2026-11-28T10:00:00Z".into()),
-                            title: Some(title.to_string()),
-                            category: Some(cat.to_string()),
-                            viewers: Some(*v),
-                            viewers_reported: None,
-                        },
-                        None => Channel::default(),
-                    };
-                    (l.to_string(), c)
-                })
-                .collect(),
-            polled_at: None,
-            viewer_step: 100,
-        }
-    }
-
-    fn kinds(c: &[ChannelChange]) -> Vec<(String, &'static str)> {
-        c.iter().map(|c| (c.channel.clone(), c.kind)).collect()
-    }
-
-    #[test]
-    fn the_first_poll_announces_who_is_live_as_initial() {
-        let c = Channels::diff(None, &mut snap(&[("a", Some(("t", "g", 5))), ("b", None)]));
-        assert_eq!(kinds(&c), [("a".into(), "went_live")]);
-        assert_eq!(c[0].data["initial"], true);
-    }
-
-    #[test]
-    fn live_offline_title_category_and_viewer_steps() {
-        let old = snap(&[
-            ("a", Some(("t", "g", 150))),
-            ("b", None),
-            ("c", Some(("x", "y", 10))),
-        ]);
-        let mut new = snap(&[
-            ("a", Some(("t2", "g2", 260))),
-            ("b", Some(("hi", "g", 1))),
-            ("c", None),
-        ]);
-        let c = Channels::diff(Some(&old), &mut new);
-        assert_eq!(
-            kinds(&c),
-            [
-                ("a".into(), "title_changed"),
-                ("a".into(), "category_changed"),
-                ("a".into(), "viewers"),
-                ("b".into(), "went_live"),
-                ("c".into(), "went_offline"),
-            ]
-        );
-        assert_eq!(c[2].data, json!({"from": 150, "viewers": 260}));
-        assert!(c[3].data.get("initial").is_none());
-        // Within the same hundred: no viewers line.
-        let mut quiet = snap(&[("a", Some(("t2", "g2", 299)))]);
-        assert!(
-            Channels::diff(Some(&snap(&[("a", Some(("t2", "g2", 260)))])), &mut quiet).is_empty()
-        );
-    }
-
-    #[test]
-    fn a_count_wavering_around_a_step_does_not_flap() {
-        let mut prev = snap(&[("a", Some(("t", "g", 99)))]);
-        let mut lines = 0;
-        for v in [100, 99, 100, 99, 101, 150, 198, 199] {
-            let mut now = snap(&[("a", Some(("t", "g", v)))]);
-            lines += Channels::diff(Some(&prev), &mut now).len();
-            prev = now;
-        }
-        assert_eq!(lines, 1, "only 99 → 199 is a whole step");
-    }
-
-    #[test]
-    fn a_new_stream_between_polls_and_durations_to_the_last_poll_seen_live() {
-        let at = |s: &str| Some(chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc());
-        let mut old = snap(&[("a", Some(("t", "g", 5)))]);
-        old.polled_at = at("2026-11-28T11:00:00Z");
-        // Ten hours later (roomwatch was off): the stream of 10:00 ended, another began at 20:00.
-        let mut new = snap(&[("a", Some(("t", "g", 5)))]);
-        new.channels.get_mut("a").unwrap().started_at = Some("2026-11-28T20:00:00Z".into());
-        let c = Channels::diff(Some(&old), &mut new);
-        assert_eq!(
-            kinds(&c),
-            [("a".into(), "went_offline"), ("a".into(), "went_live")]
-        );
-        assert_eq!(
-            c[0].data["duration_s"], 3600,
-            "to the last poll that saw it, not to now"
-        );
-        let mut gone = snap(&[("a", None)]);
-        let c = Channels::diff(Some(&old), &mut gone);
-        assert_eq!(c[0].data["duration_s"], 3600);
     }
 }

@@ -2,6 +2,7 @@
 //! this module runs a resource on the network and keeps its last good snapshot on disk, so a restart reports
 //! what changed while roomwatch was off instead of announcing everything again.
 
+pub mod channels;
 pub mod engine;
 
 use crate::files::atomic::{self, Durability, Place};

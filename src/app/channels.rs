@@ -1,0 +1,382 @@
+//! The channel table's state (`roomwatch channels`): the last good poll in the order shown (live first), what
+//! changed last on each channel, its recent viewer counts for the sparkline, and the platform's health. Fed by
+//! the channel watch's messages (`Msg::Watch`); changed only by the reducer.
+
+use super::msg::{Effects, ExitReason};
+use crate::sources::watch::channels::{ChannelChange, Channels};
+use crate::sources::watch::engine::{Health, Report};
+use crate::sources::watch::WatchMsg;
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeSet, HashMap, VecDeque};
+
+/// Viewer counts kept per channel for its sparkline (one per good poll).
+pub const HISTORY: usize = 24;
+
+/// What the channel watch tells the reducer.
+pub type WatchUpdate = WatchMsg<ChannelChange, Channels>;
+
+/// A change's kind and when the poll that found it was made.
+pub type LastChange = (&'static str, DateTime<Utc>);
+
+/// One channel as the table shows it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Row {
+    pub login: String,
+    pub live: bool,
+    pub started_at: Option<DateTime<Utc>>,
+    pub title: String,
+    pub category: String,
+    pub viewers: Option<u64>,
+    /// Viewers at the last polls, oldest first (0 while offline).
+    pub history: VecDeque<u64>,
+    /// The last change reported: its kind and when the poll that found it was made.
+    pub last_change: Option<LastChange>,
+    /// Rings the bell when it goes live (`alert = true` in `[watch]`).
+    pub alert: bool,
+}
+
+/// The whole table.
+#[derive(Debug, Clone, Default)]
+pub struct ChannelBoard {
+    /// Every watched channel, live first (most viewers first), then by name — the order shown.
+    pub rows: Vec<Row>,
+    pub health: Option<Health>,
+    /// When the last good poll was made.
+    pub last_good: Option<DateTime<Utc>>,
+    /// The last outage the platform recovered from.
+    pub outage: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Changes reported this session.
+    pub changes: u64,
+    /// A good poll that came while paused, applied on resume.
+    pub held: Option<Channels>,
+    /// Changes reported while paused (the table shows them on resume).
+    pub held_changes: u64,
+    /// First row shown (of the rows the filter lets through).
+    pub scroll: usize,
+    alerts: BTreeSet<String>,
+    /// Per-login memory across polls (history, last change), so the table rebuilds from a poll alone.
+    memory: HashMap<String, (VecDeque<u64>, Option<LastChange>)>,
+}
+
+impl ChannelBoard {
+    /// A board for `logins` (shown offline until the first poll); `alerts` ring the bell when they go live.
+    pub fn new(logins: &[String], alerts: impl IntoIterator<Item = String>) -> Self {
+        let alerts: BTreeSet<String> = alerts.into_iter().collect();
+        let rows = (logins.iter())
+            .map(|l| Row {
+                login: l.clone(),
+                alert: alerts.contains(l),
+                ..Row::default()
+            })
+            .collect();
+        ChannelBoard {
+            rows,
+            alerts,
+            ..ChannelBoard::default()
+        }
+    }
+
+    pub fn live_count(&self) -> usize {
+        self.rows.iter().take_while(|r| r.live).count()
+    }
+
+    /// The rows `shows` lets through, in the order shown.
+    pub fn shown<'a>(&'a self, shows: impl Fn(&Row) -> bool + 'a) -> impl Iterator<Item = &'a Row> {
+        self.rows.iter().filter(move |r| shows(r))
+    }
+
+    /// Rebuilds the rows from a good poll: the table's order is the API's (`Channels::live_first`).
+    fn apply(&mut self, polled: Channels) {
+        self.last_good = polled.polled_at.or(self.last_good);
+        let mut rows = Vec::with_capacity(polled.channels.len());
+        for (login, c) in polled.live_first() {
+            let (history, last_change) = self.memory.entry(login.to_string()).or_default();
+            if history.len() == HISTORY {
+                history.pop_front();
+            }
+            history.push_back(if c.live { c.viewers.unwrap_or(0) } else { 0 });
+            rows.push(Row {
+                login: login.to_string(),
+                live: c.live,
+                started_at: (c.started_at.as_deref())
+                    .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                    .map(|t| t.with_timezone(&Utc)),
+                title: c.title.clone().unwrap_or_default(),
+                category: c.category.clone().unwrap_or_default(),
+                viewers: c.viewers.filter(|_| c.live),
+                history: history.clone(),
+                last_change: *last_change,
+                alert: self.alerts.contains(login),
+            });
+        }
+        // A channel no longer polled (dropped as unknown) is forgotten.
+        self.memory
+            .retain(|login, _| polled.channels.contains_key(login));
+        self.rows = rows;
+    }
+
+    fn change(&mut self, c: &ChannelChange, at: DateTime<Utc>) {
+        let entry = self.memory.entry(c.channel.clone()).or_default();
+        entry.1 = Some((c.kind, at));
+        if let Some(row) = self.rows.iter_mut().find(|r| r.login == c.channel) {
+            row.last_change = entry.1;
+        }
+    }
+
+    /// Applies a poll held while paused.
+    pub fn resume(&mut self) {
+        if let Some(polled) = self.held.take() {
+            self.apply(polled);
+        }
+        self.held_changes = 0;
+    }
+}
+
+/// What a key does on the channel table, for its help and hints; `None` for the keys the table does not use.
+pub fn table_help(action: super::Action) -> Option<&'static str> {
+    use super::Action as A;
+    Some(match action {
+        A::Quit => "quit",
+        A::ToggleHelp => "this help",
+        A::TogglePause => "pause / resume the table (changes are held, then shown)",
+        A::JumpToLive => "resume the table",
+        A::ScrollUp => "scroll up",
+        A::ScrollDown => "scroll down",
+        A::PageUp => "page up",
+        A::PageDown => "page down",
+        A::ScrollTop => "back to the first row",
+        A::TextFilter => "filter channels by name, title or category (plain or /regex/)",
+        A::InvertFilter => "invert the filter",
+        A::ClearFilters => "clear the filter",
+        A::Cancel => "cancel input / close overlay",
+        A::Confirm => "accept input",
+        _ => return None,
+    })
+}
+
+/// Whether the text filter (`/`, and its inversion) lets a row through: it matches the login, the title or the
+/// category.
+pub fn shows(filters: &super::filter::FilterSet, row: &Row) -> bool {
+    let Some(text) = &filters.text else {
+        return true;
+    };
+    let hit = [&row.login, &row.title, &row.category]
+        .iter()
+        .any(|s| text.is_match(s));
+    hit != filters.inverted
+}
+
+/// One message of the channel watch. `paused`: the table stays as it is, what comes is held.
+pub fn update(
+    board: &mut ChannelBoard,
+    msg: WatchUpdate,
+    paused: bool,
+    fx: &mut Effects,
+) -> Option<String> {
+    fx.redraw = true;
+    match msg {
+        WatchMsg::Report(Report::Changes {
+            changes,
+            while_off,
+            at,
+        }) => {
+            board.changes = board.changes.saturating_add(changes.len() as u64);
+            if paused {
+                board.held_changes = board.held_changes.saturating_add(changes.len() as u64);
+            }
+            for c in &changes {
+                board.change(c, at);
+                // The bell is for a channel going live now: not for who was live at the first start, and not
+                // for a stream that began while roomwatch was off.
+                let initial = c.data.get("initial").is_some();
+                if c.kind == "went_live"
+                    && !initial
+                    && !while_off
+                    && board.alerts.contains(&c.channel)
+                {
+                    fx.bell = true;
+                }
+            }
+        }
+        WatchMsg::Report(Report::Health { health, last_good }) => {
+            board.health = Some(health);
+            board.last_good = last_good.or(board.last_good);
+        }
+        WatchMsg::Report(Report::Recovered { from, to }) => board.outage = Some((from, to)),
+        WatchMsg::Polled(polled) if paused => board.held = Some(polled),
+        WatchMsg::Polled(polled) => board.apply(polled),
+        WatchMsg::Notice(text) => return Some(text),
+        WatchMsg::Refused => fx.quit = Some(ExitReason::CredentialsRefused),
+        WatchMsg::Fatal(why) => fx.quit = Some(ExitReason::FatalError(why)),
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::watch::channels::Channel;
+    use serde_json::json;
+
+    fn poll(at: i64, live: &[(&str, u64)], all: &[&str]) -> Channels {
+        Channels {
+            channels: (all.iter())
+                .map(|l| {
+                    let v = live.iter().find(|(n, _)| n == l).map(|(_, v)| *v);
+                    let c = Channel {
+                        live: v.is_some(),
+                        started_at: v.map(|_| "2026-11-28T10:00:00Z".into()),
+                        title: v.map(|_| format!("{l} streams")),
+                        viewers: v,
+                        ..Channel::default()
+                    };
+                    (l.to_string(), c)
+                })
+                .collect(),
+            polled_at: DateTime::from_timestamp(at, 0),
+            viewer_step: 0,
+        }
+    }
+
+    fn went_live(channel: &str, data: serde_json::Value) -> ChannelChange {
+        ChannelChange {
+            channel: channel.into(),
+            kind: "went_live",
+            data,
+        }
+    }
+
+    fn changes(c: Vec<ChannelChange>, while_off: bool) -> WatchUpdate {
+        WatchMsg::Report(Report::Changes {
+            changes: c,
+            while_off,
+            at: DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
+        })
+    }
+
+    const ALL: [&str; 3] = ["alice", "bob", "carol"];
+
+    #[test]
+    fn rows_are_live_first_by_viewers_and_keep_a_bounded_history() {
+        let logins: Vec<String> = ALL.iter().map(|s| s.to_string()).collect();
+        let mut b = ChannelBoard::new(&logins, []);
+        assert_eq!(b.rows.len(), 3);
+        assert_eq!(b.live_count(), 0);
+        let mut fx = Effects::default();
+        for i in 0..30 {
+            let polled = poll(1000 + i, &[("carol", 5 + i as u64), ("bob", 100)], &ALL);
+            update(&mut b, WatchMsg::Polled(polled), false, &mut fx);
+        }
+        let order: Vec<&str> = b.rows.iter().map(|r| r.login.as_str()).collect();
+        assert_eq!(order, ["bob", "carol", "alice"]);
+        assert_eq!(b.live_count(), 2);
+        let carol = &b.rows[1];
+        assert_eq!(carol.history.len(), HISTORY);
+        assert_eq!(carol.history.back(), Some(&34));
+        assert_eq!(carol.viewers, Some(34));
+        assert_eq!(b.rows[2].viewers, None);
+        assert_eq!(b.rows[2].history.iter().sum::<u64>(), 0);
+        assert_eq!(b.last_good, DateTime::from_timestamp(1029, 0));
+    }
+
+    #[test]
+    fn the_bell_rings_for_alert_channels_going_live_now_only() {
+        let logins: Vec<String> = ALL.iter().map(|s| s.to_string()).collect();
+        let mut b = ChannelBoard::new(&logins, ["bob".to_string()]);
+        let ring = |b: &mut ChannelBoard, msg| {
+            let mut fx = Effects::default();
+            update(b, msg, false, &mut fx);
+            fx.bell
+        };
+        assert!(!ring(
+            &mut b,
+            changes(vec![went_live("alice", json!({}))], false)
+        ));
+        assert!(!ring(
+            &mut b,
+            changes(vec![went_live("bob", json!({"initial": true}))], false)
+        ));
+        assert!(!ring(
+            &mut b,
+            changes(vec![went_live("bob", json!({}))], true)
+        ));
+        assert!(ring(
+            &mut b,
+            changes(vec![went_live("bob", json!({}))], false)
+        ));
+        assert_eq!(b.changes, 4);
+        assert!(b.rows.iter().find(|r| r.login == "bob").unwrap().alert);
+        assert_eq!(
+            b.rows[0].last_change.map(|c| c.0),
+            Some("went_live"),
+            "alice's last change"
+        );
+    }
+
+    #[test]
+    fn the_channel_bell_obeys_the_bell_setting_and_its_cooldown() {
+        use crate::app::{update as reduce, Msg, Settings, State};
+        let t0 = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let bells = |settings: Settings| {
+            let mut s = State::with_rooms(Vec::new(), t0, settings);
+            s.channels = Some(ChannelBoard::new(&["bob".to_string()], ["bob".to_string()]));
+            (0..3)
+                .map(|i| {
+                    let msg = changes(vec![went_live("bob", json!({}))], false);
+                    reduce(&mut s, Msg::Watch(msg), t0 + chrono::Duration::seconds(i)).bell
+                })
+                .collect::<Vec<bool>>()
+        };
+        let cooldown = Settings {
+            alert_cooldown: std::time::Duration::from_secs(2),
+            ..Settings::default()
+        };
+        assert_eq!(bells(cooldown), [true, false, true]);
+        let quiet = Settings {
+            bell: false,
+            ..Settings::default()
+        };
+        assert_eq!(bells(quiet), [false, false, false]);
+    }
+
+    #[test]
+    fn pausing_holds_the_poll_and_resuming_applies_it() {
+        let logins: Vec<String> = ALL.iter().map(|s| s.to_string()).collect();
+        let mut b = ChannelBoard::new(&logins, []);
+        let mut fx = Effects::default();
+        update(
+            &mut b,
+            changes(vec![went_live("carol", json!({}))], false),
+            true,
+            &mut fx,
+        );
+        update(
+            &mut b,
+            WatchMsg::Polled(poll(5, &[("carol", 9)], &ALL)),
+            true,
+            &mut fx,
+        );
+        assert_eq!(b.live_count(), 0, "paused: the table stays");
+        assert_eq!(b.held_changes, 1);
+        b.resume();
+        assert_eq!(b.live_count(), 1);
+        assert_eq!(b.rows[0].login, "carol");
+        assert_eq!(b.rows[0].last_change.map(|c| c.0), Some("went_live"));
+        assert_eq!(b.held_changes, 0);
+        assert!(b.held.is_none());
+    }
+
+    #[test]
+    fn a_refusal_or_a_fatal_reply_ends_the_session() {
+        let mut b = ChannelBoard::default();
+        let mut fx = Effects::default();
+        update(&mut b, WatchMsg::Refused, false, &mut fx);
+        assert_eq!(fx.quit, Some(ExitReason::CredentialsRefused));
+        let mut fx = Effects::default();
+        update(&mut b, WatchMsg::Fatal("400".into()), false, &mut fx);
+        assert_eq!(fx.quit, Some(ExitReason::FatalError("400".into())));
+        let mut fx = Effects::default();
+        let said = update(&mut b, WatchMsg::Notice("hello".into()), false, &mut fx);
+        assert_eq!(said.as_deref(), Some("hello"));
+    }
+}
