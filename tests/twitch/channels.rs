@@ -376,3 +376,31 @@ fn an_app_token_polls_without_a_login_and_an_unknown_channel_is_said_once() {
     assert!(stderr.contains("refused the app token"), "{stderr}");
     assert!(!stderr.contains("not-the-secret"), "{stderr}");
 }
+
+/// Helix's bucket: 250 channels take three requests; with two points left the third waits for the refill that
+/// `Ratelimit-Reset` names instead of running into a 429.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_rate_limit_bucket_is_waited_for_not_run_into() {
+    let mock = mock_with(&["alpha"]);
+    mock.set_stream_for("alpha", Some(StreamInfo::live("Up", "Art", 10)));
+    mock.limit_streams(2, Duration::from_secs(2));
+    let http = http(&mock);
+    let mut logins: Vec<String> = (0..249).map(|i| format!("user_{i}")).collect();
+    logins.push("alpha".into());
+    let started = std::time::Instant::now();
+    let polled = http
+        .channels(&mock.access_token(), &logins, 100)
+        .await
+        .expect("a poll that waits for the bucket");
+    assert!(polled.channels["alpha"].live);
+    assert_eq!(polled.channels.len(), 250);
+    assert_eq!(
+        mock.stream_429s(),
+        0,
+        "no request ran into the empty bucket"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "the third request waited"
+    );
+}

@@ -255,6 +255,10 @@ struct Inner {
     chatter_failures: u32,
     /// The next Get Streams calls answer this status (count, status).
     stream_failures: (u32, u16),
+    /// Get Streams' rate-limit bucket, when set: (points per window, the window, points left, when it refills).
+    stream_bucket: Option<(u32, Duration, u32, Instant)>,
+    /// Get Streams calls answered 429 by the bucket.
+    stream_429s: u32,
     streams: HashMap<String, StreamInfo>,
     /// Notification frames by message id, for [`MockHandle::resend`].
     notifications: HashMap<String, String>,
@@ -354,6 +358,8 @@ impl TwitchMock {
             chatters: opts.chatters.clone(),
             chatter_failures: 0,
             stream_failures: (0, 500),
+            stream_bucket: None,
+            stream_429s: 0,
             streams,
             notifications: HashMap::new(),
             connections: 0,
@@ -726,6 +732,17 @@ impl MockHandle {
         self.lock().stream_failures = (n, status);
     }
 
+    /// Get Streams gets Helix's rate limit: `points` calls per `window`, with its `Ratelimit-*` headers, then
+    /// 429 until the window ends.
+    pub fn limit_streams(&self, points: u32, window: Duration) {
+        self.lock().stream_bucket = Some((points, window, points, Instant::now() + window));
+    }
+
+    /// Get Streams calls the bucket refused with 429.
+    pub fn stream_429s(&self) -> u32 {
+        self.lock().stream_429s
+    }
+
     /// The broadcaster's stream (`None`: offline).
     pub fn set_stream(&self, stream: Option<StreamInfo>) {
         let login = self.broadcaster().login;
@@ -1096,6 +1113,31 @@ async fn get_streams(
         let status = st.stream_failures.1;
         return helix_error(status, "Service Unavailable", "");
     }
+    // Helix's headers: points left, and the refill as Unix seconds (rounded up, as a client must not come early).
+    let mut limit_headers = None;
+    if let Some((points, window, left, refill)) = st.stream_bucket.as_mut() {
+        let now = Instant::now();
+        if now >= *refill {
+            *left = *points;
+            *refill = now + *window;
+        }
+        let until = refill.saturating_duration_since(now).as_millis() as u64;
+        let reset = (std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64
+            + until)
+            .div_ceil(1000);
+        if *left == 0 {
+            st.stream_429s += 1;
+            let mut r = helix_error(429, "Too Many Requests", "");
+            r.headers_mut().insert("ratelimit-remaining", 0.into());
+            r.headers_mut().insert("ratelimit-reset", reset.into());
+            return r;
+        }
+        *left -= 1;
+        limit_headers = Some((*left, reset));
+    }
     let params = parse_form(q.as_deref().unwrap_or(""));
     let mut data = vec![];
     for u in &st.users {
@@ -1122,7 +1164,12 @@ async fn get_streams(
             }));
         }
     }
-    reply(200, json!({"data": data, "pagination": {}}))
+    let mut r = reply(200, json!({"data": data, "pagination": {}}));
+    if let Some((left, reset)) = limit_headers {
+        r.headers_mut().insert("ratelimit-remaining", left.into());
+        r.headers_mut().insert("ratelimit-reset", reset.into());
+    }
+    r
 }
 
 // ---- OAuth ----

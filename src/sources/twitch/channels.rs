@@ -75,7 +75,8 @@ impl TwitchHttp {
             polled_at: Some(chrono::Utc::now()),
             viewer_step,
         };
-        for chunk in logins.chunks(PER_REQUEST) {
+        let requests = logins.len().div_ceil(PER_REQUEST);
+        for (n, chunk) in logins.chunks(PER_REQUEST).enumerate() {
             let mut query: Vec<(&str, &str)> =
                 chunk.iter().map(|l| ("user_login", l.as_str())).collect();
             query.push(("first", "100"));
@@ -90,8 +91,10 @@ impl TwitchHttp {
                 (Failure::Unreachable(text), None)
             })?;
             let status = resp.status().as_u16();
-            let reset = (resp.headers().get("ratelimit-reset"))
-                .and_then(|v| v.to_str().ok()?.trim().parse::<i64>().ok());
+            let header = |name: &str| {
+                (resp.headers().get(name)).and_then(|v| v.to_str().ok()?.trim().parse::<i64>().ok())
+            };
+            let (reset, remaining) = (header("ratelimit-reset"), header("ratelimit-remaining"));
             let body = crate::sources::http::read_capped(resp, super::auth::MAX_API_REPLY)
                 .await
                 .map_err(|(_, text)| (Failure::Unreachable(text), None))?;
@@ -150,6 +153,13 @@ impl TwitchHttp {
                         viewers_reported: None,
                     };
                 }
+            }
+            // The bucket is empty and requests remain: wait for its refill rather than take a 429 (the bucket
+            // is the account's, shared with every other tool of it).
+            if remaining == Some(0) && n + 1 < requests {
+                let wait = reset.map_or(1, |r| (r - chrono::Utc::now().timestamp()).clamp(1, 60));
+                tracing::debug!(wait, "Helix rate limit: waiting for the bucket to refill");
+                tokio::time::sleep(Duration::from_secs(wait as u64)).await;
             }
         }
         Ok(snapshot)
