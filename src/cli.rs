@@ -53,7 +53,8 @@ pub enum Command {
         #[command(flatten)]
         common: CommonArgs,
     },
-    /// Many channels' live status by poll-and-diff (`twitch:NAME …`; headless for now).
+    /// Many channels' live status by poll-and-diff (`twitch:NAME …`, or the config's [watch]): a table, or
+    /// one JSON line per change with --headless.
     Channels {
         /// Seconds between polls (at least 15; default: [watch] interval, else 60).
         #[arg(long, value_name = "SECS")]

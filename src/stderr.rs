@@ -4,13 +4,50 @@
 
 use std::io::Write;
 
-/// Writes `line` and a line break.
+/// Lines said while the live screen is up: they would land in the middle of it, so they wait for it to close
+/// (at most [`HELD_MAX`]; they are in the log too).
+static HELD: std::sync::Mutex<Option<(Vec<String>, usize)>> = std::sync::Mutex::new(None);
+const HELD_MAX: usize = 100;
+
+/// Writes `line` and a line break (or keeps it for after the live screen, while it is up).
 pub fn say(line: &str) {
     // Sanitized first: a token split by an invisible or escape character is whole again when it is masked.
     let safe = crate::sanitize::lines(line);
     let masked = crate::mask::scrub(&safe);
+    if let Ok(mut held) = HELD.lock() {
+        if let Some((lines, dropped)) = held.as_mut() {
+            tracing::warn!(line = %masked, "said while the live screen is up");
+            if lines.len() < HELD_MAX {
+                lines.push(masked.into_owned());
+            } else {
+                *dropped += 1;
+            }
+            return;
+        }
+    }
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{masked}");
+}
+
+/// The live screen is up: lines said from now on wait for [`release`].
+pub fn hold() {
+    if let Ok(mut held) = HELD.lock() {
+        held.get_or_insert_with(|| (Vec::new(), 0));
+    }
+}
+
+/// The live screen is closed: the lines said meanwhile are written, in order.
+pub fn release() {
+    let taken = HELD.lock().ok().and_then(|mut h| h.take());
+    if let Some((lines, dropped)) = taken {
+        let mut err = std::io::stderr().lock();
+        for l in lines {
+            let _ = writeln!(err, "{l}");
+        }
+        if dropped > 0 {
+            let _ = writeln!(err, "roomwatch: … and {dropped} more lines (see the log)");
+        }
+    }
 }
 
 /// Writes `text` without a line break (a prompt), then flushes.

@@ -13,8 +13,14 @@ pub(super) fn apply(state: &mut State, action: Action, now: DateTime<Utc>) -> Ef
         redraw: true,
         ..Effects::default()
     };
-    if state.channels_only() && table_action(state, action) {
-        return fx;
+    if state.channels_only() {
+        if table_action(state, action) {
+            return fx;
+        }
+        // Keys of the event panes (kinds, user, tip, marker, rooms) mean nothing on the table.
+        if super::channels::table_help(action).is_none() {
+            return Effects::default();
+        }
     }
     let live = &mut state.live;
     match action {
@@ -273,7 +279,10 @@ fn table_action(state: &mut State, action: Action) -> bool {
     }
     let page = usize::from(live.viewport.table_rows).max(1);
     match action {
-        Action::TogglePause if !live.paused => live.paused = true,
+        Action::TogglePause if !live.paused => {
+            live.paused = true;
+            board.pause();
+        }
         Action::TogglePause | Action::JumpToLive => {
             live.paused = false;
             board.resume();
@@ -290,7 +299,7 @@ fn table_action(state: &mut State, action: Action) -> bool {
 }
 
 /// The channel table's first row stays where a full page still shows.
-fn clamp_table(state: &mut State) {
+pub(super) fn clamp_table(state: &mut State) {
     let filters = &state.live.filters;
     let page = usize::from(state.live.viewport.table_rows).max(1);
     if let Some(board) = state.channels.as_mut() {

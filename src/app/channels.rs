@@ -47,9 +47,13 @@ pub struct ChannelBoard {
     pub outage: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// Changes reported this session.
     pub changes: u64,
-    /// A good poll that came while paused, applied on resume.
-    pub held: Option<Channels>,
-    /// Changes reported while paused (the table shows them on resume).
+    /// Whether a good poll has come (until then nothing is known: no channel is shown offline).
+    pub polled: bool,
+    /// The rows as they were when the table was paused: the screen shows them while `rows` stays live (for the
+    /// API, and so that nothing is missing on resume).
+    pub frozen: Option<Vec<Row>>,
+    /// Good polls and changes since the pause.
+    pub held_polls: u64,
     pub held_changes: u64,
     /// First row shown (of the rows the filter lets through).
     pub scroll: usize,
@@ -80,14 +84,21 @@ impl ChannelBoard {
         self.rows.iter().take_while(|r| r.live).count()
     }
 
-    /// The rows `shows` lets through, in the order shown.
+    /// The rows on screen (frozen while paused) that `shows` lets through, in the order shown.
     pub fn shown<'a>(&'a self, shows: impl Fn(&Row) -> bool + 'a) -> impl Iterator<Item = &'a Row> {
-        self.rows.iter().filter(move |r| shows(r))
+        let rows = self.frozen.as_ref().unwrap_or(&self.rows);
+        rows.iter().filter(move |r| shows(r))
+    }
+
+    /// Freezes what the screen shows (the pause key).
+    pub fn pause(&mut self) {
+        self.frozen = Some(self.rows.clone());
     }
 
     /// Rebuilds the rows from a good poll: the table's order is the API's (`Channels::live_first`).
     fn apply(&mut self, polled: Channels) {
         self.last_good = polled.polled_at.or(self.last_good);
+        self.polled = true;
         let mut rows = Vec::with_capacity(polled.channels.len());
         for (login, c) in polled.live_first() {
             let (history, last_change) = self.memory.entry(login.to_string()).or_default();
@@ -123,11 +134,10 @@ impl ChannelBoard {
         }
     }
 
-    /// Applies a poll held while paused.
+    /// Shows the live rows again.
     pub fn resume(&mut self) {
-        if let Some(polled) = self.held.take() {
-            self.apply(polled);
-        }
+        self.frozen = None;
+        self.held_polls = 0;
         self.held_changes = 0;
     }
 }
@@ -138,7 +148,7 @@ pub fn table_help(action: super::Action) -> Option<&'static str> {
     Some(match action {
         A::Quit => "quit",
         A::ToggleHelp => "this help",
-        A::TogglePause => "pause / resume the table (changes are held, then shown)",
+        A::TogglePause => "pause / resume the table (the screen stays; polls go on)",
         A::JumpToLive => "resume the table",
         A::ScrollUp => "scroll up",
         A::ScrollDown => "scroll down",
@@ -166,7 +176,7 @@ pub fn shows(filters: &super::filter::FilterSet, row: &Row) -> bool {
     hit != filters.inverted
 }
 
-/// One message of the channel watch. `paused`: the table stays as it is, what comes is held.
+/// One message of the channel watch. `paused`: the screen keeps its frozen rows; what comes is counted.
 pub fn update(
     board: &mut ChannelBoard,
     msg: WatchUpdate,
@@ -203,8 +213,12 @@ pub fn update(
             board.last_good = last_good.or(board.last_good);
         }
         WatchMsg::Report(Report::Recovered { from, to }) => board.outage = Some((from, to)),
-        WatchMsg::Polled(polled) if paused => board.held = Some(polled),
-        WatchMsg::Polled(polled) => board.apply(polled),
+        WatchMsg::Polled(polled) => {
+            if paused {
+                board.held_polls = board.held_polls.saturating_add(1);
+            }
+            board.apply(polled);
+        }
         WatchMsg::Notice(text) => return Some(text),
         WatchMsg::Refused => fx.quit = Some(ExitReason::CredentialsRefused),
         WatchMsg::Fatal(why) => fx.quit = Some(ExitReason::FatalError(why)),
@@ -340,30 +354,33 @@ mod tests {
     }
 
     #[test]
-    fn pausing_holds_the_poll_and_resuming_applies_it() {
+    fn pausing_freezes_the_screen_while_the_table_and_its_history_stay_live() {
         let logins: Vec<String> = ALL.iter().map(|s| s.to_string()).collect();
         let mut b = ChannelBoard::new(&logins, []);
         let mut fx = Effects::default();
-        update(
-            &mut b,
-            changes(vec![went_live("carol", json!({}))], false),
-            true,
-            &mut fx,
-        );
-        update(
-            &mut b,
-            WatchMsg::Polled(poll(5, &[("carol", 9)], &ALL)),
-            true,
-            &mut fx,
-        );
-        assert_eq!(b.live_count(), 0, "paused: the table stays");
-        assert_eq!(b.held_changes, 1);
+        update(&mut b, WatchMsg::Polled(poll(4, &[], &ALL)), false, &mut fx);
+        b.pause();
+        let carol = changes(vec![went_live("carol", json!({}))], false);
+        update(&mut b, carol, true, &mut fx);
+        for at in 5..8 {
+            let polled = poll(at, &[("carol", 9)], &ALL);
+            update(&mut b, WatchMsg::Polled(polled), true, &mut fx);
+        }
+        let on_screen: Vec<bool> = b.shown(|_| true).map(|r| r.live).collect();
+        assert_eq!(on_screen, [false, false, false], "paused: the screen stays");
+        assert_eq!(b.live_count(), 1, "the table itself (the API's) is live");
+        assert_eq!((b.held_polls, b.held_changes), (3, 1));
         b.resume();
-        assert_eq!(b.live_count(), 1);
-        assert_eq!(b.rows[0].login, "carol");
-        assert_eq!(b.rows[0].last_change.map(|c| c.0), Some("went_live"));
-        assert_eq!(b.held_changes, 0);
-        assert!(b.held.is_none());
+        let first = b.shown(|_| true).next().unwrap();
+        assert_eq!(first.login, "carol");
+        assert_eq!(first.last_change.map(|c| c.0), Some("went_live"));
+        assert_eq!(
+            Vec::from(first.history.clone()),
+            [0, 9, 9, 9],
+            "no poll missing"
+        );
+        assert_eq!((b.held_polls, b.held_changes), (0, 0));
+        assert!(b.frozen.is_none());
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub fn update(state: &mut State, msg: Msg, now: DateTime<Utc>) -> Effects {
                 // A channel going live rings like any alert: not with `bell = false`, not within the cooldown.
                 fx.bell = fx.bell && state.live.alerts.ring(&state.settings, now);
             }
+            // A poll may have fewer rows through the filter than the scroll assumed.
+            actions::clamp_table(state);
         }
         Msg::Action(Action::Quit) if state.live.ended.is_none() => {
             fx.quit = Some(ExitReason::QuitKey)
@@ -41,6 +43,7 @@ pub fn update(state: &mut State, msg: Msg, now: DateTime<Utc>) -> Effects {
         Msg::Tick => fx.redraw = state.wants_tick(),
         Msg::Resize(viewport) => {
             state.live.viewport = viewport;
+            actions::clamp_table(state);
             fx.redraw = true;
         }
     }

@@ -100,6 +100,35 @@ fn write_changes(
     })
 }
 
+/// Writes the change lines of a watch message (its changes, or the end of an outage) to `out` and the API's
+/// clients; other messages have none.
+pub fn write_lines(
+    out: &mut impl Write,
+    serving: &Option<Serving>,
+    msg: &WatchMsg<ChannelChange, Channels>,
+) -> std::io::Result<()> {
+    match msg {
+        WatchMsg::Report(Report::Changes {
+            changes,
+            while_off,
+            at,
+        }) => write_changes(out, serving, changes.clone(), *while_off, *at),
+        WatchMsg::Report(Report::Recovered { from, to }) => emit(
+            out,
+            serving,
+            "twitch",
+            "unreachable",
+            &line(
+                "twitch",
+                "unreachable",
+                *to,
+                json!({"from": format_at(*from), "to": format_at(*to)}),
+            ),
+        ),
+        _ => Ok(()),
+    }
+}
+
 /// A webhook message: a watched channel's `stream.online`/`stream.offline` polls at once, so the change is
 /// reported by the one diff (never twice, and the poll stays the truth); a revocation is said on stderr.
 fn webhook(hook: &Webhook, watched: &[String], poll_now: &tokio::sync::Notify) {
@@ -533,8 +562,15 @@ pub async fn run(
     }
     let mut inbox = super::rooms::Inbox::new(Vec::new()).with_watch(rx);
     let reason = super::tui::run(&mut state, &mut inbox, signals, &mut [], serving, None).await;
-    // The watch stops at its next safe point: what it reported is saved with its snapshot.
+    // The watch stops at its next safe point (what it reported is saved with its snapshot); its last messages
+    // are taken so that it never waits on a full channel, for a few seconds at most.
     let _ = stop.send(true);
+    let drained = async {
+        while let Some(msg) = inbox.watch.next().await {
+            let _ = write_lines(&mut std::io::sink(), serving, &msg);
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(5), drained).await;
     drop(task);
     Ok(reason)
 }
@@ -590,23 +626,9 @@ async fn headless_loop(
                 Ok(())
             }
             WatchMsg::Polled(_) => Ok(()),
-            WatchMsg::Report(Report::Changes {
-                changes,
-                while_off,
-                at,
-            }) => write_changes(&mut out, serving, changes.clone(), *while_off, *at),
-            WatchMsg::Report(Report::Recovered { from, to }) => emit(
-                &mut out,
-                serving,
-                "twitch",
-                "unreachable",
-                &line(
-                    "twitch",
-                    "unreachable",
-                    *to,
-                    json!({"from": format_at(*from), "to": format_at(*to)}),
-                ),
-            ),
+            WatchMsg::Report(Report::Changes { .. } | Report::Recovered { .. }) => {
+                write_lines(&mut out, serving, &msg)
+            }
             WatchMsg::Report(Report::Health { health, last_good }) => {
                 let since = last_good
                     .map(|t| format!(" (last good poll {})", format_at(t)))

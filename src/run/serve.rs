@@ -346,9 +346,17 @@ pub fn print_urls(addr: std::net::SocketAddr, config_file: Option<std::path::Pat
 pub fn channels_json(board: Option<&crate::app::channels::ChannelBoard>) -> Vec<u8> {
     use crate::sources::watch::engine::Health;
     let Some(board) = board else {
+        // No channel watch in this session.
         return br#"{"channels":[]}"#.to_vec();
     };
-    let channels: Vec<serde_json::Value> = (board.rows.iter())
+    let health = match board.health {
+        None | Some(Health::Good) => "good",
+        Some(Health::Degraded) => "degraded",
+        Some(Health::Maintenance) => "maintenance",
+    };
+    // Before the first good poll nothing is known: no channel is said to be offline.
+    let rows = if board.polled { &board.rows[..] } else { &[] };
+    let channels: Vec<serde_json::Value> = (rows.iter())
         .map(|r| {
             serde_json::json!({
                 "channel": r.login,
@@ -361,11 +369,6 @@ pub fn channels_json(board: Option<&crate::app::channels::ChannelBoard>) -> Vec<
             })
         })
         .collect();
-    let health = match board.health {
-        None | Some(Health::Good) => "good",
-        Some(Health::Degraded) => "degraded",
-        Some(Health::Maintenance) => "maintenance",
-    };
     serde_json::to_vec(&serde_json::json!({
         "channels": channels,
         "health": health,

@@ -160,12 +160,14 @@ pub async fn run(
             return ExitReason::FatalError(format!("cannot set up the terminal: {e}"));
         }
     };
+    crate::stderr::hold();
     let reason = event_loop(state, inbox, signals, files, serving, max_events, &mut term).await;
     // Shown here so a dead terminal is noticed (TERMINAL_GONE) before `Terminal`'s drop tries again.
     let _ = term.flush();
     let _ = term.show_cursor();
     drop(term);
     drop(guard);
+    crate::stderr::release();
     tracing::info!(
         frames = FRAMES.load(Ordering::Relaxed),
         bytes = BYTES.load(Ordering::Relaxed),
@@ -319,10 +321,14 @@ async fn event_loop(
                 }
             },
             m = inbox.watch.next(), if inbox.watch.is_open() => match m {
-                Some(m) => match step(state, Msg::Watch(m)) {
-                    Ok(f) => fx = f,
-                    Err(r) => return r,
-                },
+                Some(m) => {
+                    // The change lines go to the API's clients as in headless (nowhere else on screen).
+                    let _ = super::channels::write_lines(&mut io::sink(), serving, &m);
+                    match step(state, Msg::Watch(m)) {
+                        Ok(f) => fx = f,
+                        Err(r) => return r,
+                    }
+                }
                 // The watch task ends only after saying why (refused, fatal): this is a panic.
                 None => done = Some(ExitReason::FatalError(
                     "the channel watch stopped on an internal error; please report this bug".into(),

@@ -20,13 +20,12 @@ const ABOVE: u16 = 3;
 /// How long the end of an outage stays on the notice line.
 const OUTAGE_SHOWN_SECS: i64 = 600;
 
-/// Rows of the table on a `w`×`h` screen (what a page scrolls).
+/// Rows of the table on a `w`×`h` screen (what a page scrolls), without a prompt open.
 pub fn table_rows(state: &State, w: u16, h: u16) -> u16 {
     if !state.channels_only() || super::layout::too_small(w, h) {
         return 0;
     }
-    let prompt = u16::from(state.live.prompt.is_some());
-    h.saturating_sub(ABOVE + 1 + prompt)
+    h.saturating_sub(ABOVE + 1)
 }
 
 /// Which columns fit: (spark width, category width, last change width). The title takes what is left.
@@ -71,21 +70,23 @@ pub fn view(state: &State, board: &ChannelBoard, frame: &mut Frame, theme: &Them
         Paragraph::new(head(spark, cat, last, area.width, theme)),
         line(2),
     );
-    let rows = usize::from(state.live.viewport.table_rows);
+    // An open prompt takes the line above the key hints.
+    let prompt = u16::from(state.live.prompt.is_some());
+    let rows = usize::from(area.height.saturating_sub(ABOVE + 1 + prompt));
     let filters = &state.live.filters;
-    let lines: Vec<Line> = board
-        .shown(|r| shows(filters, r))
+    let lines: Vec<Line> = (board.polled.then_some(board).into_iter())
+        .flat_map(|b| b.shown(|r| shows(filters, r)))
         .skip(board.scroll)
         .take(rows)
         .map(|r| row(state, r, (spark, cat, last), area.width, theme))
         .collect();
     if lines.is_empty() {
-        let text = if board.rows.is_empty() {
-            "no channel to watch"
-        } else if filters.text.is_some() {
-            "no channel matches the filter"
-        } else {
+        let text = if !board.polled {
             "waiting for the first poll…"
+        } else if board.rows.is_empty() {
+            "no channel to watch"
+        } else {
+            "no channel matches the filter"
         };
         frame.render_widget(
             Paragraph::new(Line::styled(format!(" {text}"), theme.dim())),
@@ -140,12 +141,12 @@ fn status_line(state: &State, board: &ChannelBoard, theme: &Theme, w: u16) -> Li
 /// The line under the status line: pause, an outage, a notice from the watch, the end of an outage.
 fn notice(state: &State, board: &ChannelBoard) -> Option<(String, Level)> {
     if state.live.paused {
-        let held = match (board.held.is_some(), board.held_changes) {
-            (false, _) => String::new(),
-            (true, n) => format!(" · a newer poll held ({n} changes)"),
-        };
         return Some((
-            format!("⏸ PAUSED: the table stays as it is{held} · the change count stays live"),
+            format!(
+                "⏸ PAUSED: the table stays as it is · {} and {} since",
+                crate::numfmt::count(board.held_polls, "poll", "polls"),
+                crate::numfmt::count(board.held_changes, "change", "changes")
+            ),
             Level::Warn,
         ));
     }
@@ -276,7 +277,7 @@ fn row(
     theme: &Theme,
 ) -> Line<'static> {
     let (spark, cat, last) = cols;
-    let bell = if r.alert { " *" } else { "" };
+    let bell = if r.alert { "*" } else { " " };
     let (mark, mark_style) = if r.live {
         ("LIVE", theme.level(Level::Bad))
     } else {
@@ -287,12 +288,12 @@ fn row(
         _ => String::new(),
     };
     let viewers = r.viewers.map(thousands).unwrap_or_default();
-    let name = format!("{}{bell}", clean(&r.login));
+    let name = clean(&r.login);
     let text_style = if r.live { theme.text() } else { theme.dim() };
     let mut spans = vec![
         Span::raw(" "),
         Span::styled(pad(mark, STATE_W - 1), mark_style),
-        Span::raw(" "),
+        Span::styled(bell, theme.warn()),
         Span::styled(pad(&name, NAME_W - 1), theme.user(&r.login)),
         Span::raw(" "),
         Span::styled(pad(&since, SINCE_W), text_style),

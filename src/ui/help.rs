@@ -176,7 +176,7 @@ fn columns(state: &State, theme: &Theme, inner: Rect) -> Vec<(Rect, Vec<Line<'st
         &[
             "Text filter: plain text, or /regex/ (case-insensitive).",
             "Live channels come first, most viewers first; the table changes with each good poll.",
-            "A * after a name: the bell rings when it goes live (alert = true in [watch]).",
+            "A * before a name: the bell rings when it goes live (alert = true in [watch]).",
         ]
     } else {
         &[
