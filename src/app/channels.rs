@@ -12,6 +12,30 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 /// Viewer counts kept per channel for its sparkline (one per good poll).
 pub const HISTORY: usize = 24;
 
+/// Streams kept per channel for the summary (the latest; older ones are counted).
+pub const MAX_STREAMS: usize = 50;
+
+/// Outages kept for the summary (the latest).
+pub const MAX_OUTAGES: usize = 100;
+
+/// One stream seen this session: from its start to the last good poll that saw it live.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stream {
+    pub from: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    /// A later poll saw the channel offline (or another stream): `false` while it is still live.
+    pub ended: bool,
+    pub peak_viewers: u64,
+}
+
+/// What the session saw of one channel live (the summary's `channels`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChannelLog {
+    pub streams: Vec<Stream>,
+    /// Older streams dropped past [`MAX_STREAMS`].
+    pub dropped: u64,
+}
+
 /// What the channel watch tells the reducer.
 pub type WatchUpdate = WatchMsg<ChannelChange, Channels>;
 
@@ -58,6 +82,12 @@ pub struct ChannelBoard {
     /// First row shown (of the rows the filter lets through).
     pub scroll: usize,
     alerts: BTreeSet<String>,
+    /// Who was live this session, when, with how many viewers at most (by login).
+    pub log: std::collections::BTreeMap<String, ChannelLog>,
+    /// The outages the platform recovered from this session (the latest [`MAX_OUTAGES`]).
+    pub outages: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Good polls this session.
+    pub polls: u64,
     /// Per-login memory across polls (history, last change), so the table rebuilds from a poll alone.
     memory: HashMap<String, (VecDeque<u64>, Option<LastChange>)>,
 }
@@ -99,6 +129,10 @@ impl ChannelBoard {
     fn apply(&mut self, polled: Channels) {
         self.last_good = polled.polled_at.or(self.last_good);
         self.polled = true;
+        self.polls = self.polls.saturating_add(1);
+        if let Some(at) = polled.polled_at {
+            self.log_streams(&polled, at);
+        }
         let mut rows = Vec::with_capacity(polled.channels.len());
         for (login, c) in polled.live_first() {
             let (history, last_change) = self.memory.entry(login.to_string()).or_default();
@@ -124,6 +158,45 @@ impl ChannelBoard {
         self.memory
             .retain(|login, _| polled.channels.contains_key(login));
         self.rows = rows;
+    }
+
+    /// Follows each live channel's stream (a new `started_at` is a new stream) for the summary.
+    fn log_streams(&mut self, polled: &Channels, at: DateTime<Utc>) {
+        for (login, c) in &polled.channels {
+            if !c.live {
+                let last = self.log.get_mut(login).and_then(|l| l.streams.last_mut());
+                if let Some(s) = last {
+                    s.ended = true;
+                }
+                continue;
+            }
+            let from = (c.started_at.as_deref())
+                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                .map_or(at, |t| t.with_timezone(&Utc));
+            let viewers = c.viewers.unwrap_or(0);
+            let log = self.log.entry(login.clone()).or_default();
+            match log.streams.last_mut() {
+                Some(s) if !s.ended && s.from == from => {
+                    s.last_seen = at;
+                    s.peak_viewers = s.peak_viewers.max(viewers);
+                }
+                last => {
+                    if let Some(s) = last {
+                        s.ended = true;
+                    }
+                    if log.streams.len() == MAX_STREAMS {
+                        log.streams.remove(0);
+                        log.dropped = log.dropped.saturating_add(1);
+                    }
+                    log.streams.push(Stream {
+                        from,
+                        last_seen: at,
+                        ended: false,
+                        peak_viewers: viewers,
+                    });
+                }
+            }
+        }
     }
 
     fn change(&mut self, c: &ChannelChange, at: DateTime<Utc>) {
@@ -212,7 +285,13 @@ pub fn update(
             board.health = Some(health);
             board.last_good = last_good.or(board.last_good);
         }
-        WatchMsg::Report(Report::Recovered { from, to }) => board.outage = Some((from, to)),
+        WatchMsg::Report(Report::Recovered { from, to }) => {
+            board.outage = Some((from, to));
+            if board.outages.len() == MAX_OUTAGES {
+                board.outages.remove(0);
+            }
+            board.outages.push((from, to));
+        }
         WatchMsg::Polled(polled) => {
             if paused {
                 board.held_polls = board.held_polls.saturating_add(1);
@@ -381,6 +460,39 @@ mod tests {
         );
         assert_eq!((b.held_polls, b.held_changes), (0, 0));
         assert!(b.frozen.is_none());
+    }
+
+    #[test]
+    fn the_log_follows_each_stream_to_the_last_poll_that_saw_it() {
+        let logins: Vec<String> = ALL.iter().map(|s| s.to_string()).collect();
+        let mut b = ChannelBoard::new(&logins, []);
+        let mut fx = Effects::default();
+        let mut feed = |b: &mut ChannelBoard, p: Channels| {
+            update(b, WatchMsg::Polled(p), false, &mut fx);
+        };
+        feed(&mut b, poll(100, &[("bob", 5)], &ALL));
+        feed(&mut b, poll(160, &[("bob", 50)], &ALL));
+        feed(&mut b, poll(220, &[], &ALL));
+        let mut again = poll(280, &[("bob", 7)], &ALL);
+        again.channels.get_mut("bob").unwrap().started_at = Some("2026-11-28T11:00:00Z".into());
+        feed(&mut b, again);
+        let bob = &b.log["bob"];
+        assert_eq!(bob.streams.len(), 2);
+        let first = &bob.streams[0];
+        assert_eq!(first.last_seen, DateTime::from_timestamp(160, 0).unwrap());
+        assert!(first.ended);
+        assert_eq!(first.peak_viewers, 50);
+        assert!(!bob.streams[1].ended, "still live at the end");
+        assert!(!b.log.contains_key("alice"), "never live: not in the log");
+        assert_eq!(b.polls, 4);
+        for i in 0..(MAX_STREAMS as i64 + 5) {
+            let mut p = poll(400 + i, &[("carol", 1)], &ALL);
+            p.channels.get_mut("carol").unwrap().started_at =
+                DateTime::from_timestamp(1000 + i, 0).map(|t| t.to_rfc3339());
+            feed(&mut b, p);
+        }
+        assert_eq!(b.log["carol"].streams.len(), MAX_STREAMS);
+        assert_eq!(b.log["carol"].dropped, 5);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! [`SessionFiles::on_batch`] before each batch reaches the reducer, [`SessionFiles::maybe_autosave`] on every
 //! wake-up, and `run/mod.rs` calls [`SessionFiles::finish`] once, however the runner ended (panics included).
 
+pub mod channels_summary;
 pub mod cursor;
 pub mod journal;
 pub mod names;
@@ -303,11 +304,7 @@ impl SessionFiles {
     }
 
     fn summary_dir(&self) -> PathBuf {
-        self.options
-            .summary_dir
-            .clone()
-            .or_else(|| crate::paths::data_dir().map(|d| d.join("sessions")))
-            .unwrap_or_else(std::env::temp_dir)
+        summary_dir(self.options.summary_dir.as_deref())
     }
 
     /// Writes both files atomically: the first time under a freshly claimed name, then over it.
@@ -338,6 +335,13 @@ impl SessionFiles {
             .collect();
         Ok(())
     }
+}
+
+/// Where summaries go: the configured place, else `<data dir>/sessions`, else the temp dir.
+pub fn summary_dir(configured: Option<&Path>) -> PathBuf {
+    (configured.map(Path::to_path_buf))
+        .or_else(|| crate::paths::data_dir().map(|d| d.join("sessions")))
+        .unwrap_or_else(std::env::temp_dir)
 }
 
 /// Claims the first free `roomwatch-<room>-<stamp>[-n]` in `dir` by creating its `.json` (no-clobber).

@@ -557,11 +557,45 @@ pub async fn run(
     let alerts = (alerts.iter()).filter(|a| watched.contains(a)).cloned();
     state.channels = Some(ChannelBoard::new(&watched, alerts));
     state.live.serving = serving.as_ref().map(|s| s.addr().to_string());
-    if headless {
-        return headless_loop(&mut state, rx, task, stop, signals, serving).await;
+    let reason = if headless {
+        headless_loop(&mut state, rx, task, stop, signals, serving).await?
+    } else {
+        tui_loop(&mut state, rx, task, stop, signals, serving).await
+    };
+    write_summary(&state, &reason, config);
+    Ok(reason)
+}
+
+/// Writes the session's summary pair (who was live, when, peak viewers) and says where on stderr.
+fn write_summary(state: &State, reason: &ExitReason, config: &Config) {
+    use crate::effects::channels_summary;
+    let Some(board) = &state.channels else {
+        return;
+    };
+    let now = Utc::now();
+    let summary = channels_summary::build(board, state.started_at, now, reason);
+    let dir = crate::effects::summary_dir(config.paths.summary_dir.as_deref());
+    let written = channels_summary::write(&dir, &summary, state.started_at)
+        .map_err(|e| format!("{}: {e}", dir.display()));
+    if let Err(e) = &written {
+        tracing::warn!(error = %e, "channel watch summary not written");
     }
+    for line in channels_summary::end_report(&summary, written.as_ref().map_err(Clone::clone)) {
+        say(&line);
+    }
+}
+
+/// The table on the terminal until quit or a signal.
+async fn tui_loop(
+    state: &mut State,
+    rx: mpsc::Receiver<WatchMsg<ChannelChange, Channels>>,
+    task: AbortOnDrop,
+    stop: tokio::sync::watch::Sender<bool>,
+    signals: &mut Signals,
+    serving: &mut Option<Serving>,
+) -> ExitReason {
     let mut inbox = super::rooms::Inbox::new(Vec::new()).with_watch(rx);
-    let reason = super::tui::run(&mut state, &mut inbox, signals, &mut [], serving, None).await;
+    let reason = super::tui::run(state, &mut inbox, signals, &mut [], serving, None).await;
     // The watch stops at its next safe point (what it reported is saved with its snapshot); its last messages
     // are taken so that it never waits on a full channel, for a few seconds at most.
     let _ = stop.send(true);
@@ -572,7 +606,7 @@ pub async fn run(
     };
     let _ = tokio::time::timeout(Duration::from_secs(5), drained).await;
     drop(task);
-    Ok(reason)
+    reason
 }
 
 /// `--headless`: one JSON line per change on stdout.
@@ -599,10 +633,13 @@ async fn headless_loop(
                 // is saved with it).
                 let _ = stop.send(true);
                 while let Some(msg) = rx.recv().await {
-                    if let WatchMsg::Report(Report::Changes { changes, while_off, at }) = msg {
-                        if write_changes(&mut out, serving, changes, while_off, at).and_then(|()| out.flush()).is_err() {
-                            break;
-                        }
+                    let written = write_lines(&mut out, serving, &msg).and_then(|()| out.flush());
+                    // The summary counts what was written.
+                    if !matches!(msg, WatchMsg::Notice(_)) {
+                        crate::app::update(state, Msg::Watch(msg), Utc::now());
+                    }
+                    if written.is_err() {
+                        break;
                     }
                 }
                 return Ok(reason);

@@ -195,6 +195,31 @@ fn the_binary_prints_one_line_per_change() {
     let v: serde_json::Value = serde_json::from_str(&line).unwrap();
     assert_eq!(v["source"], "twitch");
     assert_eq!(v["room"], "beta");
+    // However it ends, the summary pair says who was live.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("channel watch summary:"), "{stderr}");
+    assert!(stderr.contains("1 of 2 channels live"), "{stderr}");
+    let sessions = home.path().join("data/roomwatch/sessions");
+    let json = std::fs::read_dir(&sessions)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .expect("the summary");
+    assert!(json
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .starts_with("roomwatch-channels-"));
+    let sum: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(sum["exit_reason"], "sigterm");
+    assert_eq!(sum["channels"][0]["channel"], "beta");
+    assert_eq!(
+        sum["channels"][0]["streams"][0]["to"],
+        serde_json::Value::Null
+    );
+    let md = std::fs::read_to_string(json.with_extension("md")).unwrap();
+    assert!(md.contains("| beta |") && !md.contains('\u{1b}'), "{md}");
     assert_eq!(v["kind"], "went_live");
     assert_eq!(v["data"]["initial"], true);
     assert_eq!(v["data"]["title"], "Hi \u{1b}[2J");
