@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::event::format_at;
 use crate::sources::supervisor::AbortOnDrop;
 use crate::sources::twitch::auth::TwitchHttp;
-use crate::sources::twitch::channels::watched_login;
+use crate::sources::twitch::channels::{watched_login, Watched};
 use crate::sources::twitch::token::{AppToken, NoAppToken, Refreshed};
 use crate::sources::watch::channels::{ChannelChange, Channels};
 use crate::sources::watch::engine::{Failure, Health, Report, Timing, MIN_INTERVAL};
@@ -235,14 +235,18 @@ fn no_app_token(e: NoAppToken) -> Failure {
     }
 }
 
-/// The logins Twitch knows: the others are said once and not polled (DESIGN.md: "reported once and dropped
-/// from polling until the config changes"). When Twitch cannot be asked, all are kept. `None` when the
-/// credentials are refused.
+/// The channels Twitch knows, with their ids (polled by id, so a rename does not lose one): the others are said
+/// once and not polled (DESIGN.md: "reported once and dropped from polling until the config changes"). When
+/// Twitch cannot be asked, all are kept (polled by login). `None` when the credentials are refused.
 async fn known_only(
     http: &TwitchHttp,
     auth: &PollAuth,
     logins: Vec<String>,
-) -> Option<Vec<String>> {
+) -> Option<Vec<Watched>> {
+    let by_login = |logins: Vec<String>| {
+        let all = logins.into_iter().map(|login| Watched { login, id: None });
+        Some(all.collect())
+    };
     let asked = match auth.access(http).await {
         Ok(access) => http.users_by_login(&access, &logins).await,
         Err(Failure::Refused) => return None,
@@ -255,7 +259,7 @@ async fn known_only(
             say(&format!(
                 "roomwatch: cannot check the channel names now ({why}); all of them are watched"
             ));
-            return Some(logins);
+            return by_login(logins);
         }
     };
     let users = match asked {
@@ -264,12 +268,20 @@ async fn known_only(
             say(&format!(
                 "roomwatch: cannot check the channel names now ({e}); all of them are watched"
             ));
-            return Some(logins);
+            return by_login(logins);
         }
     };
-    let (known, unknown): (Vec<String>, Vec<String>) = logins
-        .into_iter()
-        .partition(|l| users.iter().any(|u| u.login.eq_ignore_ascii_case(l)));
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for login in logins {
+        match users.iter().find(|u| u.login.eq_ignore_ascii_case(&login)) {
+            Some(u) => known.push(Watched {
+                login,
+                id: Some(u.id.clone()),
+            }),
+            None => unknown.push(login),
+        }
+    }
     if !unknown.is_empty() {
         say(&format!(
             "roomwatch: Twitch knows no channel named {}; not watched",
@@ -491,9 +503,10 @@ pub async fn run(
             (cfg.http.clone(), PollAuth::User(cfg.token.clone()))
         }
     };
-    let Some(logins) = known_only(&http, &auth, logins).await else {
+    let Some(known) = known_only(&http, &auth, logins).await else {
         return Ok(ExitReason::CredentialsRefused);
     };
+    let logins: Vec<String> = known.iter().map(|w| w.login.clone()).collect();
     if logins.is_empty() {
         return Err(RunError::usage(
             "Twitch knows none of these channels: check the names",
@@ -520,13 +533,25 @@ pub async fn run(
     };
     let watched = logins.clone();
     let (tx, rx) = mpsc::channel::<WatchMsg<ChannelChange, Channels>>(16);
+    // Renames are said once each (the channel stays watched, and reported, under the name it was given).
+    let told = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
     let fetch = move || {
-        let (http, auth, logins) = (http.clone(), auth.clone(), logins.clone());
+        let (http, auth, known, told) = (http.clone(), auth.clone(), known.clone(), told.clone());
         async move {
             let access = auth.access(&http).await?;
-            match http.channels(&access, &logins, viewer_step).await {
-                Ok(s) => {
+            match http.channels(&access, &known, viewer_step).await {
+                Ok((s, renamed)) => {
                     auth.worked(&access).await;
+                    for (was, now) in renamed {
+                        if told
+                            .lock()
+                            .is_ok_and(|mut t| t.insert((was.clone(), now.clone())))
+                        {
+                            say(&format!(
+                                "roomwatch: Twitch now calls {was} {now}; still watched (and reported) as {was}"
+                            ));
+                        }
+                    }
                     Ok(s)
                 }
                 Err((failure, status)) => {

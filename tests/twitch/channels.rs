@@ -4,6 +4,7 @@
 use crate::binary::{log_in, roomwatch, WAIT};
 use crate::mock::{MockOptions, MockUser, StreamInfo, TwitchMock};
 use crate::polls::http;
+use roomwatch::sources::twitch::channels::Watched;
 use roomwatch::sources::watch::channels::{ChannelChange, Channels};
 use roomwatch::sources::watch::engine::{Health, Report, Timing};
 use roomwatch::sources::watch::{self, SnapshotStore, WatchMsg};
@@ -39,12 +40,17 @@ impl Running {
 fn start(mock: &TwitchMock, logins: &[&str], store: &std::path::Path) -> Running {
     let http = http(mock);
     let access = mock.access_token();
-    let logins: Vec<String> = logins.iter().map(|s| s.to_string()).collect();
+    let logins: Vec<Watched> = (logins.iter())
+        .map(|s| Watched {
+            login: s.to_string(),
+            id: None,
+        })
+        .collect();
     let fetch = move || {
         let (http, access, logins) = (http.clone(), access.clone(), logins.clone());
         async move {
-            http.channels(&access, &logins, 100)
-                .await
+            (http.channels(&access, &logins, 100).await)
+                .map(|(s, _)| s)
                 .map_err(|(f, _)| f)
         }
     };
@@ -410,10 +416,18 @@ async fn an_empty_rate_limit_bucket_is_waited_for_not_run_into() {
     mock.set_stream_for("alpha", Some(StreamInfo::live("Up", "Art", 10)));
     mock.limit_streams(2, Duration::from_secs(2));
     let http = http(&mock);
-    let mut logins: Vec<String> = (0..249).map(|i| format!("user_{i}")).collect();
-    logins.push("alpha".into());
+    let mut logins: Vec<Watched> = (0..249)
+        .map(|i| Watched {
+            login: format!("user_{i}"),
+            id: None,
+        })
+        .collect();
+    logins.push(Watched {
+        login: "alpha".into(),
+        id: None,
+    });
     let started = std::time::Instant::now();
-    let polled = http
+    let (polled, _) = http
         .channels(&mock.access_token(), &logins, 100)
         .await
         .expect("a poll that waits for the bucket");
@@ -428,4 +442,41 @@ async fn an_empty_rate_limit_bucket_is_waited_for_not_run_into() {
         started.elapsed() >= Duration::from_secs(1),
         "the third request waited"
     );
+}
+
+/// A channel asked for by id stays the one watched when it is renamed: reported under the name it was given,
+/// with the new name said.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renamed_channel_is_followed_by_its_id() {
+    let mock = mock_with(&["alpha", "beta"]);
+    mock.set_stream_for("alpha", Some(StreamInfo::live("Up", "Art", 10)));
+    let http = http(&mock);
+    let watched = [
+        Watched {
+            login: "alpha".into(),
+            id: Some("5000".into()),
+        },
+        Watched {
+            login: "beta".into(),
+            id: Some("5001".into()),
+        },
+    ];
+    mock.rename_user("alpha", "alpha_new");
+    let (polled, renamed) = http
+        .channels(&mock.access_token(), &watched, 100)
+        .await
+        .unwrap();
+    assert!(polled.channels["alpha"].live, "{polled:?}");
+    assert!(!polled.channels.contains_key("alpha_new"));
+    assert_eq!(renamed, [("alpha".to_string(), "alpha_new".to_string())]);
+    // By login, the old name finds nothing: the channel would look offline.
+    let by_login = [Watched {
+        login: "alpha".into(),
+        id: None,
+    }];
+    let (polled, _) = http
+        .channels(&mock.access_token(), &by_login, 100)
+        .await
+        .unwrap();
+    assert!(!polled.channels["alpha"].live);
 }

@@ -4,6 +4,7 @@ mod faults;
 mod mock;
 mod mock_selftest;
 mod polls;
+mod scripted;
 mod serve;
 #[path = "../support/served.rs"]
 mod served;

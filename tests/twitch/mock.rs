@@ -732,6 +732,18 @@ impl MockHandle {
         self.lock().stream_failures = (n, status);
     }
 
+    /// The user `old` is now called `new` (same id), with their stream.
+    pub fn rename_user(&self, old: &str, new: &str) {
+        let mut st = self.lock();
+        if let Some(u) = st.users.iter_mut().find(|u| u.login == old) {
+            u.login = new.to_string();
+            u.display_name = new.to_string();
+        }
+        if let Some(s) = st.streams.remove(old) {
+            st.streams.insert(new.to_string(), s);
+        }
+    }
+
     /// Get Streams gets Helix's rate limit: `points` calls per `window`, with its `Ratelimit-*` headers, then
     /// 429 until the window ends.
     pub fn limit_streams(&self, points: u32, window: Duration) {

@@ -37,6 +37,17 @@ pub fn watched_login(text: &str) -> Result<String, String> {
 /// Logins per `Get Streams` request (Helix's maximum).
 pub const PER_REQUEST: usize = 100;
 
+/// A watched channel: the login it is watched (and reported) as, and its user id once Twitch told it. With the
+/// id, the channel is asked for by id, so a rename does not lose it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watched {
+    pub login: String,
+    pub id: Option<String>,
+}
+
+/// A poll's snapshot, and the watched channels Twitch now names otherwise (watched login → its login now).
+pub type Polled = (Channels, Vec<(String, String)>);
+
 #[derive(Deserialize)]
 struct Page {
     #[serde(default = "Vec::new")]
@@ -45,6 +56,8 @@ struct Page {
 
 #[derive(Deserialize)]
 struct Stream {
+    #[serde(default)]
+    user_id: Option<String>,
     #[serde(default)]
     user_login: Option<String>,
     #[serde(default, rename = "type")]
@@ -60,25 +73,34 @@ struct Stream {
 }
 
 impl TwitchHttp {
-    /// Every watched channel's state: `Get Streams` per 100 logins; a login missing from a good reply is
-    /// offline. Any failed request fails the whole poll (a partial view must not turn channels offline).
+    /// Every watched channel's state: `Get Streams` per 100 channels (by id where known, else by login); a
+    /// channel missing from a good reply is offline. Any failed request fails the whole poll (a partial view
+    /// must not turn channels offline).
     pub async fn channels(
         &self,
         access: &str,
-        logins: &[String],
+        watched: &[Watched],
         viewer_step: u64,
-    ) -> Result<Channels, (Failure, Option<u16>)> {
+    ) -> Result<Polled, (Failure, Option<u16>)> {
         let mut snapshot = Channels {
-            channels: (logins.iter())
-                .map(|l| (l.clone(), Channel::default()))
+            channels: (watched.iter())
+                .map(|w| (w.login.clone(), Channel::default()))
                 .collect(),
             polled_at: Some(chrono::Utc::now()),
             viewer_step,
         };
-        let requests = logins.len().div_ceil(PER_REQUEST);
-        for (n, chunk) in logins.chunks(PER_REQUEST).enumerate() {
-            let mut query: Vec<(&str, &str)> =
-                chunk.iter().map(|l| ("user_login", l.as_str())).collect();
+        let by_id: std::collections::HashMap<&str, &str> = (watched.iter())
+            .filter_map(|w| Some((w.id.as_deref()?, w.login.as_str())))
+            .collect();
+        let mut renamed = Vec::new();
+        let requests = watched.len().div_ceil(PER_REQUEST);
+        for (n, chunk) in watched.chunks(PER_REQUEST).enumerate() {
+            let mut query: Vec<(&str, &str)> = (chunk.iter())
+                .map(|w| match &w.id {
+                    Some(id) => ("user_id", id.as_str()),
+                    None => ("user_login", w.login.as_str()),
+                })
+                .collect();
             query.push(("first", "100"));
             let req = self
                 .client
@@ -135,8 +157,19 @@ impl TwitchHttp {
                 )
             })?;
             for s in page.data {
-                let Some(login) = s.user_login.map(|l| l.to_ascii_lowercase()) else {
-                    continue;
+                let now_named = s.user_login.map(|l| l.to_ascii_lowercase());
+                // By id first: a channel renamed since it was looked up is still the one watched.
+                let login = match s.user_id.as_deref().and_then(|id| by_id.get(id)) {
+                    Some(watched_as) => {
+                        if let Some(now) = now_named.filter(|n| n != watched_as) {
+                            renamed.push((watched_as.to_string(), now));
+                        }
+                        watched_as.to_string()
+                    }
+                    None => match now_named {
+                        Some(l) => l,
+                        None => continue,
+                    },
                 };
                 if let Some(c) = snapshot.channels.get_mut(&login) {
                     *c = Channel {
@@ -162,6 +195,6 @@ impl TwitchHttp {
                 tokio::time::sleep(Duration::from_secs(wait as u64)).await;
             }
         }
-        Ok(snapshot)
+        Ok((snapshot, renamed))
     }
 }
