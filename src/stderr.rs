@@ -29,15 +29,26 @@ pub fn say(line: &str) {
     let _ = writeln!(err, "{masked}");
 }
 
-/// The live screen is up: lines said from now on wait for [`release`].
-pub fn hold() {
-    if let Ok(mut held) = HELD.lock() {
-        held.get_or_insert_with(|| (Vec::new(), 0));
+/// Lines said while this lives wait (the live screen is up); dropping it writes them, in order — also when a
+/// panic unwinds past the screen, so its message is not lost.
+#[must_use = "the lines are released when this is dropped"]
+pub struct Held(());
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        release();
     }
 }
 
-/// The live screen is closed: the lines said meanwhile are written, in order.
-pub fn release() {
+/// The live screen is up: lines said from now on wait until the returned guard is dropped.
+pub fn hold() -> Held {
+    if let Ok(mut held) = HELD.lock() {
+        held.get_or_insert_with(|| (Vec::new(), 0));
+    }
+    Held(())
+}
+
+fn release() {
     let taken = HELD.lock().ok().and_then(|mut h| h.take());
     if let Some((lines, dropped)) = taken {
         let mut err = std::io::stderr().lock();

@@ -604,3 +604,22 @@ fn the_channel_table_degraded_filtered_and_scrolled() {
     );
     insta::assert_snapshot!("channels_filtered_80x24", render(&s, 80, 24));
 }
+
+/// `roomwatch watch` with `[watch]` channels: the channel table is a strip under the rooms' overview, live first.
+#[test]
+fn the_channel_strip_in_a_session_of_rooms() {
+    let mut s = three_rooms();
+    let board = channel_table(120, 40).channels.take().unwrap();
+    s.channels = Some(board);
+    let last = s.live.now;
+    update(&mut s, Msg::Tick, last);
+    let screen = render(&s, 120, 40);
+    assert!(screen.contains("Channels · 7 live of 60"), "{screen}");
+    assert!(screen.contains("demo_room_1"), "{screen}");
+    assert!(!screen.contains('\u{1b}'), "{screen}");
+    insta::assert_snapshot!("rooms_with_channels_120x40", screen);
+    // Small screens keep working (Single has no strip).
+    for (w, h) in [(80, 24), (50, 12), (40, 10)] {
+        render(&s, w, h);
+    }
+}

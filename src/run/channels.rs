@@ -56,7 +56,7 @@ fn line(room: &str, kind: &str, at: chrono::DateTime<chrono::Utc>, data: Value) 
 
 /// Writes one line to stdout and hands it to the API's clients (as the same bytes, without the newline).
 fn emit(
-    out: &mut impl Write,
+    out: &mut (impl Write + ?Sized),
     serving: &Option<Serving>,
     room: &str,
     kind: &'static str,
@@ -78,7 +78,7 @@ fn emit(
 }
 
 fn write_changes(
-    out: &mut impl Write,
+    out: &mut (impl Write + ?Sized),
     serving: &Option<Serving>,
     changes: Vec<ChannelChange>,
     while_off: bool,
@@ -103,7 +103,7 @@ fn write_changes(
 /// Writes the change lines of a watch message (its changes, or the end of an outage) to `out` and the API's
 /// clients; other messages have none.
 pub fn write_lines(
-    out: &mut impl Write,
+    out: &mut (impl Write + ?Sized),
     serving: &Option<Serving>,
     msg: &WatchMsg<ChannelChange, Channels>,
 ) -> std::io::Result<()> {
@@ -449,6 +449,17 @@ pub struct WatchArgs<'a> {
     pub alerts: &'a [String],
 }
 
+/// A started channel watch: its messages (for the `Inbox`), its table, and what stops it.
+pub struct StartedWatch {
+    pub rx: mpsc::Receiver<WatchMsg<ChannelChange, Channels>>,
+    /// The table, with the watched channels and their alerts (the session's `State.channels`).
+    pub board: ChannelBoard,
+    task: AbortOnDrop,
+    stop: tokio::sync::watch::Sender<bool>,
+    _webhooks: Option<AbortOnDrop>,
+}
+
+/// `roomwatch channels`: the watch alone, on the table or headless.
 pub async fn run(
     args: WatchArgs<'_>,
     headless: bool,
@@ -456,6 +467,34 @@ pub async fn run(
     signals: &mut Signals,
     serving: &mut Option<Serving>,
 ) -> Result<ExitReason, RunError> {
+    let started = match start(args, config, serving).await? {
+        Ok(w) => w,
+        Err(reason) => return Ok(reason),
+    };
+    let mut state = State::with_rooms(Vec::new(), Utc::now(), config.settings.clone());
+    state.live.serving = serving.as_ref().map(|s| s.addr().to_string());
+    let mut inbox = super::rooms::Inbox::new(Vec::new());
+    let watch = started.attach(&mut inbox, &mut state);
+    let reason = if headless {
+        let opts = super::headless::HeadlessOptions { max_events: None };
+        super::headless::run(&mut state, &mut inbox, signals, &opts, &mut [], serving).await
+    } else {
+        super::tui::run(&mut state, &mut inbox, signals, &mut [], serving, None).await
+    };
+    watch
+        .finish(&mut inbox, &mut state, serving, headless)
+        .await;
+    write_summary(&state, &reason, config);
+    Ok(reason)
+}
+
+/// Starts the watch of `args`' channels: credentials, the channels Twitch knows (`Ok(Err(reason))` when the
+/// credentials are refused), the webhooks if asked, and the polling task.
+pub async fn start(
+    args: WatchArgs<'_>,
+    config: &Config,
+    serving: &mut Option<Serving>,
+) -> Result<Result<StartedWatch, ExitReason>, RunError> {
     let WatchArgs {
         interval,
         viewer_step,
@@ -504,7 +543,7 @@ pub async fn run(
         }
     };
     let Some(known) = known_only(&http, &auth, logins).await else {
-        return Ok(ExitReason::CredentialsRefused);
+        return Ok(Err(ExitReason::CredentialsRefused));
     };
     let logins: Vec<String> = known.iter().map(|w| w.login.clone()).collect();
     if logins.is_empty() {
@@ -512,7 +551,7 @@ pub async fn run(
             "Twitch knows none of these channels: check the names",
         ));
     }
-    let _webhooks = webhooks.map(|(callback, app, secret)| {
+    let webhooks = webhooks.map(|(callback, app, secret)| {
         AbortOnDrop(tokio::spawn(subscribe_webhooks(
             http.clone(),
             app,
@@ -577,22 +616,93 @@ pub async fn run(
         let watched = watched.clone();
         s.on_webhook(move |hook| webhook(hook, &watched, &poll_now));
     }
-    // The table's state: the screen draws it, and the API answers from it in both modes.
-    let mut state = State::with_rooms(Vec::new(), Utc::now(), config.settings.clone());
     let alerts = (alerts.iter()).filter(|a| watched.contains(a)).cloned();
-    state.channels = Some(ChannelBoard::new(&watched, alerts));
-    state.live.serving = serving.as_ref().map(|s| s.addr().to_string());
-    let reason = if headless {
-        headless_loop(&mut state, rx, task, stop, signals, serving).await?
-    } else {
-        tui_loop(&mut state, rx, task, stop, signals, serving).await
-    };
-    write_summary(&state, &reason, config);
-    Ok(reason)
+    Ok(Ok(StartedWatch {
+        rx,
+        board: ChannelBoard::new(&watched, alerts),
+        task,
+        stop,
+        _webhooks: webhooks,
+    }))
+}
+
+/// What keeps a started watch until the session ends.
+pub struct RunningWatch {
+    task: AbortOnDrop,
+    stop: tokio::sync::watch::Sender<bool>,
+    _webhooks: Option<AbortOnDrop>,
+}
+
+impl StartedWatch {
+    /// Hands the messages to `inbox` and the table to `state`.
+    pub fn attach(self, inbox: &mut super::rooms::Inbox, state: &mut State) -> RunningWatch {
+        state.channels = Some(self.board);
+        inbox.watch = super::rooms::WatchInbox::new(self.rx);
+        RunningWatch {
+            task: self.task,
+            stop: self.stop,
+            _webhooks: self._webhooks,
+        }
+    }
+}
+
+impl RunningWatch {
+    /// Stops the watch at its next safe point (what it reported is saved with its snapshot) and takes its last
+    /// messages, a few seconds at most, so that it never waits on a full channel: their lines go to stdout
+    /// when headless (to the API's clients either way) and the table counts them for the summary.
+    pub async fn finish(
+        self,
+        inbox: &mut super::rooms::Inbox,
+        state: &mut State,
+        serving: &Option<Serving>,
+        headless: bool,
+    ) {
+        let _ = self.stop.send(true);
+        let drained = async {
+            let mut stdout = std::io::stdout().lock();
+            let mut sink = std::io::sink();
+            let out: &mut dyn Write = if headless { &mut stdout } else { &mut sink };
+            while let Some(msg) = inbox.watch.next().await {
+                if write_lines(out, serving, &msg)
+                    .and_then(|()| out.flush())
+                    .is_err()
+                {
+                    break;
+                }
+                if !matches!(msg, WatchMsg::Notice(_)) {
+                    crate::app::update(state, Msg::Watch(msg), Utc::now());
+                }
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(5), drained).await;
+        drop(self.task);
+    }
+}
+
+/// A watch message said on stderr when headless (the table shows these on screen): notices, and the platform's
+/// health as it changes.
+pub fn say_headless(msg: &WatchMsg<ChannelChange, Channels>) {
+    match msg {
+        WatchMsg::Notice(text) => say(&format!("roomwatch: {text}")),
+        WatchMsg::Report(Report::Health { health, last_good }) => {
+            let since = last_good
+                .map(|t| format!(" (last good poll {})", format_at(t)))
+                .unwrap_or_default();
+            say(&format!(
+                "roomwatch: Twitch is {}{since}",
+                match health {
+                    Health::Good => "reachable again",
+                    Health::Degraded => "degraded: polls fail; changes are held until one works",
+                    Health::Maintenance => "in maintenance: changes are held until it ends",
+                }
+            ));
+        }
+        _ => {}
+    }
 }
 
 /// Writes the session's summary pair (who was live, when, peak viewers) and says where on stderr.
-fn write_summary(state: &State, reason: &ExitReason, config: &Config) {
+pub fn write_summary(state: &State, reason: &ExitReason, config: &Config) {
     use crate::effects::channels_summary;
     let Some(board) = &state.channels else {
         return;
@@ -607,117 +717,6 @@ fn write_summary(state: &State, reason: &ExitReason, config: &Config) {
     }
     for line in channels_summary::end_report(&summary, written.as_ref().map_err(Clone::clone)) {
         say(&line);
-    }
-}
-
-/// The table on the terminal until quit or a signal.
-async fn tui_loop(
-    state: &mut State,
-    rx: mpsc::Receiver<WatchMsg<ChannelChange, Channels>>,
-    task: AbortOnDrop,
-    stop: tokio::sync::watch::Sender<bool>,
-    signals: &mut Signals,
-    serving: &mut Option<Serving>,
-) -> ExitReason {
-    let mut inbox = super::rooms::Inbox::new(Vec::new()).with_watch(rx);
-    let reason = super::tui::run(state, &mut inbox, signals, &mut [], serving, None).await;
-    // The watch stops at its next safe point (what it reported is saved with its snapshot); its last messages
-    // are taken so that it never waits on a full channel, for a few seconds at most.
-    let _ = stop.send(true);
-    let drained = async {
-        while let Some(msg) = inbox.watch.next().await {
-            let _ = write_lines(&mut std::io::sink(), serving, &msg);
-        }
-    };
-    let _ = tokio::time::timeout(Duration::from_secs(5), drained).await;
-    drop(task);
-    reason
-}
-
-/// `--headless`: one JSON line per change on stdout.
-async fn headless_loop(
-    state: &mut State,
-    mut rx: mpsc::Receiver<WatchMsg<ChannelChange, Channels>>,
-    mut task: AbortOnDrop,
-    stop: tokio::sync::watch::Sender<bool>,
-    signals: &mut Signals,
-    serving: &mut Option<Serving>,
-) -> Result<ExitReason, RunError> {
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    loop {
-        let msg = tokio::select! {
-            m = rx.recv() => m,
-            q = Serving::next_query(serving) => {
-                match super::serve::answer(q, state, &[]) {
-                    Some(reason) => return Ok(reason),
-                    None => continue,
-                }
-            }
-            reason = signals.recv() => {
-                // The watch stops at its next safe point; what it reported until then is written (its snapshot
-                // is saved with it).
-                let _ = stop.send(true);
-                while let Some(msg) = rx.recv().await {
-                    let written = write_lines(&mut out, serving, &msg).and_then(|()| out.flush());
-                    // The summary counts what was written.
-                    if !matches!(msg, WatchMsg::Notice(_)) {
-                        crate::app::update(state, Msg::Watch(msg), Utc::now());
-                    }
-                    if written.is_err() {
-                        break;
-                    }
-                }
-                return Ok(reason);
-            }
-        };
-        let Some(msg) = msg else {
-            // The watch task never ends on its own: it panicked.
-            let why = match (&mut task.0).await {
-                Err(e) if e.is_panic() => crate::sources::supervisor::panic_text(&*e.into_panic()),
-                _ => "it stopped".into(),
-            };
-            return Ok(ExitReason::FatalError(format!(
-                "the channel watch stopped on an internal error ({why}); please report this bug"
-            )));
-        };
-        let written = match &msg {
-            WatchMsg::Refused => return Ok(ExitReason::CredentialsRefused),
-            WatchMsg::Fatal(why) => return Ok(ExitReason::FatalError(why.clone())),
-            WatchMsg::Notice(text) => {
-                say(&format!("roomwatch: {text}"));
-                Ok(())
-            }
-            WatchMsg::Polled(_) => Ok(()),
-            WatchMsg::Report(Report::Changes { .. } | Report::Recovered { .. }) => {
-                write_lines(&mut out, serving, &msg)
-            }
-            WatchMsg::Report(Report::Health { health, last_good }) => {
-                let since = last_good
-                    .map(|t| format!(" (last good poll {})", format_at(t)))
-                    .unwrap_or_default();
-                say(&format!(
-                    "roomwatch: Twitch is {}{since}",
-                    match health {
-                        Health::Good => "reachable again",
-                        Health::Degraded =>
-                            "degraded: polls fail; changes are held until one works",
-                        Health::Maintenance => "in maintenance: changes are held until it ends",
-                    }
-                ));
-                Ok(())
-            }
-        };
-        // The table behind `GET /api/v1/channels` follows the same messages as the screen's.
-        if !matches!(msg, WatchMsg::Notice(_)) {
-            crate::app::update(state, Msg::Watch(msg), Utc::now());
-        }
-        if let Err(e) = written.and_then(|()| out.flush()) {
-            return Ok(if e.kind() == std::io::ErrorKind::BrokenPipe {
-                ExitReason::OutputClosed
-            } else {
-                ExitReason::FatalError(format!("cannot write to stdout: {e}"))
-            });
-        }
     }
 }
 

@@ -34,13 +34,35 @@ pub async fn run(
     let mut buf = Vec::with_capacity(DRAIN);
     // Sources repeat an unchanged state to refresh their counters; print only changes.
     let mut shown: Vec<Option<ConnState>> = vec![None; state.rooms.len()];
+    // A session of the channel watch alone has no room to wait for.
+    let rooms_open = !state.rooms.is_empty();
     loop {
         // A quiet room still gets its autosave.
         let now = Utc::now();
         let due = files.iter().filter_map(|f| f.autosave_in(now)).min();
         let autosave = tokio::time::sleep(due.unwrap_or(IDLE));
         let got = tokio::select! {
-            n = inbox.recv_many(&mut buf, DRAIN) => n,
+            n = inbox.rooms.recv_many(&mut buf, DRAIN), if rooms_open => n,
+            m = inbox.watch.next(), if inbox.watch.is_open() => {
+                // The watch task ends only after saying why (refused, fatal): this is a panic.
+                let Some(m) = m else {
+                    let _ = out.flush();
+                    return ExitReason::FatalError(
+                        "the channel watch stopped on an internal error; please report this bug".into(),
+                    );
+                };
+                // The change lines leave before the table (and the snapshot's next save) moves on.
+                if let Err(e) = super::channels::write_lines(&mut out, serving, &m).and_then(|()| out.flush()) {
+                    return stdout_failed(e);
+                }
+                super::channels::say_headless(&m);
+                let fx = update(state, Msg::Watch(m), Utc::now());
+                if let Some(reason) = fx.quit {
+                    let _ = out.flush();
+                    return reason;
+                }
+                continue;
+            }
             _ = autosave => {
                 super::exit::autosave(files, state, Utc::now());
                 continue;

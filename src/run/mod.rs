@@ -187,7 +187,31 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
         }
         return Ok(reason);
     }
+    // `watch` with channels in `[watch]` also runs the channel watch: its table is a pane of the live screen.
+    let with_channels =
+        matches!(cli.command, Command::Watch { .. }) && !config.watch.channels.is_empty();
     let started = start_rooms(cli.command, &config).await?;
+    let channel_watch = if with_channels {
+        let watch = &config.watch;
+        let args = channels::WatchArgs {
+            interval: watch.interval.map_or(60, |d| d.as_secs()),
+            viewer_step: watch.viewer_step.unwrap_or(100),
+            webhook_callback: None,
+            channels: &watch.channels,
+            alerts: &watch.alerts,
+        };
+        match channels::start(args, &config, &mut serving).await? {
+            Ok(w) => Some(w),
+            Err(reason) => {
+                if let Some(text) = why(&reason, &[SourceKind::Twitch]) {
+                    crate::stderr::say(&format!("roomwatch: [watch] channels: {text}"));
+                }
+                return Ok(reason);
+            }
+        }
+    } else {
+        None
+    };
     let mut tasks = Tasks(started.iter().map(|r| r.task.abort_handle()).collect());
     let replay = started.iter().any(|r| r.replay_of.is_some());
     let mut files: Vec<SessionFiles> = (started.iter())
@@ -200,7 +224,7 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
             ))
         })
         .collect();
-    let mut settings = config.settings;
+    let mut settings = config.settings.clone();
     if common.headless {
         // No screen, no scrollback: the panes keep only a token history. The totals and the summary come
         // from the session statistics, which stay exact; this keeps headless memory small and flat.
@@ -223,6 +247,7 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
         channels.push((r.key, r.rx));
     }
     let mut inbox = rooms::Inbox::new(channels);
+    let channel_watch = channel_watch.map(|w| w.attach(&mut inbox, &mut state));
     let runner = async {
         if common.headless {
             let opts = headless::HeadlessOptions {
@@ -253,6 +278,11 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
     let reason = exit::catch_panic(runner).await.unwrap_or(ExitReason::Panic);
     // In-flight requests are cancelled, not awaited.
     tasks.abort();
+    if let Some(w) = channel_watch {
+        w.finish(&mut inbox, &mut state, &serving, common.headless)
+            .await;
+        channels::write_summary(&state, &reason, &config);
+    }
     exit::finish_session(&mut files, &mut state, &reason);
     tracing::info!(?reason, "session ended");
     report_end(&reason, &state);

@@ -62,18 +62,16 @@ impl Inbox {
         }
     }
 
-    /// Also takes the channel watch's messages.
-    pub fn with_watch(mut self, rx: mpsc::Receiver<WatchUpdate>) -> Self {
-        self.watch = WatchInbox(Some(rx));
-        self
-    }
-
     pub async fn recv_many(&mut self, buf: &mut Vec<(RoomKey, SourceMsg)>, limit: usize) -> usize {
         self.rooms.recv_many(buf, limit).await
     }
 }
 
 impl WatchInbox {
+    pub fn new(rx: mpsc::Receiver<WatchUpdate>) -> Self {
+        WatchInbox(Some(rx))
+    }
+
     pub fn is_open(&self) -> bool {
         self.0.is_some()
     }

@@ -153,6 +153,9 @@ pub async fn run(
     }
     state.live.hold_on_end = true;
     state.live.utc_offset = *chrono::Local::now().offset();
+    // Dropped after the terminal guard (declared before it), on every way out, unwinding included: what was
+    // said on stderr meanwhile lands on the restored terminal.
+    let held = crate::stderr::hold();
     let (guard, mut term) = match TerminalGuard::enter() {
         Ok(t) => t,
         Err(e) => {
@@ -160,14 +163,13 @@ pub async fn run(
             return ExitReason::FatalError(format!("cannot set up the terminal: {e}"));
         }
     };
-    crate::stderr::hold();
     let reason = event_loop(state, inbox, signals, files, serving, max_events, &mut term).await;
     // Shown here so a dead terminal is noticed (TERMINAL_GONE) before `Terminal`'s drop tries again.
     let _ = term.flush();
     let _ = term.show_cursor();
     drop(term);
     drop(guard);
-    crate::stderr::release();
+    drop(held);
     tracing::info!(
         frames = FRAMES.load(Ordering::Relaxed),
         bytes = BYTES.load(Ordering::Relaxed),

@@ -102,6 +102,46 @@ pub fn view(state: &State, board: &ChannelBoard, frame: &mut Frame, theme: &Them
     }
 }
 
+/// The table as a pane of a session of rooms: a title line with the count, the last poll and the platform's
+/// state, then the first rows (live first) that fit.
+pub fn strip(frame: &mut Frame, area: Rect, state: &State, board: &ChannelBoard, theme: &Theme) {
+    let mut title = format!(
+        " Channels · {} live of {}",
+        thousands(board.live_count() as u64),
+        thousands(board.rows.len() as u64)
+    );
+    if let Some(t) = board.last_good {
+        title.push_str(&format!(" · polled {} ago", age(secs_since(state, t))));
+    }
+    let warn = match board.health {
+        Some(Health::Degraded) => Some(" · Twitch does not answer: changes held"),
+        Some(Health::Maintenance) => Some(" · Twitch in maintenance: changes held"),
+        _ => None,
+    };
+    title.push_str(warn.unwrap_or(""));
+    let style = if warn.is_some() {
+        theme.warn()
+    } else {
+        theme.title(false)
+    };
+    let mut lines = vec![Line::styled(
+        truncate(&title, usize::from(area.width)),
+        style,
+    )];
+    let cols = columns(area.width);
+    let rows = usize::from(area.height.saturating_sub(1));
+    if !board.polled {
+        lines.push(Line::styled(" waiting for the first poll…", theme.dim()));
+    } else {
+        lines.extend(
+            (board.rows.iter())
+                .take(rows)
+                .map(|r| row(state, r, cols, area.width, theme)),
+        );
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
 fn status_line(state: &State, board: &ChannelBoard, theme: &Theme, w: u16) -> Line<'static> {
     let (label, level) = match board.health {
         _ if state.live.paused => ("PAUSED", Level::Warn),

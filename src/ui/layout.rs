@@ -40,6 +40,8 @@ pub struct Areas {
     pub status: Rect,
     /// One line per room, with several rooms.
     pub overview: Option<Rect>,
+    /// The channel table (`[watch]` channels in a session of rooms): a title line and the first rows.
+    pub channels: Option<Rect>,
     pub notice: Option<Rect>,
     pub banner: Option<Rect>,
     pub panes: Vec<(Pane, Rect)>,
@@ -71,6 +73,7 @@ pub fn areas(state: &State, area: Rect, banner: bool, notice: bool) -> Areas {
             shape,
             status: Rect::default(),
             overview: None,
+            channels: None,
             notice: None,
             banner: None,
             panes: Vec::new(),
@@ -91,6 +94,20 @@ pub fn areas(state: &State, area: Rect, banner: bool, notice: bool) -> Areas {
         body.height -= rows;
         r
     });
+    // The channel table takes its live channels' rows (at least one), at most a quarter of the body.
+    let channels = (state.channels.as_ref())
+        .filter(|_| shape != Shape::Single)
+        .map(|board| {
+            let wanted = 1 + (board.live_count() as u16).clamp(1, 50);
+            let rows = wanted.min(body.height / 4).max(2);
+            let r = Rect {
+                height: rows,
+                ..body
+            };
+            body.y += rows;
+            body.height -= rows;
+            r
+        });
     let banner = banner.then(|| take_top(&mut body));
     let notice = (notice && body.height > 8).then(|| take_top(&mut body));
     let prompt = state.live.prompt.is_some().then(|| take_bottom(&mut body));
@@ -164,6 +181,7 @@ pub fn areas(state: &State, area: Rect, banner: bool, notice: bool) -> Areas {
         shape,
         status,
         overview,
+        channels,
         notice,
         banner,
         panes,

@@ -80,6 +80,9 @@ pub fn view(state: &State, frame: &mut Frame) {
     if let Some(r) = areas.overview {
         frame.render_widget(Paragraph::new(overview::lines(state, &theme, r)), r);
     }
+    if let (Some(r), Some(board)) = (areas.channels, &state.channels) {
+        channels::strip(frame, r, state, board, &theme);
+    }
     if let (Some(r), Some(text)) = (areas.banner, banner) {
         status::render_line(frame, r, format!(" {text}"), theme.banner());
     }

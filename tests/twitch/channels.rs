@@ -480,3 +480,68 @@ async fn a_renamed_channel_is_followed_by_its_id() {
         .unwrap();
     assert!(!polled.channels["alpha"].live);
 }
+
+/// `roomwatch watch` with channels in `[watch]`: the rooms' lines and the channels' changes on one stdout, and
+/// both summaries at the end.
+#[test]
+fn watch_runs_the_config_channels_beside_the_rooms() {
+    let mock = mock_with(&["alpha", "beta"]);
+    mock.set_stream_for("alpha", Some(StreamInfo::live("Up", "Art", 10)));
+    let home = tempfile::tempdir().unwrap();
+    log_in(home.path(), &mock.access_token(), &mock.refresh_token());
+    let config = home.path().join("watch.toml");
+    std::fs::write(
+        &config,
+        "[watch]\nchannels = [\"alpha\", { name = \"twitch:beta\", alert = true }]\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let args = [
+        "watch",
+        "--demo",
+        "1",
+        "--rate",
+        "50",
+        "--headless",
+        "--no-journal",
+        "--config",
+        config,
+    ];
+    let mut child = roomwatch(home.path(), &mock, &args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for l in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(l);
+        }
+    });
+    let (mut room_lines, mut channel_line) = (0, None);
+    while channel_line.is_none() || room_lines < 5 {
+        let line = rx.recv_timeout(WAIT).expect("lines of both");
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        if v["source"] == "twitch" {
+            channel_line = Some(v);
+        } else {
+            room_lines += 1;
+        }
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let v = channel_line.unwrap();
+    assert_eq!(
+        (v["room"].as_str(), v["kind"].as_str()),
+        (Some("alpha"), Some("went_live"))
+    );
+    assert!(stderr.contains("channel watch summary:"), "{stderr}");
+    assert!(stderr.contains("session summary:"), "{stderr}");
+}
