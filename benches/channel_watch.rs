@@ -1,8 +1,8 @@
 //! The channel watch at 1000 channels (issue 12, "Scale"). Two figures:
 //! - `day`: 24 h of polls (1440 at 60 s) simulated in this process — the engine's diff, the table's update
-//!   (`app::update`), the snapshot as it is saved, and one frame of the table at 120×40 per poll — with about a
-//!   day of streams starting, ending and changing titles (none live at first, about two thirds at the end). Prints CPU per poll and
-//!   per frame, and this process's peak RSS.
+//!   (`app::update`), the snapshot as it is saved, and one frame of the table at 120×40 per poll — over a day
+//!   of streams starting, ending and changing titles (none live at first, about two thirds at the end). Prints
+//!   CPU per poll and per frame, and this process's peak RSS.
 //! - `binary`: `roomwatch channels --headless` with 1000 channels against the Twitch mock for two polls (15 s
 //!   apart), then SIGTERM. Prints its CPU and peak RSS (getrusage of the child).
 //!
