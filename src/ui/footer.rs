@@ -10,9 +10,14 @@ pub fn hints(state: &State) -> Vec<(String, String)> {
     let km: &KeyMap = &state.settings.keymap;
     let mode = state.live.mode();
     let one = |a: Action, label: &str| km.hint(mode, a).map(|k| (k, label.to_string()));
+    // Panes frozen by pause or scrolling, or the channel table paused.
+    let pause = if state.live.paused || state.live.any_frozen() {
+        "resume"
+    } else {
+        "pause"
+    };
     let list: Vec<Option<(String, String)>> = match mode {
         Mode::Normal if state.channels_only() => {
-            let pause = if state.live.paused { "resume" } else { "pause" };
             vec![
                 one(Action::Quit, "quit"),
                 one(Action::ToggleHelp, "help"),
@@ -24,11 +29,6 @@ pub fn hints(state: &State) -> Vec<(String, String)> {
             ]
         }
         Mode::Normal => {
-            let pause = if state.live.any_frozen() {
-                "resume"
-            } else {
-                "pause"
-            };
             let kinds = match (
                 km.hint(mode, Action::ToggleKind(1)),
                 km.hint(mode, Action::ToggleKind(9)),

@@ -251,6 +251,22 @@ fn a_refused_login_ends_the_watch_with_exit_3() {
     assert!(out.stdout.is_empty());
 }
 
+/// The child's stdout lines, as they are written.
+pub fn stdout_lines(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+    let stdout = child.stdout.take().expect("stdout piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for l in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(l);
+        }
+    });
+    rx
+}
+
 /// `roomwatch channels --headless …` until `n` lines came (then SIGTERM, exit 0), and its lines.
 fn lines_of(
     mock: &TwitchMock,
@@ -265,17 +281,7 @@ fn lines_of(
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for l in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = tx.send(l);
-        }
-    });
+    let rx = stdout_lines(&mut child);
     let mut got = Vec::new();
     while got.len() < n {
         let line = rx.recv_timeout(WAIT).expect("a change line");
@@ -512,17 +518,7 @@ fn watch_runs_the_config_channels_beside_the_rooms() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for l in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = tx.send(l);
-        }
-    });
+    let rx = stdout_lines(&mut child);
     let (mut room_lines, mut channel_line) = (0, None);
     while channel_line.is_none() || room_lines < 5 {
         let line = rx.recv_timeout(WAIT).expect("lines of both");

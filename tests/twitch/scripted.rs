@@ -9,7 +9,6 @@ use crate::binary::{log_in, roomwatch};
 use crate::mock::{MockOptions, MockUser, StreamInfo, TwitchMock};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::BufRead;
 use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -96,16 +95,7 @@ impl Watch {
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for l in std::io::BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-            {
-                let _ = tx.send(l);
-            }
-        });
+        let lines = crate::channels::stdout_lines(&mut child);
         Watch { child, lines }
     }
 
