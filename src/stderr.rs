@@ -14,16 +14,21 @@ pub fn say(line: &str) {
     // Sanitized first: a token split by an invisible or escape character is whole again when it is masked.
     let safe = crate::sanitize::lines(line);
     let masked = crate::mask::scrub(&safe);
-    if let Ok(mut held) = HELD.lock() {
-        if let Some((lines, dropped)) = held.as_mut() {
-            tracing::warn!(line = %masked, "said while the live screen is up");
+    let kept = match HELD.lock().as_deref_mut() {
+        Ok(Some((lines, dropped))) => {
             if lines.len() < HELD_MAX {
-                lines.push(masked.into_owned());
+                lines.push(masked.to_string());
             } else {
                 *dropped += 1;
             }
-            return;
+            true
         }
+        _ => false,
+    };
+    if kept {
+        // Logged outside the lock: nothing the log writer does can wait on it.
+        tracing::warn!(line = %masked, "said while the live screen is up");
+        return;
     }
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{masked}");

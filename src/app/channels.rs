@@ -88,6 +88,8 @@ pub struct ChannelBoard {
     pub outages: Vec<(DateTime<Utc>, DateTime<Utc>)>,
     /// Good polls this session.
     pub polls: u64,
+    /// Why the watch stopped while the session's rooms go on.
+    pub stopped: Option<String>,
     /// Per-login memory across polls (history, last change), so the table rebuilds from a poll alone.
     memory: HashMap<String, (VecDeque<u64>, Option<LastChange>)>,
 }
@@ -172,11 +174,14 @@ impl ChannelBoard {
             }
             let from = (c.started_at.as_deref())
                 .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-                .map_or(at, |t| t.with_timezone(&Utc));
+                .map(|t| t.with_timezone(&Utc));
             let viewers = c.viewers.unwrap_or(0);
             let log = self.log.entry(login.clone()).or_default();
             match log.streams.last_mut() {
-                Some(s) if !s.ended && s.from == from => {
+                // The same stream (a reply that missed it once does not split it), or one without a start
+                // time (Helix's error rows) going on.
+                Some(s) if from.map_or(!s.ended, |f| f == s.from) => {
+                    s.ended = false;
                     s.last_seen = at;
                     s.peak_viewers = s.peak_viewers.max(viewers);
                 }
@@ -189,7 +194,7 @@ impl ChannelBoard {
                         log.dropped = log.dropped.saturating_add(1);
                     }
                     log.streams.push(Stream {
-                        from,
+                        from: from.unwrap_or(at),
                         last_seen: at,
                         ended: false,
                         peak_viewers: viewers,
@@ -250,10 +255,13 @@ pub fn shows(filters: &super::filter::FilterSet, row: &Row) -> bool {
 }
 
 /// One message of the channel watch. `paused`: the screen keeps its frozen rows; what comes is counted.
+/// `alone`: the watch is the whole session (`roomwatch channels`), so its end is the session's. Returns a notice
+/// to show.
 pub fn update(
     board: &mut ChannelBoard,
     msg: WatchUpdate,
     paused: bool,
+    alone: bool,
     fx: &mut Effects,
 ) -> Option<String> {
     fx.redraw = true;
@@ -299,8 +307,19 @@ pub fn update(
             board.apply(polled);
         }
         WatchMsg::Notice(text) => return Some(text),
-        WatchMsg::Refused => fx.quit = Some(ExitReason::CredentialsRefused),
-        WatchMsg::Fatal(why) => fx.quit = Some(ExitReason::FatalError(why)),
+        // Alone, the watch is the session; beside rooms it stops by itself and the rooms go on.
+        WatchMsg::Refused if alone => fx.quit = Some(ExitReason::CredentialsRefused),
+        WatchMsg::Fatal(why) if alone => fx.quit = Some(ExitReason::FatalError(why)),
+        WatchMsg::Refused => {
+            let text = "the channel watch stopped: Twitch refused the login (run `roomwatch twitch login`)";
+            board.stopped = Some(text.into());
+            return Some(text.into());
+        }
+        WatchMsg::Fatal(why) => {
+            let text = format!("the channel watch stopped: {why}");
+            board.stopped = Some(text.clone());
+            return Some(text);
+        }
     }
     None
 }
@@ -358,7 +377,7 @@ mod tests {
         let mut fx = Effects::default();
         for i in 0..30 {
             let polled = poll(1000 + i, &[("carol", 5 + i as u64), ("bob", 100)], &ALL);
-            update(&mut b, WatchMsg::Polled(polled), false, &mut fx);
+            update(&mut b, WatchMsg::Polled(polled), false, true, &mut fx);
         }
         let order: Vec<&str> = b.rows.iter().map(|r| r.login.as_str()).collect();
         assert_eq!(order, ["bob", "carol", "alice"]);
@@ -378,7 +397,7 @@ mod tests {
         let mut b = ChannelBoard::new(&logins, ["bob".to_string()]);
         let ring = |b: &mut ChannelBoard, msg| {
             let mut fx = Effects::default();
-            update(b, msg, false, &mut fx);
+            update(b, msg, false, true, &mut fx);
             fx.bell
         };
         assert!(!ring(
@@ -437,13 +456,19 @@ mod tests {
         let logins: Vec<String> = ALL.iter().map(|s| s.to_string()).collect();
         let mut b = ChannelBoard::new(&logins, []);
         let mut fx = Effects::default();
-        update(&mut b, WatchMsg::Polled(poll(4, &[], &ALL)), false, &mut fx);
+        update(
+            &mut b,
+            WatchMsg::Polled(poll(4, &[], &ALL)),
+            false,
+            true,
+            &mut fx,
+        );
         b.pause();
         let carol = changes(vec![went_live("carol", json!({}))], false);
-        update(&mut b, carol, true, &mut fx);
+        update(&mut b, carol, true, true, &mut fx);
         for at in 5..8 {
             let polled = poll(at, &[("carol", 9)], &ALL);
-            update(&mut b, WatchMsg::Polled(polled), true, &mut fx);
+            update(&mut b, WatchMsg::Polled(polled), true, true, &mut fx);
         }
         let on_screen: Vec<bool> = b.shown(|_| true).map(|r| r.live).collect();
         assert_eq!(on_screen, [false, false, false], "paused: the screen stays");
@@ -468,7 +493,7 @@ mod tests {
         let mut b = ChannelBoard::new(&logins, []);
         let mut fx = Effects::default();
         let mut feed = |b: &mut ChannelBoard, p: Channels| {
-            update(b, WatchMsg::Polled(p), false, &mut fx);
+            update(b, WatchMsg::Polled(p), false, true, &mut fx);
         };
         feed(&mut b, poll(100, &[("bob", 5)], &ALL));
         feed(&mut b, poll(160, &[("bob", 50)], &ALL));
@@ -496,16 +521,80 @@ mod tests {
     }
 
     #[test]
+    fn a_stream_missed_by_one_reply_stays_one_stream_and_one_without_a_start_goes_on() {
+        let logins: Vec<String> = ALL.iter().map(|s| s.to_string()).collect();
+        let mut b = ChannelBoard::new(&logins, []);
+        let mut fx = Effects::default();
+        for (at, live) in [(100, true), (160, false), (220, true)] {
+            let live: &[(&str, u64)] = if live { &[("bob", 5)] } else { &[] };
+            update(
+                &mut b,
+                WatchMsg::Polled(poll(at, live, &ALL)),
+                false,
+                true,
+                &mut fx,
+            );
+        }
+        let bob = &b.log["bob"];
+        assert_eq!(bob.streams.len(), 1, "{bob:?}");
+        assert!(!bob.streams[0].ended);
+        assert_eq!(
+            bob.streams[0].last_seen,
+            DateTime::from_timestamp(220, 0).unwrap()
+        );
+        for at in [300, 360, 420] {
+            let mut p = poll(at, &[("carol", 1)], &ALL);
+            p.channels.get_mut("carol").unwrap().started_at = None;
+            update(&mut b, WatchMsg::Polled(p), false, true, &mut fx);
+        }
+        let carol = &b.log["carol"];
+        assert_eq!(carol.streams.len(), 1, "{carol:?}");
+        assert_eq!(
+            carol.streams[0].from,
+            DateTime::from_timestamp(300, 0).unwrap()
+        );
+        assert_eq!(
+            carol.streams[0].last_seen,
+            DateTime::from_timestamp(420, 0).unwrap()
+        );
+    }
+
+    #[test]
+    fn beside_rooms_a_refused_watch_stops_alone() {
+        let mut b = ChannelBoard::default();
+        let mut fx = Effects::default();
+        let said = update(&mut b, WatchMsg::Refused, false, false, &mut fx);
+        assert_eq!(fx.quit, None, "the rooms go on");
+        assert!(said.unwrap().contains("roomwatch twitch login"));
+        assert!(b.stopped.is_some());
+        update(
+            &mut b,
+            WatchMsg::Fatal("HTTP 400".into()),
+            false,
+            false,
+            &mut fx,
+        );
+        assert_eq!(fx.quit, None);
+        assert!(b.stopped.as_deref().unwrap().contains("HTTP 400"));
+    }
+
+    #[test]
     fn a_refusal_or_a_fatal_reply_ends_the_session() {
         let mut b = ChannelBoard::default();
         let mut fx = Effects::default();
-        update(&mut b, WatchMsg::Refused, false, &mut fx);
+        update(&mut b, WatchMsg::Refused, false, true, &mut fx);
         assert_eq!(fx.quit, Some(ExitReason::CredentialsRefused));
         let mut fx = Effects::default();
-        update(&mut b, WatchMsg::Fatal("400".into()), false, &mut fx);
+        update(&mut b, WatchMsg::Fatal("400".into()), false, true, &mut fx);
         assert_eq!(fx.quit, Some(ExitReason::FatalError("400".into())));
         let mut fx = Effects::default();
-        let said = update(&mut b, WatchMsg::Notice("hello".into()), false, &mut fx);
+        let said = update(
+            &mut b,
+            WatchMsg::Notice("hello".into()),
+            false,
+            true,
+            &mut fx,
+        );
         assert_eq!(said.as_deref(), Some("hello"));
     }
 }

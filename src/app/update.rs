@@ -22,9 +22,9 @@ pub fn update(state: &mut State, msg: Msg, now: DateTime<Utc>) -> Effects {
             }
         }
         Msg::Watch(msg) => {
-            let paused = state.live.paused;
+            let (paused, alone) = (state.live.paused, state.rooms.is_empty());
             if let Some(board) = state.channels.as_mut() {
-                if let Some(text) = super::channels::update(board, msg, paused, &mut fx) {
+                if let Some(text) = super::channels::update(board, msg, paused, alone, &mut fx) {
                     state.live.info = Some((text, now));
                 }
                 // A channel going live rings like any alert: not with `bell = false`, not within the cooldown.

@@ -131,7 +131,7 @@ pub fn write_lines(
 
 /// A webhook message: a watched channel's `stream.online`/`stream.offline` polls at once, so the change is
 /// reported by the one diff (never twice, and the poll stays the truth); a revocation is said on stderr.
-fn webhook(hook: &Webhook, watched: &[String], poll_now: &tokio::sync::Notify) {
+fn webhook(hook: &Webhook, watched: &[Watched], poll_now: &tokio::sync::Notify) {
     match hook {
         Webhook::Notification {
             subscription_type,
@@ -139,11 +139,17 @@ fn webhook(hook: &Webhook, watched: &[String], poll_now: &tokio::sync::Notify) {
             ..
         } => {
             let login = event["broadcaster_user_login"].as_str().unwrap_or("");
+            let id = event["broadcaster_user_id"].as_str();
             let about_stream = matches!(
                 subscription_type.as_str(),
                 "stream.online" | "stream.offline"
             );
-            if about_stream && watched.iter().any(|w| w.eq_ignore_ascii_case(login)) {
+            // By id where known: a renamed channel's webhooks carry its new login.
+            let ours = |w: &Watched| match (&w.id, id) {
+                (Some(mine), Some(theirs)) => mine == theirs,
+                _ => w.login.eq_ignore_ascii_case(login),
+            };
+            if about_stream && watched.iter().any(ours) {
                 poll_now.notify_one();
             } else {
                 super::serve::unwatched_webhook(hook);
@@ -248,7 +254,17 @@ async fn known_only(
         Some(all.collect())
     };
     let asked = match auth.access(http).await {
-        Ok(access) => http.users_by_login(&access, &logins).await,
+        Ok(access) => match http.users_by_login(&access, &logins).await {
+            // A stored token past its hours: refreshed once, as a poll would, and asked again.
+            Err(e) if e.status() == Some(401) => match auth.renew(http, &access).await {
+                Err(Failure::Refused) => return None,
+                _ => match auth.access(http).await {
+                    Ok(fresh) => http.users_by_login(&fresh, &logins).await,
+                    Err(_) => Err(e),
+                },
+            },
+            other => other,
+        },
         Err(Failure::Refused) => return None,
         Err(f) => {
             // Only "no app token yet" reaches here (a user token is at hand; a refusal returned above).
@@ -475,12 +491,18 @@ pub async fn run(
     state.live.serving = serving.as_ref().map(|s| s.addr().to_string());
     let mut inbox = super::rooms::Inbox::new(Vec::new());
     let watch = started.attach(&mut inbox, &mut state);
-    let reason = if headless {
-        let opts = super::headless::HeadlessOptions { max_events: None };
-        super::headless::run(&mut state, &mut inbox, signals, &opts, &mut [], serving).await
-    } else {
-        super::tui::run(&mut state, &mut inbox, signals, &mut [], serving, None).await
+    let runner = async {
+        if headless {
+            let opts = super::headless::HeadlessOptions { max_events: None };
+            super::headless::run(&mut state, &mut inbox, signals, &opts, &mut [], serving).await
+        } else {
+            super::tui::run(&mut state, &mut inbox, signals, &mut [], serving, None).await
+        }
     };
+    // A panic in the runner still ends here, so the summary is written (as for rooms).
+    let reason = super::exit::catch_panic(runner)
+        .await
+        .unwrap_or(ExitReason::Panic);
     watch
         .finish(&mut inbox, &mut state, serving, headless)
         .await;
@@ -574,6 +596,7 @@ pub async fn start(
     let (tx, rx) = mpsc::channel::<WatchMsg<ChannelChange, Channels>>(16);
     // Renames are said once each (the channel stays watched, and reported, under the name it was given).
     let told = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
+    let hooked = known.clone();
     let fetch = move || {
         let (http, auth, known, told) = (http.clone(), auth.clone(), known.clone(), told.clone());
         async move {
@@ -613,8 +636,7 @@ pub async fn start(
         poll_now.clone(),
     )));
     if let Some(s) = serving.as_mut() {
-        let watched = watched.clone();
-        s.on_webhook(move |hook| webhook(hook, &watched, &poll_now));
+        s.on_webhook(move |hook| webhook(hook, &hooked, &poll_now));
     }
     let alerts = (alerts.iter()).filter(|a| watched.contains(a)).cloned();
     Ok(Ok(StartedWatch {
@@ -662,12 +684,19 @@ impl RunningWatch {
             let mut stdout = std::io::stdout().lock();
             let mut sink = std::io::sink();
             let out: &mut dyn Write = if headless { &mut stdout } else { &mut sink };
-            while let Some(msg) = inbox.watch.next().await {
+            // A channel already closed (the watch stopped by itself) has nothing more to give.
+            while inbox.watch.is_open() {
+                let Some(msg) = inbox.watch.next().await else {
+                    break;
+                };
                 if write_lines(out, serving, &msg)
                     .and_then(|()| out.flush())
                     .is_err()
                 {
                     break;
+                }
+                if headless {
+                    say_headless(&msg, state.rooms.is_empty());
                 }
                 if !matches!(msg, WatchMsg::Notice(_)) {
                     crate::app::update(state, Msg::Watch(msg), Utc::now());
@@ -679,11 +708,31 @@ impl RunningWatch {
     }
 }
 
-/// A watch message said on stderr when headless (the table shows these on screen): notices, and the platform's
-/// health as it changes.
-pub fn say_headless(msg: &WatchMsg<ChannelChange, Channels>) {
+/// The watch's channel closed after it said why it stopped, beside rooms that go on.
+pub fn stopped_by_itself(state: &State) -> bool {
+    (state.channels.as_ref()).is_some_and(|b| b.stopped.is_some())
+}
+
+/// The watch's channel closed without a word: its task panicked.
+pub fn vanished() -> ExitReason {
+    ExitReason::FatalError(
+        "the channel watch stopped on an internal error; please report this bug".into(),
+    )
+}
+
+/// A watch message said on stderr when headless (the table shows these on screen): notices, the platform's
+/// health as it changes, and, beside rooms (`alone` false), why the watch stopped (alone, that is the session's
+/// end, which the runner says).
+pub fn say_headless(msg: &WatchMsg<ChannelChange, Channels>, alone: bool) {
     match msg {
         WatchMsg::Notice(text) => say(&format!("roomwatch: {text}")),
+        WatchMsg::Refused if !alone => say(
+            "roomwatch: the channel watch stopped: Twitch refused the login (run `roomwatch twitch login`); the rooms go on",
+        ),
+        WatchMsg::Fatal(why) if !alone => say(&format!(
+            "roomwatch: the channel watch stopped: {}; the rooms go on",
+            crate::sanitize::clean(why)
+        )),
         WatchMsg::Report(Report::Health { health, last_good }) => {
             let since = last_good
                 .map(|t| format!(" (last good poll {})", format_at(t)))

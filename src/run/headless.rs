@@ -44,18 +44,18 @@ pub async fn run(
         let got = tokio::select! {
             n = inbox.rooms.recv_many(&mut buf, DRAIN), if rooms_open => n,
             m = inbox.watch.next(), if inbox.watch.is_open() => {
-                // The watch task ends only after saying why (refused, fatal): this is a panic.
                 let Some(m) = m else {
+                    if super::channels::stopped_by_itself(state) {
+                        continue;
+                    }
                     let _ = out.flush();
-                    return ExitReason::FatalError(
-                        "the channel watch stopped on an internal error; please report this bug".into(),
-                    );
+                    return super::channels::vanished();
                 };
                 // The change lines leave before the table (and the snapshot's next save) moves on.
                 if let Err(e) = super::channels::write_lines(&mut out, serving, &m).and_then(|()| out.flush()) {
                     return stdout_failed(e);
                 }
-                super::channels::say_headless(&m);
+                super::channels::say_headless(&m, state.rooms.is_empty());
                 let fx = update(state, Msg::Watch(m), Utc::now());
                 if let Some(reason) = fx.quit {
                     let _ = out.flush();

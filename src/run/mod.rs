@@ -180,17 +180,13 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
         let reason =
             channels::run(args, common.headless, &config, &mut signals, &mut serving).await?;
         tracing::info!(?reason, "channel watch ended");
-        // A refused app token was said with its own advice (a new login would not help).
-        let said = reason == ExitReason::CredentialsRefused && channels::client_secret().is_some();
-        if let Some(text) = why(&reason, &[SourceKind::Twitch]).filter(|_| !said) {
-            crate::stderr::say(&format!("roomwatch: {text}"));
-        }
+        say_watch_end(&reason, "");
         return Ok(reason);
     }
     // `watch` with channels in `[watch]` also runs the channel watch: its table is a pane of the live screen.
+    // Its credentials are checked before any room starts, as the rooms' are.
     let with_channels =
         matches!(cli.command, Command::Watch { .. }) && !config.watch.channels.is_empty();
-    let started = start_rooms(cli.command, &config).await?;
     let channel_watch = if with_channels {
         let watch = &config.watch;
         let args = channels::WatchArgs {
@@ -203,15 +199,14 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
         match channels::start(args, &config, &mut serving).await? {
             Ok(w) => Some(w),
             Err(reason) => {
-                if let Some(text) = why(&reason, &[SourceKind::Twitch]) {
-                    crate::stderr::say(&format!("roomwatch: [watch] channels: {text}"));
-                }
+                say_watch_end(&reason, "[watch] channels: ");
                 return Ok(reason);
             }
         }
     } else {
         None
     };
+    let started = start_rooms(cli.command, &config).await?;
     let mut tasks = Tasks(started.iter().map(|r| r.task.abort_handle()).collect());
     let replay = started.iter().any(|r| r.replay_of.is_some());
     let mut files: Vec<SessionFiles> = (started.iter())
@@ -581,4 +576,13 @@ pub fn why(reason: &ExitReason, kinds: &[SourceKind]) -> Option<String> {
         ),
         _ => return None,
     })
+}
+
+/// Why the channel watch ended, on stderr; a refused app token was said with its own advice already (a new
+/// login would not help).
+fn say_watch_end(reason: &ExitReason, prefix: &str) {
+    let said = *reason == ExitReason::CredentialsRefused && channels::client_secret().is_some();
+    if let Some(text) = why(reason, &[SourceKind::Twitch]).filter(|_| !said) {
+        crate::stderr::say(&format!("roomwatch: {prefix}{text}"));
+    }
 }

@@ -287,6 +287,19 @@ async fn event_loop(
                 // The terminal went away (SSH dropped): the same end as SIGHUP.
                 Some(Err(_)) | None => done = Some(ExitReason::Hangup),
             },
+            // Before the rooms: in this biased select, rooms that are always ready must not starve the watch.
+            m = inbox.watch.next(), if inbox.watch.is_open() => match m {
+                Some(m) => {
+                    // The change lines go to the API's clients as in headless (nowhere else on screen).
+                    let _ = super::channels::write_lines(&mut io::sink(), serving, &m);
+                    match step(state, Msg::Watch(m)) {
+                        Ok(f) => fx = f,
+                        Err(r) => return r,
+                    }
+                }
+                None if super::channels::stopped_by_itself(state) => {}
+                None => done = Some(super::channels::vanished()),
+            },
             n = inbox.rooms.recv_many(&mut buf, DRAIN), if source_open => {
                 // 0: every channel closed, each room already told why (the inbox adds `Vanished`).
                 source_open = n > 0;
@@ -321,20 +334,6 @@ async fn event_loop(
                 if done.is_none() {
                     done = Serving::answer_waiting(serving, state, files);
                 }
-            },
-            m = inbox.watch.next(), if inbox.watch.is_open() => match m {
-                Some(m) => {
-                    // The change lines go to the API's clients as in headless (nowhere else on screen).
-                    let _ = super::channels::write_lines(&mut io::sink(), serving, &m);
-                    match step(state, Msg::Watch(m)) {
-                        Ok(f) => fx = f,
-                        Err(r) => return r,
-                    }
-                }
-                // The watch task ends only after saying why (refused, fatal): this is a panic.
-                None => done = Some(ExitReason::FatalError(
-                    "the channel watch stopped on an internal error; please report this bug".into(),
-                )),
             },
             q = Serving::next_query(serving) => done = super::serve::answer(q, state, files),
             _ = clock.tick(), if state.wants_tick() => {

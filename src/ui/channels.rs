@@ -118,7 +118,11 @@ pub fn strip(frame: &mut Frame, area: Rect, state: &State, board: &ChannelBoard,
         Some(Health::Maintenance) => Some(" · Twitch in maintenance: changes held"),
         _ => None,
     };
-    title.push_str(warn.unwrap_or(""));
+    let stopped = board
+        .stopped
+        .as_ref()
+        .map(|why| format!(" · {}", clean(why)));
+    title.push_str(stopped.as_deref().or(warn).unwrap_or(""));
     let style = if warn.is_some() {
         theme.warn()
     } else {

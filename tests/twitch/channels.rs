@@ -541,3 +541,81 @@ fn watch_runs_the_config_channels_beside_the_rooms() {
     assert!(stderr.contains("channel watch summary:"), "{stderr}");
     assert!(stderr.contains("session summary:"), "{stderr}");
 }
+
+/// A stored login past its hours is refreshed before the names are checked, so the channels are polled by id
+/// (renames followed) from the start.
+#[test]
+fn an_expired_token_at_start_is_refreshed_and_the_channels_polled_by_id() {
+    let mock = mock_with(&["alpha"]);
+    mock.set_stream_for("alpha", Some(StreamInfo::live("Up", "Art", 10)));
+    let home = tempfile::tempdir().unwrap();
+    log_in(home.path(), &mock.access_token(), &mock.refresh_token());
+    mock.expire_access_token();
+    let got = lines_of(&mock, home.path(), &["alpha"], 1);
+    assert_eq!(got[0]["kind"], "went_live");
+    let streams: Vec<String> = (mock.requests().iter())
+        .filter(|r| r.target.starts_with("/helix/streams"))
+        .map(|r| r.target.clone())
+        .collect();
+    assert!(
+        streams.iter().all(|t| t.contains("user_id=5000")),
+        "{streams:?}"
+    );
+    assert_eq!(mock.refreshes(), 1);
+}
+
+/// Beside rooms, a channel watch whose login is refused stops by itself and says so; the rooms go on and the
+/// session ends normally.
+#[test]
+fn in_watch_a_refused_channel_watch_stops_and_the_rooms_go_on() {
+    let mock = mock_with(&["alpha"]);
+    let home = tempfile::tempdir().unwrap();
+    log_in(home.path(), &mock.access_token(), &mock.refresh_token());
+    let config = home.path().join("watch.toml");
+    std::fs::write(&config, "[watch]\ninterval = 15\nchannels = [\"alpha\"]\n").unwrap();
+    let config = config.to_str().unwrap();
+    let args = [
+        "watch",
+        "--demo",
+        "1",
+        "--rate",
+        "20",
+        "--headless",
+        "--no-journal",
+        "--config",
+        config,
+    ];
+    let mut child = roomwatch(home.path(), &mock, &args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let rx = stdout_lines(&mut child);
+    // The first poll went through; then the login is revoked for good.
+    let streams = || {
+        (mock.requests().iter())
+            .filter(|r| r.target.starts_with("/helix/streams"))
+            .count()
+    };
+    let t = std::time::Instant::now();
+    while streams() < 1 {
+        assert!(t.elapsed() < WAIT, "no first poll");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    mock.expire_access_token();
+    mock.invalidate_refresh_token();
+    // The next poll (15 s) is refused; the room's lines keep coming after it.
+    while streams() < 2 {
+        assert!(t.elapsed() < Duration::from_secs(40), "no second poll");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    while rx.try_recv().is_ok() {}
+    rx.recv_timeout(WAIT).expect("the room goes on");
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("the channel watch stopped"), "{stderr}");
+    assert!(!stderr.contains("Chaturbate"), "{stderr}");
+}

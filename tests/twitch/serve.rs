@@ -161,10 +161,10 @@ fn a_stream_online_webhook_polls_early_until_helix_lists_the_stream() {
         .to_string();
     let body = serde_json::json!({
         "subscription": {"id": "s1", "type": "stream.online", "version": "1", "status": "enabled",
-                         "cost": 0, "condition": {"broadcaster_user_id": "2"},
+                         "cost": 0, "condition": {"broadcaster_user_id": "5001"},
                          "transport": {"method": "webhook", "callback": "https://example.com/eventsub"},
                          "created_at": "2026-11-28T12:00:00Z"},
-        "event": {"id": "9001", "broadcaster_user_id": "2", "broadcaster_user_login": "beta",
+        "event": {"id": "9001", "broadcaster_user_id": "5001", "broadcaster_user_login": "beta",
                   "broadcaster_user_name": "Beta", "type": "live", "started_at": "2026-11-28T12:00:00Z"}
     })
     .to_string();
