@@ -487,6 +487,36 @@ async fn a_renamed_channel_is_followed_by_its_id() {
     assert!(!polled.channels["alpha"].live);
 }
 
+/// `roomwatch watch --demo 1 --rate RATE --headless` with `config` (TOML) as its config file, and its stdout lines.
+fn watch_with(
+    mock: &TwitchMock,
+    home: &std::path::Path,
+    config: &str,
+    rate: &str,
+) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    let file = home.join("watch.toml");
+    std::fs::write(&file, config).unwrap();
+    let file = file.to_str().unwrap();
+    let args = [
+        "watch",
+        "--demo",
+        "1",
+        "--rate",
+        rate,
+        "--headless",
+        "--no-journal",
+        "--config",
+        file,
+    ];
+    let mut child = roomwatch(home, mock, &args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let rx = stdout_lines(&mut child);
+    (child, rx)
+}
+
 /// `roomwatch watch` with channels in `[watch]`: the rooms' lines and the channels' changes on one stdout, and
 /// both summaries at the end.
 #[test]
@@ -495,30 +525,12 @@ fn watch_runs_the_config_channels_beside_the_rooms() {
     mock.set_stream_for("alpha", Some(StreamInfo::live("Up", "Art", 10)));
     let home = tempfile::tempdir().unwrap();
     log_in(home.path(), &mock.access_token(), &mock.refresh_token());
-    let config = home.path().join("watch.toml");
-    std::fs::write(
-        &config,
+    let (child, rx) = watch_with(
+        &mock,
+        home.path(),
         "[watch]\nchannels = [\"alpha\", { name = \"twitch:beta\", alert = true }]\n",
-    )
-    .unwrap();
-    let config = config.to_str().unwrap();
-    let args = [
-        "watch",
-        "--demo",
-        "1",
-        "--rate",
         "50",
-        "--headless",
-        "--no-journal",
-        "--config",
-        config,
-    ];
-    let mut child = roomwatch(home.path(), &mock, &args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let rx = stdout_lines(&mut child);
+    );
     let (mut room_lines, mut channel_line) = (0, None);
     while channel_line.is_none() || room_lines < 5 {
         let line = rx.recv_timeout(WAIT).expect("lines of both");
@@ -571,26 +583,12 @@ fn in_watch_a_refused_channel_watch_stops_and_the_rooms_go_on() {
     let mock = mock_with(&["alpha"]);
     let home = tempfile::tempdir().unwrap();
     log_in(home.path(), &mock.access_token(), &mock.refresh_token());
-    let config = home.path().join("watch.toml");
-    std::fs::write(&config, "[watch]\ninterval = 15\nchannels = [\"alpha\"]\n").unwrap();
-    let config = config.to_str().unwrap();
-    let args = [
-        "watch",
-        "--demo",
-        "1",
-        "--rate",
+    let (child, rx) = watch_with(
+        &mock,
+        home.path(),
+        "[watch]\ninterval = 15\nchannels = [\"alpha\"]\n",
         "20",
-        "--headless",
-        "--no-journal",
-        "--config",
-        config,
-    ];
-    let mut child = roomwatch(home.path(), &mock, &args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let rx = stdout_lines(&mut child);
+    );
     // The first poll went through; then the login is revoked for good.
     let streams = || {
         (mock.requests().iter())
