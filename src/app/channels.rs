@@ -67,8 +67,6 @@ pub struct ChannelBoard {
     pub health: Option<Health>,
     /// When the last good poll was made.
     pub last_good: Option<DateTime<Utc>>,
-    /// The last outage the platform recovered from.
-    pub outage: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// Changes reported this session.
     pub changes: u64,
     /// Whether a good poll has come (until then nothing is known: no channel is shown offline).
@@ -294,7 +292,6 @@ pub fn update(
             board.last_good = last_good.or(board.last_good);
         }
         WatchMsg::Report(Report::Recovered { from, to }) => {
-            board.outage = Some((from, to));
             if board.outages.len() == MAX_OUTAGES {
                 board.outages.remove(0);
             }

@@ -223,7 +223,7 @@ fn notice(state: &State, board: &ChannelBoard) -> Option<(String, Level)> {
             ));
         }
     }
-    let (from, to) = board.outage?;
+    let &(from, to) = board.outages.last()?;
     (secs_since(state, to) <= OUTAGE_SHOWN_SECS).then(|| {
         (
             format!(
