@@ -2,7 +2,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use roomwatch::event::SourceKind;
-use roomwatch::sources::chaturbate::parse_reply;
+use roomwatch::sources::chaturbate::{parse_reply, Raw};
 use std::hint::black_box;
 
 #[path = "../tests/support/events.rs"]
@@ -22,11 +22,15 @@ fn bench(c: &mut Criterion) {
     let now = chrono::Utc::now();
     let mut g = c.benchmark_group("parse_reply");
     g.throughput(Throughput::Elements(1000));
+    // With a journal (the events keep their JSON) and without.
     g.bench_function("1000_events", |b| {
-        b.iter(|| parse_reply(black_box(&body), SourceKind::Chaturbate, now).unwrap())
+        b.iter(|| parse_reply(black_box(&body), SourceKind::Chaturbate, now, Raw::Keep).unwrap())
+    });
+    g.bench_function("1000_events_no_journal", |b| {
+        b.iter(|| parse_reply(black_box(&body), SourceKind::Chaturbate, now, Raw::Drop).unwrap())
     });
     let mut line = Vec::with_capacity(1 << 20);
-    let parsed = parse_reply(&body, SourceKind::Chaturbate, now).unwrap();
+    let parsed = parse_reply(&body, SourceKind::Chaturbate, now, Raw::Drop).unwrap();
     g.bench_function("1000_json_lines", |b| {
         b.iter(|| {
             line.clear();

@@ -11,7 +11,7 @@ mod twitch;
 use chrono::{TimeZone, Utc};
 use roomwatch::event::{write_json_line, EventBody, EventKind, MediaId, RoomEvent, SourceKind};
 use roomwatch::sources::chaturbate::methods::{self, kind_of};
-use roomwatch::sources::chaturbate::{parse_event, parse_reply, NextUrl, ParsedReply};
+use roomwatch::sources::chaturbate::{parse_event, parse_reply, NextUrl, ParsedReply, Raw};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
@@ -189,7 +189,7 @@ fn every_reference_payload_gives_what_the_index_says() {
         let body = read(file);
         match kind {
             "response" | "response-text" | "error-body" => {
-                let result = parse_reply(&body, SourceKind::Chaturbate, received());
+                let result = parse_reply(&body, SourceKind::Chaturbate, received(), Raw::Keep);
                 match REJECTED.iter().find(|(f, _)| *f == file) {
                     Some((_, why)) => {
                         let err = result.expect_err(file).to_string();
@@ -274,7 +274,7 @@ fn every_reference_payload_gives_what_the_index_says() {
 #[test]
 fn the_captured_testbed_reply_is_read_exactly() {
     let body = read("response-mixed_cb-events_examples-api_response.json");
-    let reply = parse_reply(&body, SourceKind::Chaturbate, received()).unwrap();
+    let reply = parse_reply(&body, SourceKind::Chaturbate, received(), Raw::Keep).unwrap();
     let kinds: Vec<&str> = reply.events.iter().map(|e| e.kind().as_str()).collect();
     assert_eq!(
         kinds,
@@ -340,7 +340,7 @@ fn the_captured_testbed_reply_is_read_exactly() {
 #[test]
 fn anonymous_tip_lines_say_null_and_never_the_name() {
     let body = read("response-mixed_cb-events_examples-api_response.json");
-    let reply = parse_reply(&body, SourceKind::Chaturbate, received()).unwrap();
+    let reply = parse_reply(&body, SourceKind::Chaturbate, received(), Raw::Keep).unwrap();
     let mut out = Vec::new();
     for ev in &reply.events {
         write_json_line(&mut out, "room", ev).unwrap();
@@ -379,7 +379,7 @@ fn media_ids_are_kept_as_number_or_string() {
 #[test]
 fn events_without_id_are_skipped_and_the_batch_still_advances() {
     let body = read("invalid-partial-missing-id_cb-events_tests-test_polling_success-lenient.json");
-    let reply = parse_reply(&body, SourceKind::Chaturbate, received()).unwrap();
+    let reply = parse_reply(&body, SourceKind::Chaturbate, received(), Raw::Keep).unwrap();
     assert_eq!(reply.events.len(), 1);
     assert_eq!(reply.events[0].id, "valid");
     assert_eq!(reply.skipped.len(), 1);
@@ -446,14 +446,100 @@ fn garbage_never_panics() {
         b"[]",
     ];
     for s in samples {
-        let _ = parse_reply(s, SourceKind::Chaturbate, received());
+        let _ = parse_reply(s, SourceKind::Chaturbate, received(), Raw::Keep);
     }
-    let reply = parse_reply(samples[4], SourceKind::Chaturbate, received()).unwrap();
+    let reply = parse_reply(samples[4], SourceKind::Chaturbate, received(), Raw::Keep).unwrap();
     assert_eq!((reply.events.len(), reply.skipped.len()), (0, 5));
-    let neg = parse_reply(samples[7], SourceKind::Chaturbate, received()).unwrap();
+    let neg = parse_reply(samples[7], SourceKind::Chaturbate, received(), Raw::Keep).unwrap();
     assert_eq!(
         neg.events[0].kind(),
         EventKind::Unknown,
         "a negative amount is not money"
     );
+}
+
+#[path = "support/events.rs"]
+mod events;
+
+/// Without a journal a reply is read in one pass (`Raw::Drop`); whatever that pass gives must be what the item
+/// by item path gives, and it must leave to that path whatever it is not sure of. Checked over every reference
+/// payload, realistic replies, and the hostile shapes each path treats on its own.
+#[test]
+fn one_pass_and_item_by_item_agree() {
+    let mut bodies: Vec<Vec<u8>> = Vec::new();
+    for entry in index() {
+        let file = entry["file"].as_str().unwrap();
+        let body = read(file);
+        match entry["kind"].as_str().unwrap() {
+            "response" | "response-text" | "error-body" => bodies.push(body),
+            "event" => bodies.push(
+                format!(r#"{{"events":[{}]}}"#, String::from_utf8(body).unwrap()).into_bytes(),
+            ),
+            "object" => {
+                let object = String::from_utf8(body).unwrap();
+                for method in entry["methods"].as_array().unwrap() {
+                    bodies.push(
+                        format!(
+                            r#"{{"events":[{{"method":{method},"id":"1-0","object":{object}}}]}}"#
+                        )
+                        .into_bytes(),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    let realistic = events::many(64).join(",");
+    bodies.push(format!(r#"{{"events":[{realistic}],"nextUrl":"https://eventsapi.chaturbate.com/events/r/t/?i=1"}}"#).into_bytes());
+    let tip =
+        r#"{"method":"tip","id":"9-0","object":{"tip":{"tokens":5},"user":{"username":"u"}}}"#;
+    for hostile in [
+        // A lone surrogate in a string that is read, and in one that is skipped.
+        r#"{"events":[{"method":"chatMessage","id":"1-0","object":{"message":{"message":"a\ud800b"},"user":{"username":"u"}}}]}"#.to_string(),
+        r#"{"events":[{"method":"chatMessage","id":"1-0","object":{"message":{"message":"ab","x":"\udc00"},"user":{"username":"u"}}}]}"#.to_string(),
+        // A repeated key, in the event, in its user, in the envelope.
+        format!(r#"{{"events":[{{"method":"tip","method":"tip","id":"1-0","object":{{}}}},{tip}]}}"#),
+        format!(r#"{{"events":[{{"method":"userEnter","id":"1-0","object":{{"user":{{"username":"a","username":"b"}}}}}},{tip}]}}"#),
+        format!(r#"{{"events":[{tip}],"events":[]}}"#),
+        format!(r#"{{"events":[{tip}],"nextUrl":"a","nextUrl":"b"}}"#),
+        // Items that are not typed events: a list, a number, a numeric, empty or missing id, an unknown method.
+        format!(r#"{{"events":[["tip","1-0",{{}}],{tip}]}}"#),
+        format!(r#"{{"events":[7,{tip}]}}"#),
+        format!(r#"{{"events":[{{"method":"follow","id":12,"object":{{"user":{{"username":"u"}}}}}},{tip}]}}"#),
+        format!(r#"{{"events":[{{"method":"follow","id":"","object":{{"user":{{"username":"u"}}}}}},{tip}]}}"#),
+        format!(r#"{{"events":[{{"method":"follow","object":{{"user":{{"username":"u"}}}}}},{tip}]}}"#),
+        format!(r#"{{"events":[{{"method":"somethingNew","id":"1-0","object":{{}}}},{tip}]}}"#),
+        format!(r#"{{"events":[{{"method":"follow","id":"{}","object":{{"user":{{"username":"u"}}}}}},{tip}]}}"#, "9".repeat(600)),
+        // Escaped keys, an escaped id, anonymity in odd places.
+        format!(r#"{{"\u0065vents":[{tip}]}}"#),
+        r#"{"events":[{"method":"tip","id":"1\u002d0","object":{"tip":{"tokens":5,"isAnon":"yes"},"user":{"username":"u"}}}]}"#.to_string(),
+        r#"{"events":[{"method":"tip","isAnon":1,"id":"1-0","object":{"tip":{"tokens":5},"user":{"username":"u"}}}]}"#.to_string(),
+        // The envelope's odd shapes.
+        r#"{"events":null,"nextUrl":null}"#.to_string(),
+        r#"{"events":{},"nextUrl":""}"#.to_string(),
+        format!(r#"{{"events":[{tip}],"nextUrl":5}}"#),
+        format!(r#"{{"events":[{tip}]}} trailing"#),
+        r#"[]"#.to_string(),
+    ] {
+        bodies.push(hostile.into_bytes());
+    }
+    // Invalid UTF-8 inside one string.
+    bodies.push(
+        [
+            &br#"{"events":[{"method":"chatMessage","id":"1-0","object":{"message":{"message":"a"#
+                [..],
+            b"\xff",
+            &br#"b"},"user":{"username":"u"}}}]}"#[..],
+        ]
+        .concat(),
+    );
+    for body in &bodies {
+        let text = String::from_utf8_lossy(body);
+        let mut item_by_item = parse_reply(body, SourceKind::Chaturbate, received(), Raw::Keep);
+        if let Ok(reply) = item_by_item.as_mut() {
+            reply.events.iter_mut().for_each(|e| e.raw = None);
+        }
+        let one_pass = parse_reply(body, SourceKind::Chaturbate, received(), Raw::Drop);
+        assert_eq!(one_pass, item_by_item, "{text}");
+    }
 }

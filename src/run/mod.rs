@@ -206,7 +206,8 @@ async fn run_inner(cli: Cli) -> Result<ExitReason, RunError> {
     } else {
         None
     };
-    let started = start_rooms(cli.command, &config).await?;
+    // A Chaturbate room writes its journal unless `--no-journal` (`exit::file_options`).
+    let started = start_rooms(cli.command, &config, !common.no_journal).await?;
     let mut tasks = Tasks(started.iter().map(|r| r.task.abort_handle()).collect());
     let replay = started.iter().any(|r| r.replay_of.is_some());
     let mut files: Vec<SessionFiles> = (started.iter())
@@ -338,6 +339,7 @@ enum Prepared {
 async fn start_rooms(
     command: Command,
     config: &crate::config::Config,
+    journal: bool,
 ) -> Result<Vec<rooms::StartedRoom>, RunError> {
     let paths = &config.paths;
     let started = match command {
@@ -365,6 +367,7 @@ async fn start_rooms(
             vec![rooms::start_chaturbate(
                 cfg,
                 fresh,
+                journal,
                 paths.cursor_dir.as_ref(),
             )?]
         }
@@ -444,7 +447,7 @@ async fn start_rooms(
                 let room = match room {
                     Prepared::Demo(sim) => Ok(rooms::start_demo(sim)),
                     Prepared::Chaturbate(poller) => {
-                        rooms::start_chaturbate(*poller, fresh, paths.cursor_dir.as_ref())
+                        rooms::start_chaturbate(*poller, fresh, journal, paths.cursor_dir.as_ref())
                     }
                     Prepared::Twitch(cfg) => Ok(twitch::start(key, *cfg)),
                 };

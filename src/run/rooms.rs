@@ -8,6 +8,7 @@ use crate::config::rooms::{Credentials, RoomSpec};
 use crate::effects::room_lock::{self, LockError, RoomLock};
 use crate::event::{RoomKey, SourceKind};
 use crate::sources::chaturbate::poller::PollerConfig;
+use crate::sources::chaturbate::Raw;
 use crate::sources::{self, simulator, SourceError, SourceMsg};
 use futures_util::stream::{self, BoxStream, SelectAll, StreamExt};
 use futures_util::FutureExt;
@@ -138,6 +139,7 @@ pub fn start_demo(cfg: simulator::SimConfig) -> StartedRoom {
 pub fn start_chaturbate(
     mut cfg: PollerConfig,
     fresh: bool,
+    journal: bool,
     cursor_dir: Option<&PathBuf>,
 ) -> Result<StartedRoom, RunError> {
     let room = cfg.url.room().to_string();
@@ -152,6 +154,7 @@ pub fn start_chaturbate(
         }
     };
     cfg.fresh = fresh;
+    cfg.raw = if journal { Raw::Keep } else { Raw::Drop };
     cfg.start_cursor = store.filter(|_| !fresh).and_then(|s| s.load(&room));
     if let Some(cursor) = &cfg.start_cursor {
         tracing::info!(room = %room, cursor = %cursor, "resuming from the saved cursor");

@@ -5,8 +5,8 @@
 use proptest::prelude::*;
 use roomwatch::event::{write_json_line, SourceKind};
 use roomwatch::sanitize;
-use roomwatch::sources::chaturbate::parse_reply;
 use roomwatch::sources::chaturbate::url::EventsUrl;
+use roomwatch::sources::chaturbate::{parse_reply, Raw};
 
 fn received() -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::parse_from_rfc3339("2026-11-28T10:00:00Z")
@@ -89,13 +89,18 @@ fn is_terminal_hazard(c: char) -> bool {
 proptest! {
     #[test]
     fn arbitrary_bytes_never_panic_the_parser(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
-        let _ = parse_reply(&bytes, SourceKind::Chaturbate, received());
+        let _ = parse_reply(&bytes, SourceKind::Chaturbate, received(), Raw::Keep);
+        let _ = parse_reply(&bytes, SourceKind::Chaturbate, received(), Raw::Drop);
     }
 
     #[test]
     fn arbitrary_events_make_valid_terminal_safe_lines(items in prop::collection::vec(json_value(), 0..8)) {
         let body = serde_json::json!({"events": items, "nextUrl": null}).to_string();
-        let reply = parse_reply(body.as_bytes(), SourceKind::Chaturbate, received()).unwrap();
+        let mut kept = parse_reply(body.as_bytes(), SourceKind::Chaturbate, received(), Raw::Keep).unwrap();
+        kept.events.iter_mut().for_each(|e| e.raw = None);
+        let reply = parse_reply(body.as_bytes(), SourceKind::Chaturbate, received(), Raw::Drop).unwrap();
+        // Without a journal the reply may be read in one pass: it must read as the item by item path does.
+        prop_assert_eq!(&reply, &kept);
         for ev in &reply.events {
             let mut out = Vec::new();
             write_json_line(&mut out, "room", ev).unwrap();

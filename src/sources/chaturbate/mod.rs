@@ -3,11 +3,12 @@
 pub mod credentials;
 mod loose;
 pub mod methods;
+mod one_pass;
 pub mod parse;
 pub mod poller;
 pub mod start;
 pub mod time;
 pub mod url;
 
-pub use parse::{parse_event, parse_reply, EnvelopeError, NextUrl, ParsedReply, SkippedEvent};
+pub use parse::{parse_event, parse_reply, EnvelopeError, NextUrl, ParsedReply, Raw, SkippedEvent};
 pub use start::{configure, StartOptions};

@@ -118,13 +118,13 @@ impl<'de: 'a, 'a> Deserialize<'de> for EventsField<'a> {
 /// The common case in one pass: a string id and the object parsed in place. Anything else (a numeric or
 /// missing id, an object the loose types cannot take) goes through [`WireEvent`], which defines the rules.
 #[derive(Deserialize)]
-struct FastEvent {
+pub(super) struct FastEvent {
     #[serde(default)]
-    method: LooseStr,
+    pub method: LooseStr,
     #[serde(default)]
-    id: LooseStr,
+    pub id: LooseStr,
     #[serde(default)]
-    object: LooseObj<WireObject>,
+    pub object: LooseObj<WireObject>,
     /// An anonymity flag on the event itself.
     #[serde(default)]
     #[serde(
@@ -133,7 +133,7 @@ struct FastEvent {
         alias = "anonymous",
         alias = "isAnonymous"
     )]
-    is_anon: CautiousFlag,
+    pub is_anon: CautiousFlag,
 }
 
 #[derive(Deserialize)]
@@ -209,7 +209,7 @@ struct WireMedia {
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct WireObject {
+pub(super) struct WireObject {
     user: LooseObj<WireUser>,
     message: LooseObj<WireMessage>,
     tip: LooseObj<WireTip>,
@@ -225,12 +225,26 @@ struct WireObject {
     is_anon: CautiousFlag,
 }
 
+/// Whether the parsed events carry their original JSON (`RoomEvent::raw`). Only the journal reads it, so a
+/// session without one is spared a copy of every event, and its replies can be parsed in one pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Raw {
+    Keep,
+    Drop,
+}
+
 /// Parses a reply body (HTTP 200, or a 400 long-poll continuation).
 pub fn parse_reply(
     body: &[u8],
     source: SourceKind,
     received_at: DateTime<Utc>,
+    raw: Raw,
 ) -> Result<ParsedReply, EnvelopeError> {
+    if raw == Raw::Drop {
+        if let Some(parsed) = super::one_pass::parse(body, source, received_at) {
+            return Ok(parsed);
+        }
+    }
     let trimmed = body.trim_ascii_start();
     if !trimmed.starts_with(b"{") {
         return Err(
@@ -253,15 +267,7 @@ pub fn parse_reply(
             serde_json::from_slice(&lossy).map_err(|e| EnvelopeError::InvalidJson(e.to_string()))?
         }
     };
-    let next_url = match env.next_url {
-        None => NextUrl::Missing,
-        Some(raw) if raw.get() == "null" => NextUrl::Missing,
-        Some(raw) => match serde_json::from_str::<String>(raw.get()) {
-            Ok(s) if !s.trim().is_empty() => NextUrl::Given(s),
-            Ok(_) => NextUrl::Invalid("nextUrl is an empty string".into()),
-            Err(_) => NextUrl::Invalid("nextUrl is not a string".into()),
-        },
-    };
+    let next_url = next_url(env.next_url);
     let items: Vec<&RawValue> = match env.events {
         None | Some(EventsField::Null) => Vec::new(),
         Some(EventsField::List(items)) => items,
@@ -271,7 +277,7 @@ pub fn parse_reply(
     let mut skipped = Vec::new();
     let mut uncounted_money = 0u32;
     for (index, item) in items.into_iter().enumerate() {
-        match parse_event(item, source, received_at) {
+        match parse_item(item, source, received_at, raw) {
             Ok(ev) => {
                 uncounted_money += u32::from(is_unreadable_money(&ev));
                 events.push(ev)
@@ -287,12 +293,33 @@ pub fn parse_reply(
     })
 }
 
+pub(super) fn next_url(raw: Option<&RawValue>) -> NextUrl {
+    match raw {
+        None => NextUrl::Missing,
+        Some(raw) if raw.get() == "null" => NextUrl::Missing,
+        Some(raw) => match serde_json::from_str::<String>(raw.get()) {
+            Ok(s) if !s.trim().is_empty() => NextUrl::Given(s),
+            Ok(_) => NextUrl::Invalid("nextUrl is an empty string".into()),
+            Err(_) => NextUrl::Invalid("nextUrl is not a string".into()),
+        },
+    }
+}
+
 /// Parses one event object (`{"method", "id", "object"}`), keeping its original JSON.
 /// `Err` only for items that are not events with an id; a known method with unusable contents becomes `unknown`.
 pub fn parse_event(
     item: &RawValue,
     source: SourceKind,
     received_at: DateTime<Utc>,
+) -> Result<RoomEvent, &'static str> {
+    parse_item(item, source, received_at, Raw::Keep)
+}
+
+fn parse_item(
+    item: &RawValue,
+    source: SourceKind,
+    received_at: DateTime<Utc>,
+    raw: Raw,
 ) -> Result<RoomEvent, &'static str> {
     if !item.get().starts_with('{') {
         return Err("not a JSON object");
@@ -301,7 +328,7 @@ pub fn parse_event(
     // carrying one would lose its text. Replaced by U+FFFD, and the event parsed from the repaired text.
     if let Cow::Owned(repaired) = repair_lone_surrogates(item.get()) {
         let repaired = RawValue::from_string(repaired).map_err(|_| "not a JSON object")?;
-        return parse_event(&repaired, source, received_at);
+        return parse_item(&repaired, source, received_at, raw);
     }
     if let Ok(FastEvent {
         method,
@@ -320,6 +347,7 @@ pub fn parse_event(
                 method.0.unwrap_or_default(),
                 (object, is_anon.0.unwrap_or(false)),
                 item,
+                raw,
                 source,
                 received_at,
             ));
@@ -349,6 +377,7 @@ pub fn parse_event(
         method,
         (object, event_anonymous),
         item,
+        raw,
         source,
         received_at,
     ))
@@ -360,26 +389,46 @@ fn build(
     method: String,
     (object, event_anonymous): (WireObject, bool),
     item: &RawValue,
+    raw: Raw,
     source: SourceKind,
     received_at: DateTime<Utc>,
 ) -> RoomEvent {
-    let (user, body) = match kind_of(&method) {
-        Some(kind) => match typed_body(kind, object, event_anonymous) {
-            Ok(typed) => typed,
-            Err(reason) => {
-                tracing::warn!(id = %id, method = %method, reason, "event kept as unknown");
-                unknown(method, item)
-            }
-        },
-        None => unknown(method, item),
+    let typed = match typed(&method, (object, event_anonymous)) {
+        Ok(typed) => typed,
+        Err(None) => unknown(method, item),
+        Err(Some(reason)) => {
+            tracing::warn!(id = %id, method = %method, reason, "event kept as unknown");
+            unknown(method, item)
+        }
     };
+    let raw = (raw == Raw::Keep).then(|| item.get().into());
+    event(id, typed, raw, source, received_at)
+}
+
+/// The typed user and body of a known method; `Err(None)` for a method that is not known, `Err(Some(why))`
+/// for one whose contents cannot be typed.
+pub(super) fn typed(
+    method: &str,
+    (object, event_anonymous): (WireObject, bool),
+) -> Result<(Option<UserInfo>, EventBody), Option<&'static str>> {
+    let kind = kind_of(method).ok_or(None)?;
+    typed_body(kind, object, event_anonymous).map_err(Some)
+}
+
+pub(super) fn event(
+    id: String,
+    (user, body): (Option<UserInfo>, EventBody),
+    raw: Option<Box<str>>,
+    source: SourceKind,
+    received_at: DateTime<Utc>,
+) -> RoomEvent {
     RoomEvent {
         source,
         at: event_time(&id, received_at),
         id,
         user,
         body,
-        raw: Some(item.get().into()),
+        raw,
     }
 }
 

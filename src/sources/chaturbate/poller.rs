@@ -1,7 +1,7 @@
 //! The long-poll task: one GET at a time, one [`SourceMsg::Batch`] per reply, status changes as they happen.
 //! Failures re-request the same URL (no cursor is lost); only a parsed reply advances.
 
-use super::parse::{parse_reply, NextUrl, ParsedReply};
+use super::parse::{parse_reply, NextUrl, ParsedReply, Raw};
 use super::url::{EventsUrl, HostKind, SecretUrl, TOKEN_PAGE};
 use crate::event::SourceKind;
 use crate::sources::backoff::{parse_retry_after, Backoff};
@@ -37,6 +37,8 @@ pub struct PollerConfig {
     pub rate_requests: u32,
     pub rate_period: Duration,
     pub dedup_capacity: usize,
+    /// Whether events keep their original JSON: only for a journal.
+    pub raw: Raw,
     /// Seed of the backoff jitter (`None`: random).
     pub jitter_seed: Option<u64>,
 }
@@ -55,6 +57,7 @@ impl PollerConfig {
             rate_requests: 2000,
             rate_period: Duration::from_secs(60),
             dedup_capacity: DEFAULT_CAPACITY,
+            raw: Raw::Keep,
             jitter_seed: None,
         }
     }
@@ -310,7 +313,7 @@ impl Poller {
         match status {
             200 | 400 => {
                 let body = reply.body.unwrap_or_default();
-                match parse_reply(&body, SourceKind::Chaturbate, received_at) {
+                match parse_reply(&body, SourceKind::Chaturbate, received_at, self.cfg.raw) {
                     Ok(parsed) if status == 200 => self.deliver(parsed, received_at, quick).await?,
                     Ok(parsed) if self.valid_next(&parsed.next_url) => {
                         // The long-poll "waited too long" continuation (chaturbate.md §3.2).
