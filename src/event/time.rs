@@ -22,7 +22,7 @@ pub fn format_at(t: DateTime<Utc>) -> String {
     put(14, 2, t.minute());
     put(17, 2, t.second());
     put(20, 3, nanos / 1_000_000);
-    b.iter().map(|&c| c as char).collect()
+    String::from_utf8(b.to_vec()).expect("digits and ASCII punctuation")
 }
 
 #[cfg(test)]

@@ -12,9 +12,43 @@ pub struct Dedup {
     /// foldhash instead of SipHash (a third of the hashing cost per event): the ids are the server's, which the
     /// user chose and authenticated; the hasher is still seeded at random per process, and the set is bounded,
     /// so even crafted collisions cost at most a bounded scan, never memory (docs/decisions.md).
-    seen: HashSet<Arc<str>, RandomState>,
-    order: VecDeque<Arc<str>>,
+    seen: HashSet<Key, RandomState>,
+    order: VecDeque<Key>,
     capacity: usize,
+}
+
+/// An id as kept. Chaturbate's ids (`1625274862454-0`) are kept as the two numbers they spell: no allocation,
+/// and compared without reading a string elsewhere in memory. Only the canonical spelling is packed (no
+/// leading zero, no sign, each part within `u64`), so two different ids never become the same key; any other
+/// id is kept as its text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Pair(u64, u64),
+    Text(Arc<str>),
+}
+
+impl Key {
+    fn of(id: &str) -> Key {
+        match id.split_once('-') {
+            Some((a, b)) => match (canonical(a), canonical(b)) {
+                (Some(a), Some(b)) => Key::Pair(a, b),
+                _ => Key::Text(Arc::from(id)),
+            },
+            None => Key::Text(Arc::from(id)),
+        }
+    }
+}
+
+/// A whole number written the one way `u64`'s `to_string` writes it.
+fn canonical(digits: &str) -> Option<u64> {
+    let bytes = digits.as_bytes();
+    let plain = !bytes.is_empty() && bytes.iter().all(u8::is_ascii_digit);
+    let no_leading_zero = bytes.len() == 1 || bytes.first() != Some(&b'0');
+    if plain && no_leading_zero {
+        digits.parse().ok()
+    } else {
+        None
+    }
 }
 
 impl Dedup {
@@ -32,7 +66,8 @@ impl Dedup {
 
     /// True the first time an id is seen (the event is new), false for a duplicate.
     pub fn first_time(&mut self, id: &str) -> bool {
-        if self.seen.contains(id) {
+        let key = Key::of(id);
+        if self.seen.contains(&key) {
             return false;
         }
         if self.order.len() == self.capacity {
@@ -40,9 +75,8 @@ impl Dedup {
                 self.seen.remove(&old);
             }
         }
-        let id: Arc<str> = Arc::from(id);
-        self.seen.insert(id.clone());
-        self.order.push_back(id);
+        self.seen.insert(key.clone());
+        self.order.push_back(key);
         true
     }
 
@@ -71,6 +105,43 @@ mod tests {
         assert!(!d.first_time("b"));
         assert!(!d.first_time("d"));
         assert!(d.first_time("a"));
+    }
+
+    #[test]
+    fn ids_that_spell_the_same_numbers_differently_stay_apart() {
+        let mut d = Dedup::new(100);
+        for id in [
+            "1-0",
+            "01-0",
+            "1-00",
+            "+1-0",
+            "1-0-0",
+            "1",
+            "-1-0",
+            "1-",
+            "18446744073709551616-0",
+        ] {
+            assert!(d.first_time(id), "{id} is new");
+        }
+        for id in [
+            "1-0",
+            "01-0",
+            "1-00",
+            "+1-0",
+            "1-0-0",
+            "1",
+            "-1-0",
+            "1-",
+            "18446744073709551616-0",
+        ] {
+            assert!(!d.first_time(id), "{id} is a repeat");
+        }
+        assert_eq!(
+            Key::of("1625274862454-12"),
+            Key::Pair(1_625_274_862_454, 12)
+        );
+        assert_eq!(Key::of("0-0"), Key::Pair(0, 0));
+        assert!(matches!(Key::of("01-0"), Key::Text(_)));
     }
 
     #[test]
