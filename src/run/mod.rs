@@ -4,6 +4,7 @@
 pub mod channels;
 pub mod exit;
 pub mod headless;
+mod latency;
 pub mod rooms;
 pub mod serve;
 pub mod signals;

@@ -1,6 +1,7 @@
 //! The TUI runner: terminal lifecycle (restored on every exit path, panics included) and the event loop that
 //! feeds keys, source batches, signals and the 1 Hz clock into the reducer and draws on change, capped.
 
+use super::latency::ScreenLatency;
 use super::rooms::Inbox;
 use super::serve::Serving;
 use super::signals::Signals;
@@ -163,7 +164,17 @@ pub async fn run(
             return ExitReason::FatalError(format!("cannot set up the terminal: {e}"));
         }
     };
-    let reason = event_loop(state, inbox, signals, files, serving, max_events, &mut term).await;
+    let mut latency = ScreenLatency::new();
+    let reason = event_loop(
+        state,
+        inbox,
+        signals,
+        files,
+        serving,
+        max_events,
+        (&mut term, &mut latency),
+    )
+    .await;
     // Shown here so a dead terminal is noticed (TERMINAL_GONE) before `Terminal`'s drop tries again.
     let _ = term.flush();
     let _ = term.show_cursor();
@@ -175,6 +186,14 @@ pub async fn run(
         bytes = BYTES.load(Ordering::Relaxed),
         "live screen closed"
     );
+    if let (Some(p50), Some(p99)) = (latency.quantile(0.5), latency.quantile(0.99)) {
+        tracing::info!(
+            p50_ms = p50,
+            p99_ms = p99,
+            events = latency.events(),
+            "screen latency"
+        );
+    }
     reason
 }
 
@@ -242,7 +261,7 @@ async fn event_loop(
     files: &mut [SessionFiles],
     serving: &mut Option<Serving>,
     max_events: Option<u64>,
-    term: &mut Term,
+    (term, latency): (&mut Term, &mut ScreenLatency),
 ) -> ExitReason {
     let frame_gap = Duration::from_secs_f64(1.0 / f64::from(state.settings.max_fps.clamp(1, 240)));
     let mut input = EventStream::new();
@@ -313,6 +332,7 @@ async fn event_loop(
                                 done = Some(ExitReason::MaxEvents);
                             }
                             files[r].on_batch(&batch);
+                            latency.arrived(batch.received_at, batch.events.len());
                             if let Some(s) = serving.as_ref() {
                                 s.publish(r, &batch.events);
                             }
@@ -360,6 +380,7 @@ async fn event_loop(
             if let Err(r) = draw(term, state, clear) {
                 return r;
             }
+            latency.drawn(Utc::now());
             dirty = false;
             clear = false;
             last_draw = Some(now);
