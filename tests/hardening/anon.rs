@@ -2,7 +2,7 @@
 //! are numbers in disguise still count.
 
 use roomwatch::event::{write_json_line, EventBody, EventKind, MediaId, RoomEvent, SourceKind};
-use roomwatch::sources::chaturbate::{parse_reply, Raw};
+use roomwatch::sources::chaturbate::{parse_reply, ParsedReply, Raw};
 
 fn received() -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::parse_from_rfc3339("2026-11-28T10:00:00Z")
@@ -12,14 +12,18 @@ fn received() -> chrono::DateTime<chrono::Utc> {
 
 fn parse(items: &[serde_json::Value]) -> (Vec<RoomEvent>, usize) {
     let body = serde_json::json!({"events": items, "nextUrl": null}).to_string();
-    let r = parse_reply(
-        body.as_bytes(),
-        SourceKind::Chaturbate,
-        received(),
-        Raw::Keep,
-    )
-    .unwrap();
+    let r = reply(&body);
     (r.events, r.skipped.len() + r.uncounted_money as usize)
+}
+
+/// The reply as read with a journal; without one (possibly in one pass) it must read the same.
+fn reply(body: &str) -> ParsedReply {
+    let read = |raw| parse_reply(body.as_bytes(), SourceKind::Chaturbate, received(), raw).unwrap();
+    let kept = read(Raw::Keep);
+    let mut stripped = kept.clone();
+    stripped.events.iter_mut().for_each(|e| e.raw = None);
+    assert_eq!(read(Raw::Drop), stripped, "{body}");
+    kept
 }
 
 fn line(ev: &RoomEvent) -> String {
@@ -114,8 +118,8 @@ fn an_anonymous_tip_that_cannot_be_typed_names_nobody_and_is_counted() {
 #[test]
 fn a_lone_surrogate_keeps_the_rest_of_the_text() {
     // 0.1.0: the message became `unknown` with `raw: null`.
-    let body = br#"{"events":[{"method":"chatMessage","id":"1795000000000-0","object":{"message":{"message":"hi \ud800 there \ud83d\ude00"},"user":{"username":"bob"}}}]}"#;
-    let r = parse_reply(body, SourceKind::Chaturbate, received(), Raw::Keep).unwrap();
+    let body = r#"{"events":[{"method":"chatMessage","id":"1795000000000-0","object":{"message":{"message":"hi \ud800 there \ud83d\ude00"},"user":{"username":"bob"}}}]}"#;
+    let r = reply(body);
     match &r.events[0].body {
         EventBody::ChatMessage { message } => assert_eq!(message, "hi \u{fffd} there \u{1f600}"),
         other => panic!("{other:?}"),
@@ -125,8 +129,8 @@ fn a_lone_surrogate_keeps_the_rest_of_the_text() {
 #[test]
 fn a_huge_media_id_is_kept_digit_for_digit() {
     // 0.1.0 printed `1.2345678901234568e+29`.
-    let body = br#"{"events":[{"method":"mediaPurchase","id":"1795000000000-0","object":{"media":{"id":123456789012345678901234567890,"name":"set","type":"photos","tokens":10},"user":{"username":"bob"}}}]}"#;
-    let r = parse_reply(body, SourceKind::Chaturbate, received(), Raw::Keep).unwrap();
+    let body = r#"{"events":[{"method":"mediaPurchase","id":"1795000000000-0","object":{"media":{"id":123456789012345678901234567890,"name":"set","type":"photos","tokens":10},"user":{"username":"bob"}}}]}"#;
+    let r = reply(body);
     let ev = &r.events[0];
     match &ev.body {
         EventBody::MediaPurchase { media, .. } => {
@@ -147,13 +151,7 @@ fn a_huge_media_id_is_kept_digit_for_digit() {
 #[test]
 fn headless_lines_escape_what_a_terminal_would_act_on() {
     let body = "{\"events\":[{\"method\":\"chatMessage\",\"id\":\"1795000000000-0\",\"object\":{\"message\":{\"message\":\"a\u{9b}31mb\u{202e}c\u{7f}\"},\"user\":{\"username\":\"bob\"}}}]}";
-    let r = parse_reply(
-        body.as_bytes(),
-        SourceKind::Chaturbate,
-        received(),
-        Raw::Keep,
-    )
-    .unwrap();
+    let r = reply(body);
     let text = line(&r.events[0]);
     assert!(
         !text.chars().any(|c| c.is_control() && c != '\n'),
