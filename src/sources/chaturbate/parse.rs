@@ -115,8 +115,9 @@ impl<'de: 'a, 'a> Deserialize<'de> for EventsField<'a> {
     }
 }
 
-/// The common case in one pass: a string id and the object parsed in place. Anything else (a numeric or
-/// missing id, an object the loose types cannot take) goes through [`WireEvent`], which defines the rules.
+/// The common item, typed in one pass over it (and, without a journal, over the whole reply: `one_pass`): a
+/// string id and the object parsed in place. Anything else (a numeric or missing id, an object the loose types
+/// cannot take) goes through [`WireEvent`], which defines the rules.
 #[derive(Deserialize)]
 pub(super) struct FastEvent {
     #[serde(default)]
@@ -233,7 +234,8 @@ pub enum Raw {
     Drop,
 }
 
-/// Parses a reply body (HTTP 200, or a 400 long-poll continuation).
+/// Parses a reply body (HTTP 200, or a 400 long-poll continuation). With `Raw::Drop` the reply is first tried
+/// in one pass (`one_pass`), which gives the same reply or leaves it to the item by item path below.
 pub fn parse_reply(
     body: &[u8],
     source: SourceKind,
