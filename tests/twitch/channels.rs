@@ -11,6 +11,28 @@ use roomwatch::sources::watch::{self, SnapshotStore, WatchMsg};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+/// roomwatch with `args`, stdout and stderr piped, and its stdout's lines as they come.
+fn spawn_piped(
+    home: &std::path::Path,
+    mock: &TwitchMock,
+    args: &[&str],
+) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    let mut child = roomwatch(home, mock, args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let rx = stdout_lines(&mut child);
+    (child, rx)
+}
+
+/// A home whose stored Twitch login is the mock's.
+fn logged_in_home(mock: &TwitchMock) -> tempfile::TempDir {
+    let home = tempfile::tempdir().unwrap();
+    log_in(home.path(), &mock.access_token(), &mock.refresh_token());
+    home
+}
+
 pub fn mock_with(logins: &[&str]) -> TwitchMock {
     TwitchMock::start(MockOptions {
         users: (logins.iter().enumerate())
@@ -169,8 +191,7 @@ async fn changes_once_a_maintenance_window_holds_them_and_a_restart_re_announces
 fn the_binary_prints_one_line_per_change() {
     let mock = mock_with(&["alpha", "beta"]);
     mock.set_stream_for("beta", Some(StreamInfo::live("Hi \u{1b}[2J", "Music", 5)));
-    let home = tempfile::tempdir().unwrap();
-    log_in(home.path(), &mock.access_token(), &mock.refresh_token());
+    let home = logged_in_home(&mock);
     let mut child = roomwatch(
         home.path(),
         &mock,
@@ -234,8 +255,7 @@ fn the_binary_prints_one_line_per_change() {
 #[test]
 fn a_refused_login_ends_the_watch_with_exit_3() {
     let mock = mock_with(&["alpha"]);
-    let home = tempfile::tempdir().unwrap();
-    log_in(home.path(), &mock.access_token(), &mock.refresh_token());
+    let home = logged_in_home(&mock);
     mock.expire_access_token();
     mock.invalidate_refresh_token();
     let out = roomwatch(
@@ -276,12 +296,7 @@ fn lines_of(
 ) -> Vec<serde_json::Value> {
     let mut args = vec!["channels", "--headless"];
     args.extend_from_slice(channels);
-    let mut child = roomwatch(home, mock, &args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let rx = stdout_lines(&mut child);
+    let (child, rx) = spawn_piped(home, mock, &args);
     let mut got = Vec::new();
     while got.len() < n {
         let line = rx.recv_timeout(WAIT).expect("a change line");
@@ -307,8 +322,7 @@ fn adding_a_channel_neither_re_announces_nor_loses_what_changed_while_off() {
     let mock = mock_with(&["alpha", "beta", "gamma"]);
     mock.set_stream_for("alpha", Some(StreamInfo::live("A", "Art", 10)));
     mock.set_stream_for("beta", Some(StreamInfo::live("B", "Art", 10)));
-    let home = tempfile::tempdir().unwrap();
-    log_in(home.path(), &mock.access_token(), &mock.refresh_token());
+    let home = logged_in_home(&mock);
     let first = lines_of(&mock, home.path(), &["alpha", "beta"], 2);
     assert!(first
         .iter()
@@ -508,13 +522,7 @@ fn watch_with(
         "--config",
         file,
     ];
-    let mut child = roomwatch(home, mock, &args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let rx = stdout_lines(&mut child);
-    (child, rx)
+    spawn_piped(home, mock, &args)
 }
 
 /// `roomwatch watch` with channels in `[watch]`: the rooms' lines and the channels' changes on one stdout, and
@@ -523,8 +531,7 @@ fn watch_with(
 fn watch_runs_the_config_channels_beside_the_rooms() {
     let mock = mock_with(&["alpha", "beta"]);
     mock.set_stream_for("alpha", Some(StreamInfo::live("Up", "Art", 10)));
-    let home = tempfile::tempdir().unwrap();
-    log_in(home.path(), &mock.access_token(), &mock.refresh_token());
+    let home = logged_in_home(&mock);
     let (child, rx) = watch_with(
         &mock,
         home.path(),
@@ -560,8 +567,7 @@ fn watch_runs_the_config_channels_beside_the_rooms() {
 fn an_expired_token_at_start_is_refreshed_and_the_channels_polled_by_id() {
     let mock = mock_with(&["alpha"]);
     mock.set_stream_for("alpha", Some(StreamInfo::live("Up", "Art", 10)));
-    let home = tempfile::tempdir().unwrap();
-    log_in(home.path(), &mock.access_token(), &mock.refresh_token());
+    let home = logged_in_home(&mock);
     mock.expire_access_token();
     let got = lines_of(&mock, home.path(), &["alpha"], 1);
     assert_eq!(got[0]["kind"], "went_live");
@@ -581,8 +587,7 @@ fn an_expired_token_at_start_is_refreshed_and_the_channels_polled_by_id() {
 #[test]
 fn in_watch_a_refused_channel_watch_stops_and_the_rooms_go_on() {
     let mock = mock_with(&["alpha"]);
-    let home = tempfile::tempdir().unwrap();
-    log_in(home.path(), &mock.access_token(), &mock.refresh_token());
+    let home = logged_in_home(&mock);
     let (child, rx) = watch_with(
         &mock,
         home.path(),
