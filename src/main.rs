@@ -13,8 +13,24 @@ fn main() -> ExitCode {
             return ExitCode::from(roomwatch::app::msg::exit_code::FATAL as u8);
         }
     };
+    // The sources (fetch and parse) get a worker thread of their own, so they use the second core while the
+    // runner reduces and writes on this one. Without it they share the runner's thread.
+    let sources = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("roomwatch-sources")
+        .enable_all()
+        .build();
+    match &sources {
+        Ok(rt) => roomwatch::sources::supervisor::run_sources_on(rt.handle().clone()),
+        Err(e) => roomwatch::stderr::say(&format!(
+            "roomwatch: no thread of their own for the sources ({e}); they share the screen's"
+        )),
+    }
     let code = runtime.block_on(roomwatch::run::run(cli));
     // Do not wait for a source task stuck in a long poll.
     runtime.shutdown_background();
+    if let Ok(rt) = sources {
+        rt.shutdown_background();
+    }
     ExitCode::from(code as u8)
 }

@@ -7,20 +7,36 @@ use super::{SourceError, SourceMsg};
 use futures_util::FutureExt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::sync::OnceLock;
+use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
-/// Spawns a source task on the current runtime under the supervisor.
+/// The runtime the sources run on, when the binary gives them one of their own (docs/decisions.md "The
+/// sources on the second core"): fetching and parsing then use the core the runner leaves idle.
+static SOURCES_RUNTIME: OnceLock<Handle> = OnceLock::new();
+
+/// Puts every source task spawned from now on on `handle`'s runtime. Set once, by `main`; without it (the
+/// tests, a library user) sources run on the caller's runtime.
+pub fn run_sources_on(handle: Handle) {
+    let _ = SOURCES_RUNTIME.set(handle);
+}
+
+/// Spawns a source task under the supervisor, on the sources' runtime (or the current one).
 pub fn spawn<F>(fut: F, tx: mpsc::Sender<SourceMsg>) -> tokio::task::JoinHandle<()>
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    tokio::spawn(async move {
+    let task = async move {
         if let Err(payload) = AssertUnwindSafe(fut).catch_unwind().await {
             let text = panic_text(&*payload);
             tracing::error!(panic = %crate::mask::scrub(&text), "the event source panicked");
             let _ = tx.send(SourceMsg::Fatal(SourceError::Panic(text))).await;
         }
-    })
+    };
+    match SOURCES_RUNTIME.get() {
+        Some(handle) => handle.spawn(task),
+        None => tokio::spawn(task),
+    }
 }
 
 /// A helper task that stops with its owner (a poll task beside a socket, a watch task beside its writer).
