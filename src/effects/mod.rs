@@ -19,11 +19,16 @@ use cursor::CursorStore;
 use journal::Journal;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use summary::{Summary, SummaryMeta};
 
 /// Default autosave interval (DESIGN: "every few minutes"; `Settings::autosave_every` after the TUI merge).
 pub const DEFAULT_AUTOSAVE: Duration = Duration::from_secs(300);
+
+/// Least time between two of the resume cursor's per-batch writes. Each write creates and renames a file: a
+/// backlog of full replies spent 6 % of its CPU on them. A crash loses at most this much progress, and those
+/// events come again on the next start, as one batch could before (docs/decisions.md).
+pub const CURSOR_EVERY: Duration = Duration::from_millis(250);
 
 /// Where the session's files go, resolved from the command line and the config.
 #[derive(Debug, Clone)]
@@ -34,6 +39,8 @@ pub struct FileOptions {
     pub journal_dir: Option<PathBuf>,
     pub no_journal: bool,
     pub autosave_every: Duration,
+    /// Least time between two per-batch cursor writes ([`CURSOR_EVERY`]).
+    pub cursor_every: Duration,
     /// Keep the room's resume cursor (the Chaturbate source; not the simulator or a replay).
     pub save_cursor: bool,
     /// Overrides `<state dir>/cursors`.
@@ -53,6 +60,7 @@ impl Default for FileOptions {
             journal_dir: None,
             no_journal: false,
             autosave_every: DEFAULT_AUTOSAVE,
+            cursor_every: CURSOR_EVERY,
             save_cursor: false,
             cursor_dir: None,
             replay_of: None,
@@ -69,8 +77,11 @@ pub struct SessionFiles {
     started_at: Option<DateTime<Utc>>,
     journal: Option<Journal>,
     cursor: Option<CursorStore>,
-    /// The newest id handed to `on_batch` and whether the store has it yet.
+    /// The newest id handed to `on_batch`.
     cursor_id: Option<String>,
+    /// `cursor_id` is newer than the stored cursor: written once `cursor_every` has passed since the last write.
+    cursor_pending: bool,
+    cursor_written_at: Option<Instant>,
     next_autosave: Option<DateTime<Utc>>,
     /// `(dir, stem)` of the summary files once the name is claimed; later writes replace them.
     summary_name: Option<(PathBuf, String)>,
@@ -156,9 +167,27 @@ impl SessionFiles {
         }
         if let Some(last) = batch.events.last() {
             self.cursor_id = Some(last.id.clone());
-            // Per batch without fsync: survives a crash of roomwatch; exits and autosaves also fsync it.
-            self.store_cursor(batch.received_at, Durability::ProcessCrash);
+            self.cursor_pending = true;
+            self.store_cursor_if_due(Instant::now());
         }
+    }
+
+    /// The pending cursor, once `cursor_every` has passed since the last write. Without fsync: it survives a
+    /// crash of roomwatch; exits and autosaves also fsync it.
+    fn store_cursor_if_due(&mut self, now: Instant) {
+        if self.cursor_due_in(now) == Some(Duration::ZERO) {
+            self.store_cursor(Utc::now(), Durability::ProcessCrash);
+        }
+    }
+
+    /// How long until the pending cursor is written; `None` when nothing is pending.
+    pub fn cursor_due_in(&self, now: Instant) -> Option<Duration> {
+        if !self.cursor_pending || self.finished {
+            return None;
+        }
+        Some(self.cursor_written_at.map_or(Duration::ZERO, |t| {
+            (t + self.options.cursor_every).saturating_duration_since(now)
+        }))
     }
 
     /// Called on every wake-up of the runner; writes the autosave when it is due.
@@ -166,6 +195,7 @@ impl SessionFiles {
         if self.finished {
             return;
         }
+        self.store_cursor_if_due(Instant::now());
         let due = match self.next_autosave {
             Some(t) => t,
             None => {
@@ -186,15 +216,20 @@ impl SessionFiles {
         self.next_autosave = Some(now.max(Utc::now()) + self.options.autosave_every);
     }
 
-    /// How long until the next autosave is due (for runners that arm a timer while idle); `None` once the
-    /// final summary is written (nothing is due any more: a zero here would spin the runner).
+    /// How long until the next autosave or the pending cursor is due (for runners that arm a timer while
+    /// idle); `None` once the final summary is written (nothing is due any more: a zero here would spin the
+    /// runner).
     pub fn autosave_in(&self, now: DateTime<Utc>) -> Option<Duration> {
         if self.finished {
             return None;
         }
-        Some(self.next_autosave.map_or(self.options.autosave_every, |t| {
+        let autosave = self.next_autosave.map_or(self.options.autosave_every, |t| {
             (t - now).to_std().unwrap_or(Duration::ZERO)
-        }))
+        });
+        Some(match self.cursor_due_in(Instant::now()) {
+            Some(cursor) => cursor.min(autosave),
+            None => autosave,
+        })
     }
 
     /// Called once when the room ends (its source stopped, or the session ended), after the terminal is restored
@@ -297,6 +332,8 @@ impl SessionFiles {
         let (Some(store), Some(id)) = (&self.cursor, &self.cursor_id) else {
             return;
         };
+        self.cursor_pending = false;
+        self.cursor_written_at = Some(Instant::now());
         if let Err(e) = store.save(&self.room, id, now, durability) {
             let path = store.path(&self.room).display().to_string();
             self.problem(format!("cannot save the resume cursor {path}: {e}"));

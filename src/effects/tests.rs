@@ -175,6 +175,7 @@ fn no_journal_means_no_journal_file() {
 #[test]
 fn the_cursor_follows_every_batch_when_kept() {
     let mut s = setup(true);
+    s.files.options.cursor_every = Duration::ZERO;
     let bs = batches(3, 4);
     let last = bs[2].events[3].id.clone();
     let first_last = bs[0].events[3].id.clone();
@@ -184,6 +185,49 @@ fn the_cursor_follows_every_batch_when_kept() {
     assert_eq!(store.load("files_room"), Some(first_last));
     feed(&mut s, it.collect());
     assert_eq!(store.load("files_room"), Some(last));
+}
+
+#[test]
+fn a_burst_writes_the_cursor_once_and_the_rest_when_due() {
+    let mut s = setup(true);
+    s.files.options.cursor_every = Duration::from_secs(3600);
+    let bs = batches(4, 4);
+    let first = bs[0].events[3].id.clone();
+    let third = bs[2].events[3].id.clone();
+    let fourth = bs[3].events[3].id.clone();
+    let mut it = bs.into_iter();
+    feed(&mut s, it.by_ref().take(3).collect());
+    let store = CursorStore::new(s.dir.path().join("cursors"));
+    assert_eq!(
+        store.load("files_room"),
+        Some(first.clone()),
+        "the first batch at once"
+    );
+    let due = s
+        .files
+        .cursor_due_in(Instant::now())
+        .expect("the newer id waits");
+    assert!(due > Duration::from_secs(3500), "{due:?}");
+    // The runners' timers see it.
+    let start = fixed_start();
+    assert_eq!(
+        s.files.autosave_in(start).unwrap(),
+        due.min(Duration::from_secs(60))
+    );
+    s.files.maybe_autosave(&s.state.rooms[0], start);
+    assert_eq!(store.load("files_room"), Some(first), "not due yet");
+    // Due: the next wake-up writes it, and nothing is pending after.
+    s.files.options.cursor_every = Duration::ZERO;
+    s.files.maybe_autosave(&s.state.rooms[0], start);
+    assert_eq!(store.load("files_room"), Some(third));
+    assert_eq!(s.files.cursor_due_in(Instant::now()), None);
+    // Held back again, the end writes it.
+    s.files.options.cursor_every = Duration::from_secs(3600);
+    feed(&mut s, it.collect());
+    s.files
+        .finish(&s.state.rooms[0], &ExitReason::Hangup, start);
+    assert_eq!(store.load("files_room"), Some(fourth));
+    assert_eq!(s.files.cursor_due_in(Instant::now()), None);
 }
 
 #[test]

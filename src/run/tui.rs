@@ -280,6 +280,10 @@ async fn event_loop(
     }
     loop {
         let next_frame = last_draw.map_or_else(Instant::now, |t| t + frame_gap);
+        // A resume cursor held back after a burst is written when due, not at the next key or tick.
+        let cursor_due = (files.iter())
+            .filter_map(|f| f.cursor_due_in(std::time::Instant::now()))
+            .min();
         let mut fx = Effects::default();
         let mut done: Option<ExitReason> = None;
         tokio::select! {
@@ -363,6 +367,7 @@ async fn event_loop(
                 }
             },
             _ = sleep_until(next_frame), if dirty => {},
+            _ = tokio::time::sleep(cursor_due.unwrap_or_default()), if cursor_due.is_some() => {},
         }
         if let Some(reason) = done.or(fx.quit.take()) {
             if let Err(r) = step(state, Msg::Shutdown(reason.clone())) {
