@@ -478,6 +478,11 @@ pub async fn run(cfg: SimConfig, tx: mpsc::Sender<SourceMsg>) {
         if tx.send(SourceMsg::Batch(batch)).await.is_err() {
             return;
         }
+        if cfg.rate <= 0.0 {
+            // Flat out, a send into a channel with room never waits: without this, the first room would fill its
+            // channel before the other rooms on the sources' thread made their first batch.
+            tokio::task::yield_now().await;
+        }
     }
 }
 
