@@ -6,7 +6,9 @@
 //! Beside it, issue 14's yardstick: a naive client (reqwest + serde_json into borrowed structs + one JSON line
 //! per event, nothing else) against the same mock, measured the same way.
 //!
-//! Run: `cargo bench --bench load_harness` (env `EVENTS` to change N, default 200000).
+//! Run: `cargo bench --bench load_harness` (env `EVENTS` to change N, default 200000). With `VERIFY_OUT=FILE`,
+//! roomwatch's stdout goes to FILE instead of /dev/null, and the harness checks that it holds every event once,
+//! in order.
 
 #[path = "support/rusage.rs"]
 mod rusage;
@@ -29,6 +31,9 @@ const LAUNCHER_ENV: &str = "ROOMWATCH_LOAD_HARNESS_LAUNCHER";
 
 /// Marks the naive client process (issue 14's yardstick): its value is `URL N`.
 const NAIVE_ENV: &str = "ROOMWATCH_LOAD_HARNESS_NAIVE";
+
+/// Where roomwatch's lines go to be checked (unset: /dev/null).
+const VERIFY_ENV: &str = "VERIFY_OUT";
 
 fn main() {
     if std::env::var_os(LAUNCHER_ENV).is_some() {
@@ -100,6 +105,24 @@ fn main() {
             rss_kb / 1024.0,
         );
     }
+    if let Some(path) = std::env::var_os(VERIFY_ENV) {
+        verify(std::path::Path::new(&path), n);
+    }
+}
+
+/// roomwatch's output holds each of the `n` events once, in the order served.
+fn verify(path: &std::path::Path, n: u64) {
+    use std::io::BufRead;
+    let file = std::io::BufReader::new(std::fs::File::open(path).expect("the verified output"));
+    let mut count = 0u64;
+    for line in file.lines() {
+        let line = line.unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
+        assert_eq!(v["id"], events::id(count).as_str(), "line {}", count + 1);
+        count += 1;
+    }
+    assert_eq!(count, n, "lines written");
+    println!("verified: {n} lines, every event once, in order");
 }
 
 /// The naive client of issue 14: what a straightforward Rust client does, and nothing else — reqwest, the reply
@@ -224,7 +247,12 @@ fn roomwatch(url: &str, n: &str) {
             .env("XDG_DATA_HOME", summary.path().join("data"))
             .env("XDG_STATE_HOME", summary.path().join("state"))
             .stdin(Stdio::null())
-            .stdout(Stdio::null()),
+            .stdout(match std::env::var_os(VERIFY_ENV) {
+                Some(path) => {
+                    Stdio::from(std::fs::File::create(path).expect("the output to verify"))
+                }
+                None => Stdio::null(),
+            }),
     );
 }
 

@@ -213,7 +213,11 @@ impl Player {
                 .unwrap_or_else(|| Instant::now() + LONGEST_WAIT);
             tokio::time::sleep_until(until).await;
         }
-        self.tx.send(SourceMsg::Batch(batch)).await.is_ok()
+        let sent = self.tx.send(SourceMsg::Batch(batch)).await.is_ok();
+        // Neither a send into a channel with room nor a deadline already past waits: journals played side by
+        // side on the sources' thread take turns instead of the first filling its channel alone.
+        tokio::task::yield_now().await;
+        sent
     }
 }
 
