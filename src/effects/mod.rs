@@ -165,7 +165,7 @@ impl SessionFiles {
                 ));
             }
         }
-        if let Some(last) = batch.events.last() {
+        if let (Some(last), Some(_)) = (batch.events.last(), &self.cursor) {
             self.cursor_id = Some(last.id.clone());
             self.cursor_pending = true;
             self.store_cursor_if_due(Instant::now());
@@ -329,10 +329,12 @@ impl SessionFiles {
     }
 
     fn store_cursor(&mut self, now: DateTime<Utc>, durability: Durability) {
+        // Nothing stays pending after a try: a pending cursor with no store would be due forever, and the
+        // runners' timers would spin on it.
+        self.cursor_pending = false;
         let (Some(store), Some(id)) = (&self.cursor, &self.cursor_id) else {
             return;
         };
-        self.cursor_pending = false;
         self.cursor_written_at = Some(Instant::now());
         if let Err(e) = store.save(&self.room, id, now, durability) {
             let path = store.path(&self.room).display().to_string();

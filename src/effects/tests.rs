@@ -231,6 +231,16 @@ fn a_burst_writes_the_cursor_once_and_the_rest_when_due() {
 }
 
 #[test]
+fn without_a_cursor_store_nothing_is_ever_due() {
+    // A pending cursor with nowhere to go once made the live screen wake ~900 times a second.
+    let mut s = setup(false);
+    feed(&mut s, batches(2, 4));
+    assert_eq!(s.files.cursor_due_in(Instant::now()), None);
+    let start = fixed_start();
+    assert_eq!(s.files.autosave_in(start), Some(Duration::from_secs(60)));
+}
+
+#[test]
 fn an_unwritable_summary_dir_falls_back_to_the_temp_dir() {
     let dir = tempfile::tempdir().unwrap();
     let blocker = dir.path().join("not_a_dir");
