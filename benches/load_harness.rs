@@ -88,9 +88,13 @@ fn main() {
         .read_to_string(&mut out)
         .unwrap();
     assert!(helper.wait().unwrap().success(), "launcher failed");
+    let verified = match std::env::var(VERIFY_ENV) {
+        Ok(path) => format!("roomwatch chaturbate --headless, {n} events > {path}"),
+        Err(_) => format!("roomwatch chaturbate --headless, {n} events > /dev/null"),
+    };
     for (line, what) in out.lines().zip([
-        "naive client (reqwest + serde_json borrowed + JSONL)",
-        "roomwatch chaturbate --headless",
+        format!("naive client (reqwest + serde_json borrowed + JSONL), {n} events > /dev/null"),
+        verified,
     ]) {
         let f: Vec<f64> = line
             .split_whitespace()
@@ -98,7 +102,7 @@ fn main() {
             .collect();
         let (wall, user, sys, rss_kb) = (f[0], f[1], f[2], f[3]);
         println!(
-            "{what}, {n} events > /dev/null: {:.0} events/s, {:.2} µs CPU/event (user {user:.2} s + sys \
+            "{what}: {:.0} events/s, {:.2} µs CPU/event (user {user:.2} s + sys \
              {sys:.2} s), peak RSS {:.1} MB, wall {wall:.2} s",
             n as f64 / wall,
             (user + sys) * 1e6 / n as f64,
