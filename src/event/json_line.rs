@@ -313,18 +313,7 @@ by_serde!(&[String], &Media, &Reward, &serde_json::Value);
 /// copied; a string with any byte that could need one (a control, `"`, `\\`, DEL, or the lead byte of a C1,
 /// bidi or separator character) goes to serde_json.
 fn string<W: Write>(w: &mut W, s: &str) -> io::Result<()> {
-    // One compare chain a byte and no early exit: vector code.
-    let plain = s.bytes().fold(true, |plain, b| {
-        plain
-            & (b >= 0x20)
-            & (b != b'"')
-            & (b != b'\\')
-            & (b != 0x7f)
-            & (b != 0xc2)
-            & (b != 0xd8)
-            & (b != 0xe2)
-    });
-    if plain {
+    if s.bytes().all(|b| !MAY_ESCAPE[usize::from(b)]) {
         w.write_all(b"\"")?;
         w.write_all(s.as_bytes())?;
         w.write_all(b"\"")
@@ -333,6 +322,24 @@ fn string<W: Write>(w: &mut W, s: &str) -> io::Result<()> {
         Ok(serde::Serializer::serialize_str(&mut ser, s)?)
     }
 }
+
+/// The bytes [`string`] leaves to serde_json: controls, `"`, `\\`, DEL, and the lead bytes of the C1 controls
+/// (0xC2), the bidi marks and separators of U+06xx (0xD8: U+061C) and U+20xx (0xE2). A table, one load a byte.
+const MAY_ESCAPE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = true;
+        b += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t[0x7f] = true;
+    t[0xc2] = true;
+    t[0xd8] = true;
+    t[0xe2] = true;
+    t
+};
 
 /// Any value as one terminal-safe JSON line (with the newline): the other line shapes (the channel watch's
 /// change lines) are written the same way as the event lines.
