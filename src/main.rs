@@ -23,7 +23,7 @@ fn main() -> ExitCode {
     match &sources {
         Ok(rt) => roomwatch::sources::supervisor::run_sources_on(rt.handle().clone()),
         Err(e) => roomwatch::stderr::say(&format!(
-            "roomwatch: no thread of their own for the sources ({e}); they share the screen's"
+            "roomwatch: no thread of their own for the sources ({e}); they share the main thread"
         )),
     }
     let code = runtime.block_on(roomwatch::run::run(cli));

@@ -181,7 +181,7 @@ impl SessionFiles {
     }
 
     /// How long until the pending cursor is written; `None` when nothing is pending.
-    pub fn cursor_due_in(&self, now: Instant) -> Option<Duration> {
+    fn cursor_due_in(&self, now: Instant) -> Option<Duration> {
         if !self.cursor_pending || self.finished {
             return None;
         }

@@ -280,9 +280,10 @@ async fn event_loop(
     }
     loop {
         let next_frame = last_draw.map_or_else(Instant::now, |t| t + frame_gap);
-        // A resume cursor held back after a burst is written when due, not at the next key or tick.
-        let cursor_due = (files.iter())
-            .filter_map(|f| f.cursor_due_in(std::time::Instant::now()))
+        // The files' next due write (a resume cursor held back after a burst, the autosave) wakes the loop as
+        // in headless, not the next key or tick.
+        let files_due = (files.iter())
+            .filter_map(|f| f.autosave_in(Utc::now()))
             .min();
         let mut fx = Effects::default();
         let mut done: Option<ExitReason> = None;
@@ -367,7 +368,7 @@ async fn event_loop(
                 }
             },
             _ = sleep_until(next_frame), if dirty => {},
-            _ = tokio::time::sleep(cursor_due.unwrap_or_default()), if cursor_due.is_some() => {},
+            _ = tokio::time::sleep(files_due.unwrap_or_default()), if files_due.is_some() => {},
         }
         if let Some(reason) = done.or(fx.quit.take()) {
             if let Err(r) = step(state, Msg::Shutdown(reason.clone())) {
