@@ -47,9 +47,9 @@ fn nasty_string() -> impl Strategy<Value = String> {
     prop::collection::vec(pick, 0..40).prop_map(|v| v.into_iter().collect())
 }
 
-fn json_value() -> impl Strategy<Value = serde_json::Value> {
+fn leaf() -> impl Strategy<Value = serde_json::Value> {
     use serde_json::Value;
-    let leaf = prop_oneof![
+    prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
@@ -67,8 +67,15 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
             "25"
         ])
         .prop_map(|s| Value::String(s.into())),
-    ];
-    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop::sample::select(vec!["1", "0", " Yes ", "no", "5.0", "", "-3"])
+            .prop_map(|s| Value::String(s.into())),
+        prop::sample::select(vec![0.0, 1.0, 25.0, 2.5, -1.0, 1e19, 1.8446744073709552e19])
+            .prop_map(Value::from),
+    ]
+}
+
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    leaf().prop_recursive(4, 48, 6, |inner| {
         let keys = prop::sample::select(vec![
             "method", "id", "object", "tip", "tokens", "isAnon", "user", "username", "message",
             "media", "subject", "x",
@@ -80,6 +87,61 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
         ]
     })
 }
+
+/// The fields the parser reads (and spellings of the anonymity flag beside the one an event has).
+const READ_FIELDS: [&str; 26] = [
+    "/method",
+    "/id",
+    "/isAnon",
+    "/anonymous",
+    "/object",
+    "/object/isAnon",
+    "/object/is_anon",
+    "/object/subject",
+    "/object/user",
+    "/object/user/username",
+    "/object/user/isMod",
+    "/object/user/inFanclub",
+    "/object/user/isFollower",
+    "/object/user/hasTokens",
+    "/object/user/recentTips",
+    "/object/user/colorGroup",
+    "/object/user/isAnonymous",
+    "/object/message",
+    "/object/message/message",
+    "/object/message/fromUser",
+    "/object/message/toUser",
+    "/object/tip",
+    "/object/tip/tokens",
+    "/object/tip/anonymous",
+    "/object/media/id",
+    "/object/media/tokens",
+];
+
+/// A realistic event with some of its read fields given other values (or a second spelling of a flag), and
+/// written compact or spaced out.
+fn edited_event() -> impl Strategy<Value = String> {
+    let edit = (prop::sample::select(READ_FIELDS.to_vec()), json_value());
+    (0u64..32, prop::collection::vec(edit, 0..4), any::<bool>()).prop_map(|(n, edits, spaced)| {
+        let mut event: serde_json::Value = serde_json::from_str(&events::event(n)).unwrap();
+        for (path, value) in edits {
+            let (parent, key) = path.rsplit_once('/').unwrap();
+            if let Some(serde_json::Value::Object(map)) = event.pointer_mut(parent) {
+                map.insert(key.to_string(), value);
+            }
+        }
+        if spaced {
+            serde_json::to_string_pretty(&event).unwrap()
+        } else {
+            event.to_string()
+        }
+    })
+}
+
+// Shared with other test binaries; only `event` is used here.
+#[allow(dead_code)]
+#[path = "../support/events.rs"]
+mod events;
 
 fn is_terminal_hazard(c: char) -> bool {
     c.is_control()
@@ -114,6 +176,15 @@ proptest! {
                 prop_assert!(v["user"].is_null());
             }
         }
+    }
+
+    #[test]
+    fn edited_realistic_events_read_the_same_in_one_pass(items in prop::collection::vec(edited_event(), 1..6)) {
+        let body = format!(r#"{{"events":[{}],"nextUrl":null}}"#, items.join(","));
+        let mut kept = parse_reply(body.as_bytes(), SourceKind::Chaturbate, received(), Raw::Keep).unwrap();
+        kept.events.iter_mut().for_each(|e| e.raw = None);
+        let reply = parse_reply(body.as_bytes(), SourceKind::Chaturbate, received(), Raw::Drop).unwrap();
+        prop_assert_eq!(&reply, &kept, "{}", body);
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod methods;
 mod one_pass;
 pub mod parse;
 pub mod poller;
+mod scan;
 pub mod start;
 pub mod time;
 pub mod url;

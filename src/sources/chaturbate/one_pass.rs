@@ -1,143 +1,286 @@
-//! The common reply in one pass: the envelope read and each event typed on the way, with no second scan of
-//! each item and no copy of it. Used when the events need not keep their JSON (no journal).
+//! The common reply in one pass: the envelope read and each event typed on the way by a strict byte cursor
+//! ([`Scan`]), with no second scan of each item and no copy of it. Used when the events need not keep their
+//! JSON (no journal).
 
-use super::parse::{event, next_url, typed, FastEvent, ParsedReply};
+use super::loose::{CautiousFlag, LooseBool, LooseCount, LooseObj, LooseStr};
+use super::parse::{
+    event, next_url, typed, ParsedReply, WireMedia, WireMessage, WireObject, WireTip, WireUser,
+};
+use super::scan::Scan;
 use crate::event::{RoomEvent, SourceKind};
 use crate::sources::json::MAX_ID_BYTES;
 use chrono::{DateTime, Utc};
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
-use std::fmt;
+use std::borrow::Cow;
 
 /// The reply, or `None` to leave it to [`super::parse_reply`]'s item by item path, which defines the rules.
 /// Anything this pass is not sure of goes there: a non-object item, an id that is not a non-empty string of
 /// at most [`MAX_ID_BYTES`], a method that is not known or whose contents cannot be typed, invalid UTF-8, a
-/// lone surrogate in a string it reads, an escaped or repeated key. Whenever this pass gives a reply, it is
-/// the one the item by item path gives (without the JSON); `tests/payloads.rs` holds the two together.
+/// lone surrogate in a string it reads, an escaped or repeated key, nesting deeper than the cursor's limit.
+/// A value of an unusual form in a field that is read (an escaped string, a flag written as text, a float
+/// amount) is read by the field's own serde type from that value's text alone. Whenever this pass gives a
+/// reply, it is the one the item by item path gives (without the JSON); `tests/payloads.rs` and the property
+/// tests in `tests/hardening` hold the two together.
 pub fn parse(body: &[u8], source: SourceKind, received_at: DateTime<Utc>) -> Option<ParsedReply> {
     // UTF-8 checked once for the whole body, not string by string.
     let text = std::str::from_utf8(body).ok()?;
-    let mut de = serde_json::Deserializer::from_str(text);
-    let (events, next) = Envelope {
-        source,
-        received_at,
+    let mut s = Scan::new(text);
+    let mut events: Option<Vec<RoomEvent>> = None;
+    let mut next: Option<Option<&str>> = None;
+    s.object(|s, key| match key {
+        "events" => once(&mut events, read_events(s, source, received_at)?),
+        "nextUrl" => once(&mut next, if s.null() { None } else { Some(s.value()?) }),
+        _ => s.skip(),
+    })?;
+    if !s.at_end() {
+        return None;
     }
-    .deserialize(&mut de)
-    .ok()?;
-    de.end().ok()?;
     Some(ParsedReply {
-        events,
-        next_url: next_url(next),
+        events: events.unwrap_or_default(),
+        next_url: next_url(next.flatten()),
         skipped: Vec::new(),
         uncounted_money: 0,
     })
 }
 
-/// Every event becomes a [`RoomEvent`] as soon as it is read; nothing but the events list is kept.
-#[derive(Clone, Copy)]
-struct Envelope {
+/// Fills a field read once; a repeated key is left to serde (whose derive refuses it).
+fn once<T>(slot: &mut Option<T>, value: T) -> Option<()> {
+    match slot {
+        Some(_) => None,
+        None => {
+            *slot = Some(value);
+            Some(())
+        }
+    }
+}
+
+/// The `events` list (or `null`); every item must be an object that types as an event.
+fn read_events(
+    s: &mut Scan,
     source: SourceKind,
     received_at: DateTime<Utc>,
+) -> Option<Vec<RoomEvent>> {
+    let mut events = Vec::new();
+    if s.null() {
+        return Some(events);
+    }
+    s.list(|s| {
+        events.push(read_event(s, source, received_at)?);
+        Some(())
+    })?;
+    Some(events)
 }
 
-impl<'de> DeserializeSeed<'de> for Envelope {
-    type Value = (Vec<RoomEvent>, Option<&'de RawValue>);
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
+fn read_event(s: &mut Scan, source: SourceKind, received_at: DateTime<Utc>) -> Option<RoomEvent> {
+    let mut method: Option<Option<Cow<str>>> = None;
+    let mut id: Option<Option<String>> = None;
+    let mut object: Option<Option<WireObject>> = None;
+    let mut anonymous: Option<Option<bool>> = None;
+    if s.peek()? != b'{' {
+        return None;
     }
-}
-
-impl<'de> Visitor<'de> for Envelope {
-    type Value = (Vec<RoomEvent>, Option<&'de RawValue>);
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a reply object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut events: Option<Vec<RoomEvent>> = None;
-        let mut next: Option<Option<&'de RawValue>> = None;
-        while let Some(key) = map.next_key::<&'de str>()? {
-            match key {
-                "events" if events.is_none() => events = Some(map.next_value_seed(Events(self))?),
-                "nextUrl" if next.is_none() => next = Some(map.next_value()?),
-                "events" | "nextUrl" => return Err(de::Error::custom("repeated key")),
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok((events.unwrap_or_default(), next.flatten()))
-    }
-}
-
-/// The `events` list (or `null`).
-struct Events(Envelope);
-
-impl<'de> DeserializeSeed<'de> for Events {
-    type Value = Vec<RoomEvent>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Events {
-    type Value = Vec<RoomEvent>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a list of events")
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Vec::new())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let Envelope {
-            source,
-            received_at,
-        } = self.0;
-        let mut events = Vec::new();
-        while let Some(ObjectOnly(item)) = seq.next_element::<ObjectOnly<FastEvent>>()? {
-            let ev = typed_event(item, source, received_at)
-                .ok_or_else(|| de::Error::custom("left to the item by item path"))?;
-            events.push(ev);
-        }
-        Ok(events)
-    }
-}
-
-fn typed_event(
-    item: FastEvent,
-    source: SourceKind,
-    received_at: DateTime<Utc>,
-) -> Option<RoomEvent> {
-    let FastEvent {
-        method,
-        id,
-        object,
-        is_anon,
-    } = item;
-    let id =
-        id.0.filter(|id| !id.is_empty() && id.len() <= MAX_ID_BYTES)?;
-    let object = (object.0.unwrap_or_default(), is_anon.0.unwrap_or(false));
-    let user_and_body = typed(method.0.as_deref().unwrap_or_default(), object).ok()?;
+    s.object(|s, key| match key {
+        "method" => once(&mut method, method_name(s)?),
+        "id" => once(&mut id, loose_str(s)?.0),
+        "object" => once(&mut object, loose_obj(s, wire_object)?),
+        "isAnon" | "is_anon" | "anonymous" | "isAnonymous" => once(&mut anonymous, cautious(s)?.0),
+        _ => s.skip(),
+    })?;
+    let id = id
+        .flatten()
+        .filter(|id| !id.is_empty() && id.len() <= MAX_ID_BYTES)?;
+    let object = (
+        object.flatten().unwrap_or_default(),
+        anonymous.flatten().unwrap_or(false),
+    );
+    let method = method.flatten();
+    let user_and_body = typed(method.as_deref().unwrap_or_default(), object).ok()?;
     Some(event(id, user_and_body, None, source, received_at))
 }
 
-/// A JSON object read as `T`; anything else is an error (a derived struct would also take a list).
-struct ObjectOnly<T>(T);
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjectOnly<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<T>(std::marker::PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
-            type Value = ObjectOnly<T>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an event object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(ObjectOnly)
-            }
+/// Fields of one object, each read at most once: `field` gives a key's bit, `read` reads its value.
+fn fields<'a, T: Default>(
+    s: &mut Scan<'a>,
+    field: impl Fn(&str) -> Option<u32>,
+    mut read: impl FnMut(&mut Scan<'a>, &mut T, u32) -> Option<()>,
+) -> Option<T> {
+    let mut value = T::default();
+    let mut seen = 0u32;
+    s.object(|s, key| {
+        let Some(bit) = field(key) else {
+            return s.skip();
+        };
+        if seen & (1 << bit) != 0 {
+            return None;
         }
-        d.deserialize_map(V(std::marker::PhantomData))
+        seen |= 1 << bit;
+        read(s, &mut value, bit)
+    })?;
+    Some(value)
+}
+
+/// The keys that say an event, object, user, tip or media is anonymous (one field, four spellings).
+fn is_anon_key(key: &str) -> bool {
+    matches!(key, "isAnon" | "is_anon" | "anonymous" | "isAnonymous")
+}
+
+fn wire_object(s: &mut Scan) -> Option<WireObject> {
+    let field = |key: &str| match key {
+        "user" => Some(0),
+        "message" => Some(1),
+        "tip" => Some(2),
+        "media" => Some(3),
+        "subject" => Some(4),
+        _ => is_anon_key(key).then_some(5),
+    };
+    fields(s, field, |s, o: &mut WireObject, bit| {
+        match bit {
+            0 => o.user = LooseObj(loose_obj(s, wire_user)?),
+            1 => o.message = LooseObj(loose_obj(s, wire_message)?),
+            2 => o.tip = LooseObj(loose_obj(s, wire_tip)?),
+            3 => o.media = LooseObj(loose_obj(s, wire_media)?),
+            4 => o.subject = loose_str(s)?,
+            _ => o.is_anon = cautious(s)?,
+        }
+        Some(())
+    })
+}
+
+fn wire_user(s: &mut Scan) -> Option<WireUser> {
+    let field = |key: &str| match key {
+        "username" => Some(0),
+        "isMod" => Some(1),
+        "inFanclub" => Some(2),
+        "isFollower" => Some(3),
+        "hasTokens" => Some(4),
+        "recentTips" => Some(5),
+        "colorGroup" => Some(6),
+        _ => is_anon_key(key).then_some(7),
+    };
+    fields(s, field, |s, u: &mut WireUser, bit| {
+        match bit {
+            0 => u.username = loose_str(s)?,
+            1 => u.is_mod = loose_bool(s)?,
+            2 => u.in_fanclub = loose_bool(s)?,
+            3 => u.is_follower = loose_bool(s)?,
+            4 => u.has_tokens = loose_bool(s)?,
+            5 => u.recent_tips = loose_str(s)?,
+            6 => u.color_group = loose_str(s)?,
+            _ => u.is_anon = cautious(s)?,
+        }
+        Some(())
+    })
+}
+
+fn wire_message(s: &mut Scan) -> Option<WireMessage> {
+    let field = |key: &str| match key {
+        "message" => Some(0),
+        "fromUser" => Some(1),
+        "toUser" => Some(2),
+        _ => None,
+    };
+    fields(s, field, |s, m: &mut WireMessage, bit| {
+        let text = loose_str(s)?;
+        match bit {
+            0 => m.message = text,
+            1 => m.from_user = text,
+            _ => m.to_user = text,
+        }
+        Some(())
+    })
+}
+
+fn wire_tip(s: &mut Scan) -> Option<WireTip> {
+    let field = |key: &str| match key {
+        "tokens" => Some(0),
+        "message" => Some(1),
+        _ => is_anon_key(key).then_some(2),
+    };
+    fields(s, field, |s, t: &mut WireTip, bit| {
+        match bit {
+            0 => t.tokens = loose_count(s)?,
+            1 => t.message = loose_str(s)?,
+            _ => t.is_anon = cautious(s)?,
+        }
+        Some(())
+    })
+}
+
+fn wire_media(s: &mut Scan) -> Option<WireMedia> {
+    let field = |key: &str| match key {
+        "id" => Some(0),
+        "name" => Some(1),
+        "type" => Some(2),
+        "tokens" => Some(3),
+        _ => is_anon_key(key).then_some(4),
+    };
+    fields(s, field, |s, m: &mut WireMedia, bit| {
+        match bit {
+            0 => m.id = by_serde::<Option<Box<RawValue>>>(s)?,
+            1 => m.name = loose_str(s)?,
+            2 => m.media_type = loose_str(s)?,
+            3 => m.tokens = loose_count(s)?,
+            _ => m.is_anon = cautious(s)?,
+        }
+        Some(())
+    })
+}
+
+/// A value read by its serde type from its own text: the unusual forms, where the rules live.
+fn by_serde<T: DeserializeOwned>(s: &mut Scan) -> Option<T> {
+    serde_json::from_str(s.value()?).ok()
+}
+
+/// A nested object read by `read`, or `None` for any other value (as [`LooseObj`] does).
+fn loose_obj<'a, T: DeserializeOwned>(
+    s: &mut Scan<'a>,
+    read: fn(&mut Scan<'a>) -> Option<T>,
+) -> Option<Option<T>> {
+    if s.peek()? == b'{' {
+        read(s).map(Some)
+    } else {
+        by_serde::<LooseObj<T>>(s).map(|o| o.0)
     }
+}
+
+/// The method, borrowed from the reply when it needs no unescaping (it is only looked up).
+fn method_name<'a>(s: &mut Scan<'a>) -> Option<Option<Cow<'a, str>>> {
+    match s.plain_str() {
+        Some(text) => Some(Some(Cow::Borrowed(text))),
+        None => by_serde::<LooseStr>(s).map(|m| m.0.map(Cow::Owned)),
+    }
+}
+
+fn loose_str(s: &mut Scan) -> Option<LooseStr> {
+    match s.plain_str() {
+        Some(text) => Some(LooseStr(Some(text.to_owned()))),
+        None => by_serde(s),
+    }
+}
+
+fn loose_bool(s: &mut Scan) -> Option<LooseBool> {
+    match s.bool() {
+        Some(b) => Some(LooseBool(Some(b))),
+        None => by_serde(s),
+    }
+}
+
+fn loose_count(s: &mut Scan) -> Option<LooseCount> {
+    match s.small_whole() {
+        Some(n) => Some(LooseCount(Some(n))),
+        None => by_serde(s),
+    }
+}
+
+fn cautious(s: &mut Scan) -> Option<CautiousFlag> {
+    if let Some(b) = s.bool() {
+        return Some(CautiousFlag(Some(b)));
+    }
+    if s.null() {
+        return Some(CautiousFlag(Some(false)));
+    }
+    by_serde(s)
 }
 
 #[cfg(test)]
@@ -146,6 +289,28 @@ mod tests {
 
     fn read(body: &str) -> Option<usize> {
         parse(body.as_bytes(), SourceKind::Chaturbate, Utc::now()).map(|r| r.events.len())
+    }
+
+    fn one_tip(tip: &str) -> RoomEvent {
+        let body = format!(
+            r#"{{"events":[{{"method":"tip","id":"1-0","object":{{"tip":{tip},"user":{{"username":"u"}}}}}}]}}"#
+        );
+        let reply = parse(body.as_bytes(), SourceKind::Chaturbate, Utc::now()).expect("read");
+        reply.events.into_iter().next().expect("one event")
+    }
+
+    #[test]
+    fn an_anonymity_flag_says_no_only_clearly() {
+        for (flag, anonymous) in [
+            ("null", false),
+            ("false", false),
+            ("true", true),
+            ("\"x\"", true),
+        ] {
+            let ev = one_tip(&format!(r#"{{"tokens":5,"isAnon":{flag}}}"#));
+            assert_eq!(ev.is_anonymous(), anonymous, "{flag}");
+            assert_eq!(ev.user.is_none(), anonymous, "{flag}");
+        }
     }
 
     #[test]
@@ -166,5 +331,17 @@ mod tests {
         assert_eq!(read(&common.replace("chatMessage", "newThing")), None);
         assert_eq!(read(&common.replace(r#""id":"1-0""#, r#""id":10"#)), None);
         assert_eq!(read(&common.replace(&chat, "[]")), None);
+        // Unusual forms of read values are read by their serde types; a repeated field (in any spelling) is not.
+        assert_eq!(
+            read(&common.replace(r#""isMod":false"#, r#""isMod":"1""#)),
+            Some(2)
+        );
+        assert_eq!(
+            read(&common.replace(r#""tokens":5"#, r#""tokens":5.0"#)),
+            Some(2)
+        );
+        assert_eq!(read(&common.replace("hi", r"h\u00ed")), Some(2));
+        let twice = common.replace(r#""isAnon":false"#, r#""isAnon":false,"anonymous":false"#);
+        assert_eq!(read(&twice), None);
     }
 }

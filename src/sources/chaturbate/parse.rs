@@ -115,17 +115,16 @@ impl<'de: 'a, 'a> Deserialize<'de> for EventsField<'a> {
     }
 }
 
-/// The common item, typed in one pass over it (and, without a journal, over the whole reply: `one_pass`): a
-/// string id and the object parsed in place. Anything else (a numeric or missing id, an object the loose types
+/// The common item, typed in one pass over it: a string id and the object parsed in place. Anything else (a numeric or missing id, an object the loose types
 /// cannot take) goes through [`WireEvent`], which defines the rules.
 #[derive(Deserialize)]
-pub(super) struct FastEvent {
+struct FastEvent {
     #[serde(default)]
-    pub method: LooseStr,
+    method: LooseStr,
     #[serde(default)]
-    pub id: LooseStr,
+    id: LooseStr,
     #[serde(default)]
-    pub object: LooseObj<WireObject>,
+    object: LooseObj<WireObject>,
     /// An anonymity flag on the event itself.
     #[serde(default)]
     #[serde(
@@ -134,7 +133,7 @@ pub(super) struct FastEvent {
         alias = "anonymous",
         alias = "isAnonymous"
     )]
-    pub is_anon: CautiousFlag,
+    is_anon: CautiousFlag,
 }
 
 #[derive(Deserialize)]
@@ -157,65 +156,65 @@ struct WireEvent<'a> {
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
-struct WireUser {
-    username: LooseStr,
-    is_mod: LooseBool,
-    in_fanclub: LooseBool,
-    is_follower: LooseBool,
-    has_tokens: LooseBool,
-    recent_tips: LooseStr,
-    color_group: LooseStr,
+pub(super) struct WireUser {
+    pub(super) username: LooseStr,
+    pub(super) is_mod: LooseBool,
+    pub(super) in_fanclub: LooseBool,
+    pub(super) is_follower: LooseBool,
+    pub(super) has_tokens: LooseBool,
+    pub(super) recent_tips: LooseStr,
+    pub(super) color_group: LooseStr,
     #[serde(
         rename = "isAnon",
         alias = "is_anon",
         alias = "anonymous",
         alias = "isAnonymous"
     )]
-    is_anon: CautiousFlag,
+    pub(super) is_anon: CautiousFlag,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
-struct WireMessage {
-    message: LooseStr,
-    from_user: LooseStr,
-    to_user: LooseStr,
+pub(super) struct WireMessage {
+    pub(super) message: LooseStr,
+    pub(super) from_user: LooseStr,
+    pub(super) to_user: LooseStr,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
-struct WireTip {
-    tokens: LooseCount,
+pub(super) struct WireTip {
+    pub(super) tokens: LooseCount,
     #[serde(alias = "is_anon", alias = "anonymous", alias = "isAnonymous")]
-    is_anon: CautiousFlag,
-    message: LooseStr,
+    pub(super) is_anon: CautiousFlag,
+    pub(super) message: LooseStr,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct WireMedia {
-    id: Option<Box<RawValue>>,
-    name: LooseStr,
+pub(super) struct WireMedia {
+    pub(super) id: Option<Box<RawValue>>,
+    pub(super) name: LooseStr,
     #[serde(rename = "type")]
-    media_type: LooseStr,
-    tokens: LooseCount,
+    pub(super) media_type: LooseStr,
+    pub(super) tokens: LooseCount,
     #[serde(
         rename = "isAnon",
         alias = "is_anon",
         alias = "anonymous",
         alias = "isAnonymous"
     )]
-    is_anon: CautiousFlag,
+    pub(super) is_anon: CautiousFlag,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(super) struct WireObject {
-    user: LooseObj<WireUser>,
-    message: LooseObj<WireMessage>,
-    tip: LooseObj<WireTip>,
-    media: LooseObj<WireMedia>,
-    subject: LooseStr,
+    pub(super) user: LooseObj<WireUser>,
+    pub(super) message: LooseObj<WireMessage>,
+    pub(super) tip: LooseObj<WireTip>,
+    pub(super) media: LooseObj<WireMedia>,
+    pub(super) subject: LooseStr,
     /// An anonymity flag beside `tip` instead of inside it.
     #[serde(
         rename = "isAnon",
@@ -223,7 +222,7 @@ pub(super) struct WireObject {
         alias = "anonymous",
         alias = "isAnonymous"
     )]
-    is_anon: CautiousFlag,
+    pub(super) is_anon: CautiousFlag,
 }
 
 /// Whether the parsed events carry their original JSON (`RoomEvent::raw`). Only the journal reads it, so a
@@ -269,7 +268,7 @@ pub fn parse_reply(
             serde_json::from_slice(&lossy).map_err(|e| EnvelopeError::InvalidJson(e.to_string()))?
         }
     };
-    let next_url = next_url(env.next_url);
+    let next_url = next_url(env.next_url.map(RawValue::get));
     let items: Vec<&RawValue> = match env.events {
         None | Some(EventsField::Null) => Vec::new(),
         Some(EventsField::List(items)) => items,
@@ -295,11 +294,11 @@ pub fn parse_reply(
     })
 }
 
-pub(super) fn next_url(raw: Option<&RawValue>) -> NextUrl {
+/// `nextUrl` from its JSON text, if present.
+pub(super) fn next_url(raw: Option<&str>) -> NextUrl {
     match raw {
-        None => NextUrl::Missing,
-        Some(raw) if raw.get() == "null" => NextUrl::Missing,
-        Some(raw) => match serde_json::from_str::<String>(raw.get()) {
+        None | Some("null") => NextUrl::Missing,
+        Some(raw) => match serde_json::from_str::<String>(raw) {
             Ok(s) if !s.trim().is_empty() => NextUrl::Given(s),
             Ok(_) => NextUrl::Invalid("nextUrl is an empty string".into()),
             Err(_) => NextUrl::Invalid("nextUrl is not a string".into()),

@@ -1,0 +1,383 @@
+//! A strict cursor over JSON text for the one-pass read of a reply: it takes a subset of what serde_json
+//! takes, and answers `None` ("not sure") for everything else, so that its caller can leave that input to
+//! serde, which defines the rules. It never accepts what serde_json would reject.
+
+/// Deeper than this is left to serde (whose own limit is 128), so a value's slice handed to serde on its own
+/// can never pass where the whole reply would not.
+const MAX_DEPTH: u32 = 64;
+
+pub(super) struct Scan<'a> {
+    text: &'a str,
+    pos: usize,
+    depth: u32,
+}
+
+/// What may follow a number's digits in JSON without being part of it.
+fn ends_number(b: u8) -> bool {
+    !matches!(b, b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
+}
+
+impl<'a> Scan<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Scan {
+            text,
+            pos: 0,
+            depth: 0,
+        }
+    }
+
+    fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
+    fn ws(&mut self) {
+        let bytes = self.bytes();
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = bytes.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    /// The next byte that is not white space, not consumed.
+    pub fn peek(&mut self) -> Option<u8> {
+        self.ws();
+        self.bytes().get(self.pos).copied()
+    }
+
+    fn eat(&mut self, want: u8) -> Option<()> {
+        (self.peek()? == want).then(|| self.pos += 1)
+    }
+
+    /// Only white space is left.
+    pub fn at_end(&mut self) -> bool {
+        self.peek().is_none()
+    }
+
+    /// A string, at its opening quote: its text between the quotes, and whether it holds an escape (whose
+    /// form is checked, not decoded). Control characters are refused, as JSON requires.
+    fn string(&mut self) -> Option<(&'a str, bool)> {
+        let bytes = self.bytes();
+        if bytes.get(self.pos) != Some(&b'"') {
+            return None;
+        }
+        let start = self.pos + 1;
+        let mut i = start;
+        let mut escaped = false;
+        loop {
+            i = plain_run(bytes, i);
+            match *bytes.get(i)? {
+                b'"' => break,
+                b'\\' => {
+                    escaped = true;
+                    match *bytes.get(i + 1)? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+                        b'u' => {
+                            let hex = bytes.get(i + 2..i + 6)?;
+                            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                                return None;
+                            }
+                            i += 6;
+                        }
+                        _ => return None,
+                    }
+                }
+                // A control character.
+                _ => return None,
+            }
+        }
+        self.pos = i + 1;
+        Some((&self.text[start..i], escaped))
+    }
+
+    /// A number in JSON's grammar (`-`, no leading zero, fraction, exponent), not converted.
+    fn number(&mut self) -> Option<()> {
+        let bytes = self.bytes();
+        let mut i = self.pos;
+        let digits = |i: &mut usize| {
+            let from = *i;
+            while bytes.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            *i > from
+        };
+        if bytes.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        match bytes.get(i)? {
+            b'0' => i += 1,
+            b'1'..=b'9' => {
+                digits(&mut i);
+            }
+            _ => return None,
+        }
+        if bytes.get(i) == Some(&b'.') {
+            i += 1;
+            if !digits(&mut i) {
+                return None;
+            }
+        }
+        if let Some(b'e' | b'E') = bytes.get(i) {
+            i += 1;
+            if let Some(b'+' | b'-') = bytes.get(i) {
+                i += 1;
+            }
+            if !digits(&mut i) {
+                return None;
+            }
+        }
+        if !bytes.get(i).is_none_or(|&b| ends_number(b)) {
+            return None;
+        }
+        self.pos = i;
+        Some(())
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        let end = self.pos + word.len();
+        (self.bytes().get(self.pos..end)? == word).then(|| self.pos = end)
+    }
+
+    /// Steps over any value, checking its syntax.
+    pub fn skip(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.string().map(drop),
+            b'{' => self.object(|s, _| s.skip()),
+            b'[' => self.list(|s| s.skip()),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            _ => self.number(),
+        }
+    }
+
+    /// Steps over any value and gives its text.
+    pub fn value(&mut self) -> Option<&'a str> {
+        self.ws();
+        let start = self.pos;
+        self.skip()?;
+        Some(&self.text[start..self.pos])
+    }
+
+    /// A string without escapes, as it stands in the text; `None` (nothing consumed) for any other value.
+    pub fn plain_str(&mut self) -> Option<&'a str> {
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let at = self.pos;
+        match self.string()? {
+            (text, false) => Some(text),
+            (_, true) => {
+                self.pos = at;
+                None
+            }
+        }
+    }
+
+    /// `true` or `false`; `None` (nothing consumed) for any other value.
+    pub fn bool(&mut self) -> Option<bool> {
+        match self.peek()? {
+            b't' => self.literal(b"true").map(|()| true),
+            b'f' => self.literal(b"false").map(|()| false),
+            _ => None,
+        }
+    }
+
+    /// `null`; `false` (nothing consumed) for any other value.
+    pub fn null(&mut self) -> bool {
+        self.peek() == Some(b'n') && self.literal(b"null").is_some()
+    }
+
+    /// A whole number of at most 19 digits (so within `u64`) written plainly; `None` (nothing consumed) for
+    /// any other value.
+    pub fn small_whole(&mut self) -> Option<u64> {
+        self.ws();
+        let bytes = self.bytes();
+        let start = self.pos;
+        let mut i = start;
+        let mut n: u64 = 0;
+        while let Some(&b @ b'0'..=b'9') = bytes.get(i) {
+            if i - start == 19 {
+                return None;
+            }
+            n = n * 10 + u64::from(b - b'0');
+            i += 1;
+        }
+        let plain = i > start
+            && (bytes[start] != b'0' || i == start + 1)
+            && bytes.get(i).is_none_or(|&b| ends_number(b));
+        plain.then(|| {
+            self.pos = i;
+            n
+        })
+    }
+
+    /// An object: `each` is called with every key (which must have no escape) and must read its value.
+    pub fn object(&mut self, mut each: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+        self.eat(b'{')?;
+        self.enter()?;
+        if self.peek()? == b'}' {
+            self.pos += 1;
+        } else {
+            loop {
+                self.ws();
+                let (key, false) = self.string()? else {
+                    return None;
+                };
+                self.eat(b':')?;
+                each(self, key)?;
+                match self.peek()? {
+                    b',' => self.pos += 1,
+                    b'}' => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        self.depth -= 1;
+        Some(())
+    }
+
+    /// A list: `each` is called for every item and must read it.
+    pub fn list(&mut self, mut each: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.eat(b'[')?;
+        self.enter()?;
+        if self.peek()? == b']' {
+            self.pos += 1;
+        } else {
+            loop {
+                each(self)?;
+                match self.peek()? {
+                    b',' => self.pos += 1,
+                    b']' => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        self.depth -= 1;
+        Some(())
+    }
+
+    fn enter(&mut self) -> Option<()> {
+        self.depth += 1;
+        (self.depth <= MAX_DEPTH).then_some(())
+    }
+}
+
+/// The end of a run of string bytes that need no look: not a quote, a backslash or a control character.
+/// Eight bytes at a time where it can.
+fn plain_run(bytes: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let v = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let quote = v ^ (ONES * u64::from(b'"'));
+        let slash = v ^ (ONES * u64::from(b'\\'));
+        // A byte is flagged when it is zero in `quote` or `slash`, or below 0x20 in `v`. The lowest flag is
+        // exact (borrows only run upward), which is all that is read.
+        let found = (quote.wrapping_sub(ONES) & !quote)
+            | (slash.wrapping_sub(ONES) & !slash)
+            | (v.wrapping_sub(ONES * 0x20) & !v);
+        let found = found & HIGH;
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while bytes
+        .get(i)
+        .is_some_and(|&b| b >= 0x20 && b != b'"' && b != b'\\')
+    {
+        i += 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn skips(text: &str) -> bool {
+        let mut s = Scan::new(text);
+        s.skip().is_some() && s.at_end()
+    }
+
+    #[test]
+    fn takes_only_what_serde_json_takes() {
+        let cases = [
+            r#"{"a":[1,-0.5e+3,true,false,null,"x\"\\\/\b\f\n\r\t\u00e9y"],"b":{}}"#,
+            " [ ] ",
+            "0",
+            "-1",
+            "1E9",
+            "\"🎉 long enough to use the eight byte steps 🎉\"",
+            "01",
+            "1.",
+            ".5",
+            "-",
+            "1e",
+            "+1",
+            "tru",
+            "nul",
+            "[1,]",
+            "{\"a\":1,}",
+            "{\"a\" 1}",
+            "{1:2}",
+            "\"\\x\"",
+            "\"\\u12g4\"",
+            "\"tab\there\"",
+            "\"unterminated",
+            "[1 2]",
+            "{\"a\":1}}",
+            "\"ends at eight\u{1}\"",
+        ];
+        for text in cases {
+            let serde = serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
+            assert_eq!(skips(text), serde, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn string_runs_stop_at_the_first_byte_that_needs_a_look() {
+        for len in 0..40 {
+            for stop in [b'"', b'\\', 0x1f, 0x00] {
+                let mut bytes = vec![b'a'; len];
+                bytes.extend_from_slice(&[stop, b'"', b'b']);
+                assert_eq!(plain_run(&bytes, 0), len, "{len} {stop}");
+            }
+            // Bytes above ASCII and just above the control range never stop it.
+            let bytes = "é ~".repeat(len);
+            assert_eq!(plain_run(bytes.as_bytes(), 0), bytes.len());
+        }
+    }
+
+    #[test]
+    fn too_deep_is_left_to_serde() {
+        let deep = format!("{}{}", "[".repeat(65), "]".repeat(65));
+        assert!(!skips(&deep));
+        let fine = format!("{}{}", "[".repeat(64), "]".repeat(64));
+        assert!(skips(&fine));
+    }
+
+    #[test]
+    fn small_wholes_are_plain_digits_within_u64() {
+        let read = |t: &str| Scan::new(t).small_whole();
+        assert_eq!(read("25"), Some(25));
+        assert_eq!(read("0"), Some(0));
+        assert_eq!(read("9999999999999999999"), Some(9_999_999_999_999_999_999));
+        for other in [
+            "01",
+            "25.0",
+            "1e3",
+            "-1",
+            "18446744073709551616",
+            "\"5\"",
+            "",
+        ] {
+            assert_eq!(read(other), None, "{other}");
+        }
+    }
+}
