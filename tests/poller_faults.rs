@@ -299,3 +299,39 @@ async fn debug_of_the_config_hides_the_token() {
     assert!(!text.contains(TOKEN), "{text}");
     assert!(text.contains("alice"));
 }
+
+/// While a reply with events is parsed, the next one is already requested. With the consumer not reading,
+/// the poller is held sending the second reply's messages, and the server has seen the third request by
+/// then. It is the request the poller makes next anyway: every event once and in order, no target asked twice.
+#[tokio::test]
+async fn the_next_reply_is_fetched_ahead_and_nothing_is_lost_or_repeated() {
+    let mut cfg = MockConfig::new("alice", TOKEN);
+    cfg.per_reply = 100;
+    let mock = Mock::start(cfg, events::many(500));
+    // Room for "connecting", "live" and the first batch only.
+    let (tx, mut rx) = mpsc::channel(3);
+    let task = poller::spawn(fast_config(&mock.events_url()), tx);
+    let ahead = tokio::time::timeout(Duration::from_secs(30), async {
+        while mock.seen().len() < 3 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    assert!(ahead.is_ok(), "requests seen: {:?}", mock.seen());
+    let mut got = Vec::new();
+    let drained = tokio::time::timeout(Duration::from_secs(30), async {
+        while got.len() < 500 {
+            if let Some(SourceMsg::Batch(b)) = rx.recv().await {
+                assert_eq!(b.duplicates_dropped, 0);
+                got.extend(b.events);
+            }
+        }
+    })
+    .await;
+    task.abort();
+    assert!(drained.is_ok(), "got {} events", got.len());
+    assert_eq!(ids(&got), expected(500));
+    let targets: Vec<String> = mock.seen().into_iter().map(|s| s.target).collect();
+    let distinct: std::collections::HashSet<&String> = targets.iter().collect();
+    assert_eq!(distinct.len(), targets.len(), "{targets:?}");
+}

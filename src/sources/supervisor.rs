@@ -40,9 +40,9 @@ where
 }
 
 /// A helper task that stops with its owner (a poll task beside a socket, a watch task beside its writer).
-pub struct AbortOnDrop(pub tokio::task::JoinHandle<()>);
+pub struct AbortOnDrop<T = ()>(pub tokio::task::JoinHandle<T>);
 
-impl Drop for AbortOnDrop {
+impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
     }

@@ -1,5 +1,8 @@
-//! The long-poll task: one GET at a time, one [`SourceMsg::Batch`] per reply, status changes as they happen.
-//! Failures re-request the same URL (no cursor is lost); only a parsed reply advances.
+//! The long-poll task: one reply at a time, one [`SourceMsg::Batch`] per reply, status changes as they happen.
+//! Failures re-request the same URL (no cursor is lost); only a parsed reply advances. While a reply with
+//! events is parsed, the next request may already be on its way ([`ahead`]).
+
+mod ahead;
 
 use super::parse::{parse_reply, NextUrl, ParsedReply, Raw};
 use super::url::{EventsUrl, HostKind, SecretUrl, TOKEN_PAGE};
@@ -121,6 +124,44 @@ async fn read_capped(resp: reqwest::Response) -> Result<Vec<u8>, Failure> {
         .map_err(|(class, text)| Failure::Transport(class, text))
 }
 
+/// One GET. `Err` for failures below HTTP (connect, timeout, reset, a body cut short or too large) and for
+/// a request that could not be built.
+async fn fetch(
+    client: &reqwest::Client,
+    read_margin: Option<Duration>,
+    url: &SecretUrl,
+) -> Result<Reply, Failure> {
+    let mut req = client.get(url.expose().clone());
+    if let Some(margin) = read_margin {
+        // The timeout is clamped to the API's 90 s, so this cannot overflow.
+        req = req.timeout(Duration::from_secs(url.long_poll_timeout_s()).saturating_add(margin));
+    }
+    let resp = req.send().await.map_err(|e| {
+        if e.is_builder() {
+            Failure::Unbuildable(transport_error(e, false).1)
+        } else {
+            let (class, text) = transport_error(e, false);
+            Failure::Transport(class, text)
+        }
+    })?;
+    let status = resp.status().as_u16();
+    let retry_after = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = if status == 200 || status == 400 {
+        Some(read_capped(resp).await?)
+    } else {
+        None
+    };
+    Ok(Reply {
+        status,
+        retry_after,
+        body,
+    })
+}
+
 /// An HTTP exchange that produced a status line.
 struct Reply {
     status: u16,
@@ -158,6 +199,10 @@ struct Poller {
     refused_next: u32,
     /// The server refused a position: the configured URL's own `i` is never asked for again.
     configured_cursor_refused: bool,
+    /// The last reply brought new events: the next one may be fetched ahead.
+    flowing: bool,
+    /// The next request, sent while the last reply was parsed.
+    ahead: Option<ahead::Ahead>,
 }
 
 /// An empty reply sooner than this, to a long poll that asked for at least a second, is "at once".
@@ -194,6 +239,8 @@ impl Poller {
             asks_to_wait,
             refused_next: 0,
             configured_cursor_refused: false,
+            flowing: false,
+            ahead: None,
             cfg,
             client,
             tx,
@@ -219,11 +266,18 @@ impl Poller {
     async fn run(&mut self) -> Result<(), Closed> {
         self.set_state(ConnState::Connecting).await?;
         loop {
-            self.bucket.take().await;
-            self.status.requests += 1;
-            let url = self.next.clone();
-            let asked = Instant::now();
-            match self.fetch(&url).await {
+            let (url, asked, reply) = match self.ahead.take().filter(|a| a.url == self.next) {
+                Some(ahead) => (ahead.url.clone(), ahead.asked, ahead.reply().await),
+                None => {
+                    self.bucket.take().await;
+                    self.status.requests += 1;
+                    let url = self.next.clone();
+                    let asked = Instant::now();
+                    let reply = fetch(&self.client, self.cfg.read_margin, &url).await;
+                    (url, asked, reply)
+                }
+            };
+            match reply {
                 Err(Failure::Unbuildable(detail)) => self.unbuildable(&detail).await?,
                 Err(Failure::Transport(class, detail)) => self.retry(class, &detail, None).await?,
                 Ok(reply) => {
@@ -263,39 +317,29 @@ impl Poller {
         self.retry(ErrorClass::InvalidReply, detail, None).await
     }
 
-    /// One GET. `Err` for failures below HTTP (connect, timeout, reset, a body cut short or too large) and
-    /// for a request that could not be built.
-    async fn fetch(&self, url: &SecretUrl) -> Result<Reply, Failure> {
-        let mut req = self.client.get(url.expose().clone());
-        if let Some(margin) = self.cfg.read_margin {
-            // The timeout is clamped to the API's 90 s, so this cannot overflow.
-            req =
-                req.timeout(Duration::from_secs(url.long_poll_timeout_s()).saturating_add(margin));
+    /// Sends the next request now if the reply in `body` is likely to be followed at once: the stream is
+    /// flowing, nothing is being paced, its `nextUrl` (read from the end) is one the poller would follow, and
+    /// the rate limit has a request to spare without waiting.
+    fn fetch_ahead(&mut self, body: &[u8]) {
+        if !self.flowing || self.failures > 0 || self.refused_next > 0 || self.quick_empty > 0 {
+            return;
         }
-        let resp = req.send().await.map_err(|e| {
-            if e.is_builder() {
-                Failure::Unbuildable(transport_error(e, false).1)
-            } else {
-                let (class, text) = transport_error(e, false);
-                Failure::Transport(class, text)
-            }
-        })?;
-        let status = resp.status().as_u16();
-        let retry_after = resp
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let body = if status == 200 || status == 400 {
-            Some(read_capped(resp).await?)
-        } else {
-            None
+        let Some(url) =
+            ahead::next_url_at_end(body).and_then(|u| self.cfg.url.resolve_next(u).ok())
+        else {
+            return;
         };
-        Ok(Reply {
-            status,
-            retry_after,
-            body,
-        })
+        if self.bucket.try_take(Instant::now()).is_ok() {
+            self.status.requests += 1;
+            let client = self.client.clone();
+            self.ahead = Some(ahead::Ahead::start(client, self.cfg.read_margin, url));
+        }
+    }
+
+    /// Waits before the next request. A request fetched ahead is dropped: it was sent before the wait.
+    async fn pause(&mut self, wait: Duration) {
+        self.ahead = None;
+        tokio::time::sleep(wait).await;
     }
 
     /// Acts on one HTTP reply. `Ok(false)`: the task must stop. `quick`: it came back at once although the
@@ -313,7 +357,17 @@ impl Poller {
         match status {
             200 | 400 => {
                 let body = reply.body.unwrap_or_default();
-                match parse_reply(&body, SourceKind::Chaturbate, received_at, self.cfg.raw) {
+                if status == 200 {
+                    self.fetch_ahead(&body);
+                }
+                // Off the task's thread, so that the request fetched ahead goes out meanwhile.
+                let raw = self.cfg.raw;
+                let parsed = tokio::task::spawn_blocking(move || {
+                    parse_reply(&body, SourceKind::Chaturbate, received_at, raw)
+                })
+                .await
+                .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+                match parsed {
                     Ok(parsed) if status == 200 => self.deliver(parsed, received_at, quick).await?,
                     Ok(parsed) if self.valid_next(&parsed.next_url) => {
                         // The long-poll "waited too long" continuation (chaturbate.md §3.2).
@@ -349,7 +403,7 @@ impl Poller {
                     last: ErrorClass::Status(status),
                 })
                 .await?;
-                tokio::time::sleep(wait).await;
+                self.pause(wait).await;
             }
             404 => {
                 self.count_error(ErrorClass::Status(404));
@@ -457,7 +511,7 @@ impl Poller {
             last: class,
         })
         .await?;
-        tokio::time::sleep(wait).await;
+        self.pause(wait).await;
         Ok(())
     }
 
@@ -506,6 +560,7 @@ impl Poller {
         if let Some(last) = kept.last() {
             self.last_id = Some(last.id.clone());
         }
+        self.flowing = !kept.is_empty();
         self.quick_empty = if quick && kept.is_empty() {
             self.quick_empty.saturating_add(1)
         } else {
@@ -575,7 +630,7 @@ impl Poller {
                 wait_ms = wait.as_millis() as u64,
                 "the server's replies are not what a long poll gives: waiting before the next request"
             );
-            tokio::time::sleep(wait).await;
+            self.pause(wait).await;
         }
         Ok(())
     }
