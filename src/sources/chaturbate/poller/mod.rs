@@ -319,21 +319,23 @@ impl Poller {
 
     /// Sends the next request now if the reply in `body` is likely to be followed at once: the stream is
     /// flowing, nothing is being paced, its `nextUrl` (read from the end) is one the poller would follow, and
-    /// the rate limit has a request to spare without waiting.
-    fn fetch_ahead(&mut self, body: &[u8]) {
+    /// the rate limit has a request to spare without waiting. Says whether it did.
+    fn fetch_ahead(&mut self, body: &[u8]) -> bool {
         if !self.flowing || self.failures > 0 || self.refused_next > 0 || self.quick_empty > 0 {
-            return;
+            return false;
         }
         let Some(url) =
             ahead::next_url_at_end(body).and_then(|u| self.cfg.url.resolve_next(u).ok())
         else {
-            return;
+            return false;
         };
-        if self.bucket.try_take(Instant::now()).is_ok() {
-            self.status.requests += 1;
-            let client = self.client.clone();
-            self.ahead = Some(ahead::Ahead::start(client, self.cfg.read_margin, url));
+        if self.bucket.try_take(Instant::now()).is_err() {
+            return false;
         }
+        self.status.requests += 1;
+        let client = self.client.clone();
+        self.ahead = Some(ahead::Ahead::start(client, self.cfg.read_margin, url));
+        true
     }
 
     /// Waits before the next request. A request fetched ahead is dropped: it was sent before the wait.
@@ -357,17 +359,15 @@ impl Poller {
         match status {
             200 | 400 => {
                 let body = reply.body.unwrap_or_default();
-                if status == 200 {
-                    self.fetch_ahead(&body);
+                if status == 200 && self.fetch_ahead(&body) {
+                    // A spawned task runs only when this one yields: a few yields let the early request and
+                    // its connection's task write it out before the parse holds the thread. (Parsing on the
+                    // blocking pool instead cost more CPU and gained less: docs/performance.md.)
+                    for _ in 0..3 {
+                        tokio::task::yield_now().await;
+                    }
                 }
-                // Off the task's thread, so that the request fetched ahead goes out meanwhile.
-                let raw = self.cfg.raw;
-                let parsed = tokio::task::spawn_blocking(move || {
-                    parse_reply(&body, SourceKind::Chaturbate, received_at, raw)
-                })
-                .await
-                .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
-                match parsed {
+                match parse_reply(&body, SourceKind::Chaturbate, received_at, self.cfg.raw) {
                     Ok(parsed) if status == 200 => self.deliver(parsed, received_at, quick).await?,
                     Ok(parsed) if self.valid_next(&parsed.next_url) => {
                         // The long-poll "waited too long" continuation (chaturbate.md §3.2).
