@@ -11,7 +11,9 @@ mod twitch;
 use chrono::{TimeZone, Utc};
 use roomwatch::event::{write_json_line, EventBody, EventKind, MediaId, RoomEvent, SourceKind};
 use roomwatch::sources::chaturbate::methods::{self, kind_of};
-use roomwatch::sources::chaturbate::{parse_event, parse_reply, NextUrl, ParsedReply, Raw};
+use roomwatch::sources::chaturbate::{
+    parse_event, parse_reply, parse_reply_by_items, NextUrl, ParsedReply, Raw,
+};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
@@ -461,8 +463,9 @@ fn garbage_never_panics() {
 #[path = "support/events.rs"]
 mod events;
 
-/// Without a journal a reply is read in one pass (`Raw::Drop`); whatever that pass gives must be what the item
-/// by item path gives, and it must leave to that path whatever it is not sure of. Checked over every reference
+/// A reply is read in one pass where it can be, with or without a journal; whatever that pass gives must be
+/// what the item by item path gives (the events' text included), and it must leave to that path whatever it
+/// is not sure of. Checked over every reference
 /// payload, realistic replies, and the hostile shapes each path treats on its own.
 #[test]
 fn one_pass_and_item_by_item_agree() {
@@ -535,11 +538,10 @@ fn one_pass_and_item_by_item_agree() {
     );
     for body in &bodies {
         let text = String::from_utf8_lossy(body);
-        let mut item_by_item = parse_reply(body, SourceKind::Chaturbate, received(), Raw::Keep);
-        if let Ok(reply) = item_by_item.as_mut() {
-            reply.events.iter_mut().for_each(|e| e.raw = None);
+        for raw in [Raw::Keep, Raw::Drop] {
+            let item_by_item = parse_reply_by_items(body, SourceKind::Chaturbate, received(), raw);
+            let one_pass = parse_reply(body, SourceKind::Chaturbate, received(), raw);
+            assert_eq!(one_pass, item_by_item, "{raw:?} {text}");
         }
-        let one_pass = parse_reply(body, SourceKind::Chaturbate, received(), Raw::Drop);
-        assert_eq!(one_pass, item_by_item, "{text}");
     }
 }

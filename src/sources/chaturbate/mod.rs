@@ -11,5 +11,8 @@ pub mod start;
 pub mod time;
 pub mod url;
 
-pub use parse::{parse_event, parse_reply, EnvelopeError, NextUrl, ParsedReply, Raw, SkippedEvent};
+pub use parse::{
+    parse_event, parse_reply, parse_reply_by_items, EnvelopeError, NextUrl, ParsedReply, Raw,
+    SkippedEvent,
+};
 pub use start::{configure, StartOptions};

@@ -1,35 +1,42 @@
 //! The common reply in one pass: the envelope read and each event typed on the way by a strict byte cursor
-//! ([`Scan`]), with no second scan of each item and no copy of it. Used when the events need not keep their
-//! JSON (no journal).
+//! ([`Scan`]), with no second scan of each item. With a journal, each event keeps its item's text, cut from
+//! the reply.
 
 use super::loose::{CautiousFlag, LooseBool, LooseCount, LooseObj, LooseStr};
 use super::parse::{
-    event, next_url, typed, ParsedReply, WireMedia, WireMessage, WireObject, WireTip, WireUser,
+    event, next_url, typed, ParsedReply, Raw, WireMedia, WireMessage, WireObject, WireTip, WireUser,
 };
 use super::scan::Scan;
 use crate::event::{RoomEvent, SourceKind};
-use crate::sources::json::MAX_ID_BYTES;
+use crate::sources::json::{repair_lone_surrogates, MAX_ID_BYTES};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 
-/// The reply, or `None` to leave it to [`super::parse_reply`]'s item by item path, which defines the rules.
+/// The reply, or `None` to leave it to the item by item path ([`super::parse_reply_by_items`]), which
+/// defines the rules.
 /// Anything this pass is not sure of goes there: a non-object item, an id that is not a non-empty string of
 /// at most [`MAX_ID_BYTES`], a method that is not known or whose contents cannot be typed, invalid UTF-8, a
-/// lone surrogate in a string it reads, an escaped or repeated key, nesting deeper than the cursor's limit.
+/// lone surrogate in a string it reads (or, with a journal, anywhere in the item: the journal gets the repaired
+/// text), an escaped or repeated key, nesting deeper than the cursor's limit.
 /// A value of an unusual form in a field that is read (an escaped string, a flag written as text, a float
 /// amount) is read by the field's own serde type from that value's text alone. Whenever this pass gives a
-/// reply, it is the one the item by item path gives (without the JSON); `tests/payloads.rs` and the property
-/// tests in `tests/hardening` hold the two together.
-pub fn parse(body: &[u8], source: SourceKind, received_at: DateTime<Utc>) -> Option<ParsedReply> {
+/// reply, it is the one the item by item path gives; `tests/payloads.rs` and the property tests in
+/// `tests/hardening` hold the two together.
+pub fn parse(
+    body: &[u8],
+    source: SourceKind,
+    received_at: DateTime<Utc>,
+    raw: Raw,
+) -> Option<ParsedReply> {
     // UTF-8 checked once for the whole body, not string by string.
     let text = std::str::from_utf8(body).ok()?;
     let mut s = Scan::new(text);
     let mut events: Option<Vec<RoomEvent>> = None;
     let mut next: Option<Option<&str>> = None;
     s.object(|s, key| match key {
-        "events" => once(&mut events, read_events(s, source, received_at)?),
+        "events" => once(&mut events, read_events(s, (source, received_at, raw))?),
         "nextUrl" => once(&mut next, if s.null() { None } else { Some(s.value()?) }),
         _ => s.skip(),
     })?;
@@ -56,23 +63,22 @@ fn once<T>(slot: &mut Option<T>, value: T) -> Option<()> {
 }
 
 /// The `events` list (or `null`); every item must be an object that types as an event.
-fn read_events(
-    s: &mut Scan,
-    source: SourceKind,
-    received_at: DateTime<Utc>,
-) -> Option<Vec<RoomEvent>> {
+fn read_events(s: &mut Scan, how: How) -> Option<Vec<RoomEvent>> {
     let mut events = Vec::new();
     if s.null() {
         return Some(events);
     }
     s.list(|s| {
-        events.push(read_event(s, source, received_at)?);
+        events.push(read_event(s, how)?);
         Some(())
     })?;
     Some(events)
 }
 
-fn read_event(s: &mut Scan, source: SourceKind, received_at: DateTime<Utc>) -> Option<RoomEvent> {
+/// Where the events come from, when they were received, and whether they keep their text.
+type How = (SourceKind, DateTime<Utc>, Raw);
+
+fn read_event(s: &mut Scan, (source, received_at, raw): How) -> Option<RoomEvent> {
     let mut method: Option<Option<Cow<str>>> = None;
     let mut id: Option<Option<String>> = None;
     let mut object: Option<Option<WireObject>> = None;
@@ -80,6 +86,7 @@ fn read_event(s: &mut Scan, source: SourceKind, received_at: DateTime<Utc>) -> O
     if s.peek()? != b'{' {
         return None;
     }
+    let (start, escapes) = (s.pos(), s.unicode_escapes());
     s.object(|s, key| match key {
         "method" => once(&mut method, method_name(s)?),
         "id" => once(&mut id, loose_str(s)?.0),
@@ -96,7 +103,18 @@ fn read_event(s: &mut Scan, source: SourceKind, received_at: DateTime<Utc>) -> O
     );
     let method = method.flatten();
     let user_and_body = typed(method.as_deref().unwrap_or_default(), object).ok()?;
-    Some(event(id, user_and_body, None, source, received_at))
+    let text = match raw {
+        Raw::Drop => None,
+        Raw::Keep => {
+            let text = s.text_since(start);
+            // A lone surrogate anywhere in the item is repaired in the journal's copy: the item by item path's.
+            if s.unicode_escapes() != escapes && repair_lone_surrogates(text) != text {
+                return None;
+            }
+            Some(text.into())
+        }
+    };
+    Some(event(id, user_and_body, text, source, received_at))
 }
 
 /// Fields of one object, each read at most once: `field` gives a key's bit, `read` reads its value.
@@ -288,14 +306,26 @@ mod tests {
     use super::*;
 
     fn read(body: &str) -> Option<usize> {
-        parse(body.as_bytes(), SourceKind::Chaturbate, Utc::now()).map(|r| r.events.len())
+        parse(
+            body.as_bytes(),
+            SourceKind::Chaturbate,
+            Utc::now(),
+            Raw::Drop,
+        )
+        .map(|r| r.events.len())
     }
 
     fn one_tip(tip: &str) -> RoomEvent {
         let body = format!(
             r#"{{"events":[{{"method":"tip","id":"1-0","object":{{"tip":{tip},"user":{{"username":"u"}}}}}}]}}"#
         );
-        let reply = parse(body.as_bytes(), SourceKind::Chaturbate, Utc::now()).expect("read");
+        let reply = parse(
+            body.as_bytes(),
+            SourceKind::Chaturbate,
+            Utc::now(),
+            Raw::Drop,
+        )
+        .expect("read");
         reply.events.into_iter().next().expect("one event")
     }
 
@@ -343,5 +373,16 @@ mod tests {
         assert_eq!(read(&common.replace("hi", r"h\u00ed")), Some(2));
         let twice = common.replace(r#""isAnon":false"#, r#""isAnon":false,"anonymous":false"#);
         assert_eq!(read(&twice), None);
+        // With a journal, each event keeps its item's text exactly, spacing included.
+        let spaced = format!("{{\"events\": [ {chat} ,\n {tip}\n ]}}");
+        let kept = parse(
+            spaced.as_bytes(),
+            SourceKind::Chaturbate,
+            Utc::now(),
+            Raw::Keep,
+        )
+        .unwrap();
+        let texts: Vec<_> = kept.events.iter().map(|e| e.raw.as_deref()).collect();
+        assert_eq!(texts, [Some(chat.as_str()), Some(tip.as_str())]);
     }
 }

@@ -226,26 +226,35 @@ pub(super) struct WireObject {
 }
 
 /// Whether the parsed events carry their original JSON (`RoomEvent::raw`). Only the journal reads it, so a
-/// session without one is spared a copy of every event, and its replies can be parsed in one pass.
+/// session without one is spared a copy of every event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Raw {
     Keep,
     Drop,
 }
 
-/// Parses a reply body (HTTP 200, or a 400 long-poll continuation). With `Raw::Drop` the reply is first tried
-/// in one pass (`one_pass`), which gives the same reply or leaves it to the item by item path below.
+/// Parses a reply body (HTTP 200, or a 400 long-poll continuation). The reply is first tried in one pass
+/// (`one_pass`), which gives the same reply or leaves it to the item by item path, [`parse_reply_by_items`].
 pub fn parse_reply(
     body: &[u8],
     source: SourceKind,
     received_at: DateTime<Utc>,
     raw: Raw,
 ) -> Result<ParsedReply, EnvelopeError> {
-    if raw == Raw::Drop {
-        if let Some(parsed) = super::one_pass::parse(body, source, received_at) {
-            return Ok(parsed);
-        }
+    match super::one_pass::parse(body, source, received_at, raw) {
+        Some(parsed) => Ok(parsed),
+        None => parse_reply_by_items(body, source, received_at, raw),
     }
+}
+
+/// The reply read item by item: the path that defines the rules, for any reply at all (a broken envelope,
+/// invalid UTF-8, odd items, each skipped and counted). Public so that tests can hold the one pass to it.
+pub fn parse_reply_by_items(
+    body: &[u8],
+    source: SourceKind,
+    received_at: DateTime<Utc>,
+    raw: Raw,
+) -> Result<ParsedReply, EnvelopeError> {
     let trimmed = body.trim_ascii_start();
     if !trimmed.starts_with(b"{") {
         return Err(

@@ -10,6 +10,8 @@ pub(super) struct Scan<'a> {
     text: &'a str,
     pos: usize,
     depth: u32,
+    /// `\uXXXX` escapes stepped over so far, in any string.
+    unicode_escapes: u32,
 }
 
 /// What may follow a number's digits in JSON without being part of it.
@@ -23,7 +25,23 @@ impl<'a> Scan<'a> {
             text,
             pos: 0,
             depth: 0,
+            unicode_escapes: 0,
         }
+    }
+
+    /// Where the cursor is (after any white space it has stepped over).
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// How many `\uXXXX` escapes the cursor has stepped over.
+    pub fn unicode_escapes(&self) -> u32 {
+        self.unicode_escapes
+    }
+
+    /// The text from `start` (an earlier [`Scan::pos`]) to the cursor.
+    pub fn text_since(&self, start: usize) -> &'a str {
+        &self.text[start..self.pos]
     }
 
     fn bytes(&self) -> &'a [u8] {
@@ -75,6 +93,7 @@ impl<'a> Scan<'a> {
                             if !hex.iter().all(u8::is_ascii_hexdigit) {
                                 return None;
                             }
+                            self.unicode_escapes = self.unicode_escapes.saturating_add(1);
                             i += 6;
                         }
                         _ => return None,
