@@ -2,7 +2,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use roomwatch::event::SourceKind;
-use roomwatch::sources::chaturbate::{parse_reply, Raw};
+use roomwatch::sources::chaturbate::{parse_reply, parse_reply_by_items, Raw};
 use std::hint::black_box;
 
 #[path = "../tests/support/events.rs"]
@@ -28,6 +28,12 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("1000_events_no_journal", |b| {
         b.iter(|| parse_reply(black_box(&body), SourceKind::Chaturbate, now, Raw::Drop).unwrap())
+    });
+    // The item by item path, which defines the rules (and reads whatever the one pass leaves).
+    g.bench_function("1000_events_by_items", |b| {
+        b.iter(|| {
+            parse_reply_by_items(black_box(&body), SourceKind::Chaturbate, now, Raw::Keep).unwrap()
+        })
     });
     let mut line = Vec::with_capacity(1 << 20);
     let parsed = parse_reply(&body, SourceKind::Chaturbate, now, Raw::Drop).unwrap();
