@@ -9,6 +9,7 @@ pub use time::format_at;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::fmt;
 
 /// Which platform (or stand-in) produced an event. Serialized as in the headless `source` key.
@@ -187,6 +188,10 @@ pub struct Amount {
     pub unit: Unit,
 }
 
+/// A short value from a small, open set (a user's tip tier, a colour group): the known values are shared
+/// statics, so the common event allocates nothing for them; any other value is kept as sent.
+pub type Tag = Cow<'static, str>;
+
 /// The user attached to an event, with the flags the views use for marks and the smart viewer filter.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserInfo {
@@ -201,9 +206,9 @@ pub struct UserInfo {
     pub has_tokens: bool,
     /// `none` / `few` / `some` / `lots` / `tons` (open set: the platform adds values).
     #[serde(default)]
-    pub recent_tips: Option<String>,
+    pub recent_tips: Option<Tag>,
     #[serde(default)]
-    pub color_group: Option<String>,
+    pub color_group: Option<Tag>,
     /// Chat badges as the platform names them (Twitch: `broadcaster`, `moderator`, `vip`, `subscriber`, …).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub badges: Vec<String>,

@@ -104,6 +104,14 @@ loose!(
     }
 );
 loose!(
+    /// A string from a small open set ([`known_tag`]): a known value as its shared static, any other as sent;
+    /// `None` for anything but a string.
+    LooseTag, crate::event::Tag, |s| match s {
+        Scalar::Str(t) => Some(known_tag(&t).map_or(std::borrow::Cow::Owned(t), std::borrow::Cow::Borrowed)),
+        _ => None,
+    }
+);
+loose!(
     /// A whole number ≥ 0, also written as an integral float (`25.0`) or a numeric string (`"25"`); `None`
     /// for fractions, negatives and anything else (an amount that cannot be read is not money).
     LooseCount, u64, |s| match s {
@@ -129,6 +137,15 @@ loose!(
         Scalar::Negative | Scalar::Other => true,
     })
 );
+
+/// The values of `recentTips` and `colorGroup` that Chaturbate documents (chaturbate.md, `user`), as shared
+/// statics.
+pub fn known_tag(text: &str) -> Option<&'static str> {
+    const KNOWN: [&str; 13] = [
+        "none", "few", "some", "lots", "tons", "o", "m", "f", "l", "p", "tr", "t", "g",
+    ];
+    KNOWN.into_iter().find(|k| *k == text)
+}
 
 /// A string that clearly means "no".
 pub fn says_no(text: &str) -> bool {

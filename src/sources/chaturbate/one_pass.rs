@@ -2,7 +2,7 @@
 //! ([`Scan`]), with no second scan of each item. With a journal, each event keeps its item's text, cut from
 //! the reply.
 
-use super::loose::{CautiousFlag, LooseBool, LooseCount, LooseObj, LooseStr};
+use super::loose::{known_tag, CautiousFlag, LooseBool, LooseCount, LooseObj, LooseStr, LooseTag};
 use super::parse::{
     event, next_url, typed, ParsedReply, Raw, WireMedia, WireMessage, WireObject, WireTip, WireUser,
 };
@@ -183,8 +183,8 @@ fn wire_user(s: &mut Scan) -> Option<WireUser> {
             2 => u.in_fanclub = loose_bool(s)?,
             3 => u.is_follower = loose_bool(s)?,
             4 => u.has_tokens = loose_bool(s)?,
-            5 => u.recent_tips = loose_str(s)?,
-            6 => u.color_group = loose_str(s)?,
+            5 => u.recent_tips = loose_tag(s)?,
+            6 => u.color_group = loose_tag(s)?,
             _ => u.is_anon = cautious(s)?,
         }
         Some(())
@@ -277,6 +277,15 @@ fn loose_str(s: &mut Scan) -> Option<LooseStr> {
     }
 }
 
+fn loose_tag(s: &mut Scan) -> Option<LooseTag> {
+    match s.plain_str() {
+        Some(text) => Some(LooseTag(Some(
+            known_tag(text).map_or_else(|| Cow::Owned(text.to_owned()), Cow::Borrowed),
+        ))),
+        None => by_serde(s),
+    }
+}
+
 fn loose_bool(s: &mut Scan) -> Option<LooseBool> {
     match s.bool() {
         Some(b) => Some(LooseBool(Some(b))),
@@ -327,6 +336,24 @@ mod tests {
         )
         .expect("read");
         reply.events.into_iter().next().expect("one event")
+    }
+
+    #[test]
+    fn known_tags_are_shared_and_others_kept_as_sent() {
+        let user = |ev: RoomEvent| ev.user.expect("a user");
+        let u = user(one_tip(r#"{"tokens":5}"#));
+        assert_eq!((u.recent_tips, u.color_group), (None, None));
+        let body = r#"{"events":[{"method":"follow","id":"1-0","object":{"user":{"username":"u","recentTips":"lots","colorGroup":"purple"}}}]}"#;
+        let reply = parse(
+            body.as_bytes(),
+            SourceKind::Chaturbate,
+            Utc::now(),
+            Raw::Drop,
+        )
+        .unwrap();
+        let u = user(reply.events.into_iter().next().unwrap());
+        assert!(matches!(u.recent_tips, Some(Cow::Borrowed("lots"))));
+        assert!(matches!(u.color_group, Some(Cow::Owned(ref g)) if g == "purple"));
     }
 
     #[test]

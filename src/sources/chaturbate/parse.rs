@@ -1,6 +1,6 @@
 //! Parsing of Events API replies: strict on the envelope, lenient inside events (chaturbate.md §3).
 
-use super::loose::{says_no, CautiousFlag, LooseBool, LooseCount, LooseObj, LooseStr};
+use super::loose::{says_no, CautiousFlag, LooseBool, LooseCount, LooseObj, LooseStr, LooseTag};
 use super::methods::kind_of;
 use super::time::event_time;
 use crate::event::{EventBody, EventKind, Media, MediaId, RoomEvent, SourceKind, UserInfo};
@@ -115,8 +115,9 @@ impl<'de: 'a, 'a> Deserialize<'de> for EventsField<'a> {
     }
 }
 
-/// The common item, typed in one pass over it: a string id and the object parsed in place. Anything else (a numeric or missing id, an object the loose types
-/// cannot take) goes through [`WireEvent`], which defines the rules.
+/// The common item, typed in one pass over it: a string id and the object parsed in place. Anything else (a
+/// numeric or missing id, an object the loose types cannot take) goes through [`WireEvent`], which defines the
+/// rules.
 #[derive(Deserialize)]
 struct FastEvent {
     #[serde(default)]
@@ -162,8 +163,8 @@ pub(super) struct WireUser {
     pub(super) in_fanclub: LooseBool,
     pub(super) is_follower: LooseBool,
     pub(super) has_tokens: LooseBool,
-    pub(super) recent_tips: LooseStr,
-    pub(super) color_group: LooseStr,
+    pub(super) recent_tips: LooseTag,
+    pub(super) color_group: LooseTag,
     #[serde(
         rename = "isAnon",
         alias = "is_anon",

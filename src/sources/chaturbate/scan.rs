@@ -231,44 +231,38 @@ impl<'a> Scan<'a> {
 
     /// An object: `each` is called with every key (which must have no escape) and must read its value.
     pub fn object(&mut self, mut each: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
-        self.eat(b'{')?;
-        self.enter()?;
-        if self.peek()? == b'}' {
-            self.pos += 1;
-        } else {
-            loop {
-                self.ws();
-                let (key, false) = self.string()? else {
-                    return None;
-                };
-                self.eat(b':')?;
-                each(self, key)?;
-                match self.peek()? {
-                    b',' => self.pos += 1,
-                    b'}' => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return None,
-                }
-            }
-        }
-        self.depth -= 1;
-        Some(())
+        self.sequence(b'{', b'}', |s| {
+            s.ws();
+            let (key, false) = s.string()? else {
+                return None;
+            };
+            s.eat(b':')?;
+            each(s, key)
+        })
     }
 
     /// A list: `each` is called for every item and must read it.
-    pub fn list(&mut self, mut each: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
-        self.eat(b'[')?;
+    pub fn list(&mut self, each: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.sequence(b'[', b']', each)
+    }
+
+    /// `open`, then entries separated by commas (each read by `each`), then `close`.
+    fn sequence(
+        &mut self,
+        open: u8,
+        close: u8,
+        mut each: impl FnMut(&mut Self) -> Option<()>,
+    ) -> Option<()> {
+        self.eat(open)?;
         self.enter()?;
-        if self.peek()? == b']' {
+        if self.peek()? == close {
             self.pos += 1;
         } else {
             loop {
                 each(self)?;
                 match self.peek()? {
                     b',' => self.pos += 1,
-                    b']' => {
+                    b if b == close => {
                         self.pos += 1;
                         break;
                     }

@@ -1,7 +1,7 @@
 //! Fetching ahead: while a reply with events is parsed, the next one is already on its way, so the server's
 //! time and the parse overlap instead of adding up. Only the request the poller would make next anyway is
-//! made early, and only when it would follow at once; anything else drops it (decisions.md, "Fetching
-//! ahead").
+//! made early, and only when it would follow at once; anything else drops it (decisions.md, "Ingest speed,
+//! third steps").
 
 use super::{fetch, Failure, Reply};
 use crate::sources::chaturbate::url::SecretUrl;
