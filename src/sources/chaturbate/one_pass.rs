@@ -91,7 +91,7 @@ fn read_event(s: &mut Scan, (source, received_at, raw): How) -> Option<RoomEvent
         "method" => once(&mut method, method_name(s)?),
         "id" => once(&mut id, loose_str(s)?.0),
         "object" => once(&mut object, loose_obj(s, wire_object)?),
-        "isAnon" | "is_anon" | "anonymous" | "isAnonymous" => once(&mut anonymous, cautious(s)?.0),
+        _ if is_anon_key(key) => once(&mut anonymous, cautious(s)?.0),
         _ => s.skip(),
     })?;
     let id = id
