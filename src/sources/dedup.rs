@@ -36,7 +36,7 @@ enum Key {
 
 impl Key {
     fn of(id: &str) -> Key {
-        match id.split_once('-') {
+        match super::json::id_parts(id) {
             Some((a, b)) => match (canonical(a), canonical(b)) {
                 (Some(a), Some(b)) => Key::Pair(a, b),
                 _ => Key::Text(Arc::from(id)),

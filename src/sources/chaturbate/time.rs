@@ -10,7 +10,7 @@ const ONE_DAY_MS: i64 = 86_400_000;
 /// The event time for an id: its 13-digit millisecond prefix when that lies between 2005 and one day after
 /// `received`, else `received` (DESIGN.md, headless `at`).
 pub fn event_time(id: &str, received: DateTime<Utc>) -> DateTime<Utc> {
-    let prefix = id.split_once('-').map_or(id, |(ms, _)| ms);
+    let prefix = crate::sources::json::id_parts(id).map_or(id, |(ms, _)| ms);
     if prefix.len() == 13 && prefix.bytes().all(|b| b.is_ascii_digit()) {
         if let Ok(ms) = prefix.parse::<i64>() {
             let limit = received.timestamp_millis() + ONE_DAY_MS;
