@@ -5,7 +5,7 @@ mod json_line;
 mod time;
 
 pub use json_line::{write_json_line, write_terminal_safe};
-pub use time::format_at;
+pub use time::{format_at, AtText};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
