@@ -79,7 +79,7 @@ async fn collect(cfg: PollerConfig, want: usize) -> Collected {
 }
 
 fn ids(evs: &[RoomEvent]) -> Vec<String> {
-    evs.iter().map(|e| e.id.clone()).collect()
+    evs.iter().map(|e| e.id.to_string()).collect()
 }
 
 fn expected(n: u64) -> Vec<String> {

@@ -22,7 +22,7 @@ fn type_text(s: &mut State, text: &str) {
 
 /// The ids a pane shows, oldest first.
 fn shown(s: &State, p: Pane) -> Vec<String> {
-    let mut ids: Vec<String> = s.shown_items(p).map(|i| i.ev.id.clone()).collect();
+    let mut ids: Vec<String> = s.shown_items(p).map(|i| i.ev.id.to_string()).collect();
     ids.reverse();
     ids
 }
@@ -709,7 +709,7 @@ fn all_rooms_merge_by_arrival_and_one_room_shows_only_its_own() {
     feed_room(&mut s, 2, vec![chat("c", "4", at(4))], at(4));
     let merged: Vec<(usize, String)> = s
         .shown_items(Pane::Chat)
-        .map(|i| (i.room, i.ev.user.as_ref().unwrap().username.clone()))
+        .map(|i| (i.room, i.ev.user.as_ref().unwrap().username.to_string()))
         .collect();
     assert_eq!(
         merged,

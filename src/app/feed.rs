@@ -172,7 +172,7 @@ mod tests {
             room: 0,
             ev: RoomEvent {
                 source: SourceKind::Simulator,
-                id: seq.to_string(),
+                id: seq.to_string().into(),
                 at: chrono::DateTime::UNIX_EPOCH,
                 user: None,
                 body: EventBody::BroadcastStart,

@@ -15,7 +15,7 @@ pub fn is_notable(ev: &RoomEvent, stats: &SessionStats) -> bool {
     };
     user.is_mod
         || user.in_fanclub
-        || stats.chatters.contains(&user.username)
-        || stats.tips.by_user.contains_key(&user.username)
-        || stats.cheers.by_user.contains_key(&user.username)
+        || stats.chatters.contains(user.username.as_str())
+        || stats.tips.by_user.contains_key(user.username.as_str())
+        || stats.cheers.by_user.contains_key(user.username.as_str())
 }

@@ -166,7 +166,7 @@ impl SessionFiles {
             }
         }
         if let (Some(last), Some(_)) = (batch.events.last(), &self.cursor) {
-            self.cursor_id = Some(last.id.clone());
+            self.cursor_id = Some(last.id.to_string());
             self.cursor_pending = true;
             self.store_cursor_if_due(Instant::now());
         }

@@ -177,8 +177,8 @@ fn the_cursor_follows_every_batch_when_kept() {
     let mut s = setup(true);
     s.files.options.cursor_every = Duration::ZERO;
     let bs = batches(3, 4);
-    let last = bs[2].events[3].id.clone();
-    let first_last = bs[0].events[3].id.clone();
+    let last = bs[2].events[3].id.to_string();
+    let first_last = bs[0].events[3].id.to_string();
     let mut it = bs.into_iter();
     feed(&mut s, vec![it.next().unwrap()]);
     let store = CursorStore::new(s.dir.path().join("cursors"));
@@ -192,9 +192,9 @@ fn a_burst_writes_the_cursor_once_and_the_rest_when_due() {
     let mut s = setup(true);
     s.files.options.cursor_every = Duration::from_secs(3600);
     let bs = batches(4, 4);
-    let first = bs[0].events[3].id.clone();
-    let third = bs[2].events[3].id.clone();
-    let fourth = bs[3].events[3].id.clone();
+    let first = bs[0].events[3].id.to_string();
+    let third = bs[2].events[3].id.to_string();
+    let fourth = bs[3].events[3].id.to_string();
     let mut it = bs.into_iter();
     feed(&mut s, it.by_ref().take(3).collect());
     let store = CursorStore::new(s.dir.path().join("cursors"));

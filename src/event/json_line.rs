@@ -473,13 +473,13 @@ mod tests {
         for source in [SourceKind::Chaturbate, SourceKind::Twitch] {
             for body in bodies.clone() {
                 let user = UserInfo {
-                    username: t(),
+                    username: t().into(),
                     badges: vec![t(), "vip".into()],
                     ..UserInfo::default()
                 };
                 events.push(RoomEvent {
                     source,
-                    id: t(),
+                    id: t().into(),
                     at: chrono::DateTime::from_timestamp_millis(n as i64).unwrap_or_default(),
                     user: (!n.is_multiple_of(5)).then_some(user),
                     body,

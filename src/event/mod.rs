@@ -192,10 +192,14 @@ pub struct Amount {
 /// statics, so the common event allocates nothing for them; any other value is kept as sent.
 pub type Tag = Cow<'static, str>;
 
+/// A short text an event owns: an id, a user name. Up to 24 bytes it is kept inline, so the common event
+/// allocates nothing for them (made on the sources' thread, freed on the main one: issue 14).
+pub type ShortText = compact_str::CompactString;
+
 /// The user attached to an event, with the flags the views use for marks and the smart viewer filter.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserInfo {
-    pub username: String,
+    pub username: ShortText,
     #[serde(default)]
     pub is_mod: bool,
     #[serde(default)]
@@ -375,7 +379,7 @@ impl EventBody {
 pub struct RoomEvent {
     pub source: SourceKind,
     /// The platform's event id (opaque; also the poll cursor).
-    pub id: String,
+    pub id: ShortText,
     /// Event time: the id's millisecond prefix when plausible, else the receive time.
     pub at: DateTime<Utc>,
     /// `None` when the event has no user, and always for anonymous tips (the parser drops the name there).

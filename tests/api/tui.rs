@@ -28,6 +28,24 @@ async fn the_live_screen_names_the_server_and_answers_while_a_source_runs_flat_o
     });
     let key = crate::support::api_key(home.path());
     let http = client();
+    // The status line can show before the simulator's first batch is reduced (a loaded CI box): wait for it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let resp = (http.get(format!("http://127.0.0.1:{port}/api/v1/rooms")))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+        let v: serde_json::Value = resp.json().await.unwrap();
+        if v["rooms"][0]["events"].as_u64().unwrap_or(0) > 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no event reduced in 20 s: {v}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     for _ in 0..5 {
         let resp = (http.get(format!("http://127.0.0.1:{port}/api/v1/rooms")))
             .bearer_auth(&key)

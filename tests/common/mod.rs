@@ -39,7 +39,7 @@ pub fn state_with(settings: Settings) -> State {
 
 pub fn user(name: &str) -> UserInfo {
     UserInfo {
-        username: name.to_string(),
+        username: name.into(),
         ..UserInfo::default()
     }
 }
@@ -50,7 +50,7 @@ pub fn ev(user_name: Option<&str>, body: EventBody, when: DateTime<Utc>) -> Room
     let n = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     RoomEvent {
         source: SourceKind::Simulator,
-        id: format!("{}-{n}", when.timestamp_millis()),
+        id: format!("{}-{n}", when.timestamp_millis()).into(),
         at: when,
         user: user_name.map(user),
         body,

@@ -59,7 +59,7 @@ async fn events(rx: &mut mpsc::Receiver<SourceMsg>, n: usize, quiet: Duration) -
 fn presence(evs: &[RoomEvent]) -> Vec<(String, bool)> {
     let mut v: Vec<(String, bool)> = (evs.iter())
         .filter_map(|e| {
-            let who = e.user.as_ref()?.username.clone();
+            let who = e.user.as_ref()?.username.to_string();
             match e.body {
                 EventBody::UserEnter => Some((who, true)),
                 EventBody::UserLeave => Some((who, false)),

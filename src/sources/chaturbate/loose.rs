@@ -104,6 +104,13 @@ loose!(
     }
 );
 loose!(
+    /// A short string (an id, a user name), or `None` for anything else.
+    LooseShort, crate::event::ShortText, |s| match s {
+        Scalar::Str(t) => Some(t.into()),
+        _ => None,
+    }
+);
+loose!(
     /// A string from a small open set ([`known_tag`]): a known value as its shared static, any other as sent;
     /// `None` for anything but a string.
     LooseTag, crate::event::Tag, |s| match s {

@@ -2,12 +2,14 @@
 //! ([`Scan`]), with no second scan of each item. With a journal, each event keeps its item's text, cut from
 //! the reply.
 
-use super::loose::{known_tag, CautiousFlag, LooseBool, LooseCount, LooseObj, LooseStr, LooseTag};
+use super::loose::{
+    known_tag, CautiousFlag, LooseBool, LooseCount, LooseObj, LooseShort, LooseStr, LooseTag,
+};
 use super::parse::{
     event, next_url, typed, ParsedReply, Raw, WireMedia, WireMessage, WireObject, WireTip, WireUser,
 };
 use super::scan::Scan;
-use crate::event::{RoomEvent, SourceKind};
+use crate::event::{RoomEvent, ShortText, SourceKind};
 use crate::sources::json::{repair_lone_surrogates, MAX_ID_BYTES};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
@@ -80,7 +82,7 @@ type How = (SourceKind, DateTime<Utc>, Raw);
 
 fn read_event(s: &mut Scan, (source, received_at, raw): How) -> Option<RoomEvent> {
     let mut method: Option<Option<Cow<str>>> = None;
-    let mut id: Option<Option<String>> = None;
+    let mut id: Option<Option<ShortText>> = None;
     let mut object: Option<Option<WireObject>> = None;
     let mut anonymous: Option<Option<bool>> = None;
     if s.peek()? != b'{' {
@@ -89,7 +91,7 @@ fn read_event(s: &mut Scan, (source, received_at, raw): How) -> Option<RoomEvent
     let (start, escapes) = (s.pos(), s.unicode_escapes());
     s.object(|s, key| match key {
         "method" => once(&mut method, method_name(s)?),
-        "id" => once(&mut id, loose_str(s)?.0),
+        "id" => once(&mut id, loose_short(s)?.0),
         "object" => once(&mut object, loose_obj(s, wire_object)?),
         _ if is_anon_key(key) => once(&mut anonymous, cautious(s)?.0),
         _ => s.skip(),
@@ -178,7 +180,7 @@ fn wire_user(s: &mut Scan) -> Option<WireUser> {
     };
     fields(s, field, |s, u: &mut WireUser, bit| {
         match bit {
-            0 => u.username = loose_str(s)?,
+            0 => u.username = loose_short(s)?,
             1 => u.is_mod = loose_bool(s)?,
             2 => u.in_fanclub = loose_bool(s)?,
             3 => u.is_follower = loose_bool(s)?,
@@ -273,6 +275,13 @@ fn method_name<'a>(s: &mut Scan<'a>) -> Option<Option<Cow<'a, str>>> {
 fn loose_str(s: &mut Scan) -> Option<LooseStr> {
     match s.plain_str() {
         Some(text) => Some(LooseStr(Some(text.to_owned()))),
+        None => by_serde(s),
+    }
+}
+
+fn loose_short(s: &mut Scan) -> Option<LooseShort> {
+    match s.plain_str() {
+        Some(text) => Some(LooseShort(Some(text.into()))),
         None => by_serde(s),
     }
 }

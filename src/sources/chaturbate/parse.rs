@@ -1,9 +1,13 @@
 //! Parsing of Events API replies: strict on the envelope, lenient inside events (chaturbate.md §3).
 
-use super::loose::{says_no, CautiousFlag, LooseBool, LooseCount, LooseObj, LooseStr, LooseTag};
+use super::loose::{
+    says_no, CautiousFlag, LooseBool, LooseCount, LooseObj, LooseShort, LooseStr, LooseTag,
+};
 use super::methods::kind_of;
 use super::time::event_time;
-use crate::event::{EventBody, EventKind, Media, MediaId, RoomEvent, SourceKind, UserInfo};
+use crate::event::{
+    EventBody, EventKind, Media, MediaId, RoomEvent, ShortText, SourceKind, UserInfo,
+};
 use crate::sources::json::{repair_lone_surrogates, MAX_ID_BYTES};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -123,7 +127,7 @@ struct FastEvent {
     #[serde(default)]
     method: LooseStr,
     #[serde(default)]
-    id: LooseStr,
+    id: LooseShort,
     #[serde(default)]
     object: LooseObj<WireObject>,
     /// An anonymity flag on the event itself.
@@ -158,7 +162,7 @@ struct WireEvent<'a> {
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 pub(super) struct WireUser {
-    pub(super) username: LooseStr,
+    pub(super) username: LooseShort,
     pub(super) is_mod: LooseBool,
     pub(super) in_fanclub: LooseBool,
     pub(super) is_follower: LooseBool,
@@ -343,7 +347,7 @@ fn parse_item(
     }
     if let Ok(FastEvent {
         method,
-        id: LooseStr(Some(id)),
+        id: LooseShort(Some(id)),
         object,
         is_anon,
     }) = serde_json::from_str::<FastEvent>(item.get())
@@ -369,8 +373,8 @@ fn parse_item(
         .id
         .map(|r| serde_json::from_str::<serde_json::Value>(r.get()))
     {
-        Some(Ok(serde_json::Value::String(s))) if !s.is_empty() => s,
-        Some(Ok(serde_json::Value::Number(n))) => n.to_string(),
+        Some(Ok(serde_json::Value::String(s))) if !s.is_empty() => ShortText::from(s),
+        Some(Ok(serde_json::Value::Number(n))) => n.to_string().into(),
         _ => return Err("event without an id"),
     };
     if id.len() > MAX_ID_BYTES {
@@ -396,7 +400,7 @@ fn parse_item(
 
 /// `object` comes with the event-level anonymity flag.
 fn build(
-    id: String,
+    id: ShortText,
     method: String,
     (object, event_anonymous): (WireObject, bool),
     item: &RawValue,
@@ -427,7 +431,7 @@ pub(super) fn typed(
 }
 
 pub(super) fn event(
-    id: String,
+    id: ShortText,
     (user, body): (Option<UserInfo>, EventBody),
     raw: Option<Box<str>>,
     source: SourceKind,

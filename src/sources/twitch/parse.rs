@@ -108,7 +108,7 @@ pub fn parse_frame(
     let (user, body) = typed(&kind, event).unwrap_or_else(|| (None, unknown(&kind, event)));
     Ok(RoomEvent {
         source: SourceKind::Twitch,
-        id,
+        id: id.into(),
         at,
         user,
         body,
@@ -176,7 +176,7 @@ fn read<T: DeserializeOwned>(event: &RawValue) -> Option<T> {
 fn login(name: Option<String>) -> Option<UserInfo> {
     let username = name.filter(|n| !n.is_empty())?;
     Some(UserInfo {
-        username,
+        username: username.into(),
         ..UserInfo::default()
     })
 }

@@ -558,7 +558,7 @@ impl Poller {
             }
         }
         if let Some(last) = kept.last() {
-            self.last_id = Some(last.id.clone());
+            self.last_id = Some(last.id.to_string());
         }
         self.flowing = !kept.is_empty();
         self.quick_empty = if quick && kept.is_empty() {
