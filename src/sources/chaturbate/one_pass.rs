@@ -119,16 +119,29 @@ fn read_event(s: &mut Scan, (source, received_at, raw): How) -> Option<RoomEvent
     Some(event(id, user_and_body, text, source, received_at))
 }
 
-/// Fields of one object, each read at most once: `field` gives a key's bit, `read` reads its value.
+/// Fields of one object of kind `slot`, each read at most once: `field` gives a key's bit, `read` reads its
+/// value. A key is first tried against the last such object's key at the same place ([`Scan::recall`]).
 fn fields<'a, T: Default>(
     s: &mut Scan<'a>,
+    slot: Slot,
     field: impl Fn(&str) -> Option<u32>,
     mut read: impl FnMut(&mut Scan<'a>, &mut T, u32) -> Option<()>,
 ) -> Option<T> {
+    let slot = slot as usize;
     let mut value = T::default();
     let mut seen = 0u32;
-    s.object(|s, key| {
-        let Some(bit) = field(key) else {
+    s.entries(|s, i| {
+        let bit = match s.recall(slot, i) {
+            Some(bit) => bit,
+            None => {
+                let from = s.pos();
+                let bit = field(s.key()?);
+                s.remember(slot, i, from, bit);
+                bit
+            }
+        };
+        s.colon()?;
+        let Some(bit) = bit else {
             return s.skip();
         };
         if seen & (1 << bit) != 0 {
@@ -138,6 +151,16 @@ fn fields<'a, T: Default>(
         read(s, &mut value, bit)
     })?;
     Some(value)
+}
+
+/// The kinds of object whose key orders the cursor remembers.
+#[derive(Clone, Copy)]
+enum Slot {
+    Object,
+    User,
+    Message,
+    Tip,
+    Media,
 }
 
 /// The keys that say an event, object, user, tip or media is anonymous (one field, four spellings).
@@ -154,7 +177,7 @@ fn wire_object(s: &mut Scan) -> Option<WireObject> {
         "subject" => Some(4),
         _ => is_anon_key(key).then_some(5),
     };
-    fields(s, field, |s, o: &mut WireObject, bit| {
+    fields(s, Slot::Object, field, |s, o: &mut WireObject, bit| {
         match bit {
             0 => o.user = LooseObj(loose_obj(s, wire_user)?),
             1 => o.message = LooseObj(loose_obj(s, wire_message)?),
@@ -178,7 +201,7 @@ fn wire_user(s: &mut Scan) -> Option<WireUser> {
         "colorGroup" => Some(6),
         _ => is_anon_key(key).then_some(7),
     };
-    fields(s, field, |s, u: &mut WireUser, bit| {
+    fields(s, Slot::User, field, |s, u: &mut WireUser, bit| {
         match bit {
             0 => u.username = loose_short(s)?,
             1 => u.is_mod = loose_bool(s)?,
@@ -200,7 +223,7 @@ fn wire_message(s: &mut Scan) -> Option<WireMessage> {
         "toUser" => Some(2),
         _ => None,
     };
-    fields(s, field, |s, m: &mut WireMessage, bit| {
+    fields(s, Slot::Message, field, |s, m: &mut WireMessage, bit| {
         let text = loose_str(s)?;
         match bit {
             0 => m.message = text,
@@ -217,7 +240,7 @@ fn wire_tip(s: &mut Scan) -> Option<WireTip> {
         "message" => Some(1),
         _ => is_anon_key(key).then_some(2),
     };
-    fields(s, field, |s, t: &mut WireTip, bit| {
+    fields(s, Slot::Tip, field, |s, t: &mut WireTip, bit| {
         match bit {
             0 => t.tokens = loose_count(s)?,
             1 => t.message = loose_str(s)?,
@@ -235,7 +258,7 @@ fn wire_media(s: &mut Scan) -> Option<WireMedia> {
         "tokens" => Some(3),
         _ => is_anon_key(key).then_some(4),
     };
-    fields(s, field, |s, m: &mut WireMedia, bit| {
+    fields(s, Slot::Media, field, |s, m: &mut WireMedia, bit| {
         match bit {
             0 => m.id = by_serde::<Option<Box<RawValue>>>(s)?,
             1 => m.name = loose_str(s)?,

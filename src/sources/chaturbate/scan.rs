@@ -12,7 +12,63 @@ pub(super) struct Scan<'a> {
     depth: u32,
     /// `\uXXXX` escapes stepped over so far, in any string.
     unicode_escapes: u32,
+    /// For each kind of object its caller names ([`Scan::entries`]), the keys of the last one read, in their
+    /// order, each with what the caller made of it: the next object's keys are tried against them first.
+    keys: [Vec<Remembered<'a>>; KEY_SLOTS],
 }
+
+/// A key as it stood in the text, with quotes, and what the caller made of it. Up to 16 bytes it is also kept
+/// as two words and their masks, so that it is compared with the text in a few instructions.
+struct Remembered<'a> {
+    quoted: &'a [u8],
+    words: [u64; 2],
+    masks: [u64; 2],
+    made: Option<u32>,
+}
+
+impl<'a> Remembered<'a> {
+    fn new(quoted: &'a [u8], made: Option<u32>) -> Self {
+        let mut padded = [0u8; 16];
+        let mut mask = [0u8; 16];
+        if quoted.len() <= 16 {
+            padded[..quoted.len()].copy_from_slice(quoted);
+            mask[..quoted.len()].fill(0xff);
+        }
+        let word = |b: &[u8; 16], half: usize| {
+            u64::from_le_bytes(b[half * 8..half * 8 + 8].try_into().expect("eight bytes"))
+        };
+        Remembered {
+            quoted,
+            words: [word(&padded, 0), word(&padded, 1)],
+            masks: [word(&mask, 0), word(&mask, 1)],
+            made,
+        }
+    }
+
+    /// Whether `text` starts with this key, quotes included.
+    #[inline(always)]
+    fn starts(&self, text: &[u8]) -> bool {
+        match text.get(..16) {
+            Some(window) if self.quoted.len() <= 16 => {
+                let word = |half: usize| {
+                    u64::from_le_bytes(
+                        window[half * 8..half * 8 + 8]
+                            .try_into()
+                            .expect("eight bytes"),
+                    )
+                };
+                word(0) & self.masks[0] == self.words[0] && word(1) & self.masks[1] == self.words[1]
+            }
+            _ => text.starts_with(self.quoted),
+        }
+    }
+}
+
+/// Kinds of object whose keys are remembered (a slot beyond them is simply not remembered).
+const KEY_SLOTS: usize = 5;
+
+/// Keys remembered per kind of object (a user object has 17).
+const KEYS_KEPT: usize = 32;
 
 /// What may follow a number's digits in JSON without being part of it.
 fn ends_number(b: u8) -> bool {
@@ -26,6 +82,7 @@ impl<'a> Scan<'a> {
             pos: 0,
             depth: 0,
             unicode_escapes: 0,
+            keys: Default::default(),
         }
     }
 
@@ -244,6 +301,61 @@ impl<'a> Scan<'a> {
         })
     }
 
+    /// An object whose keys are read by its caller: `each` is called with the entry's index and must read the
+    /// key (with [`Scan::recall`] or [`Scan::key`]), the colon and the value.
+    pub fn entries(&mut self, mut each: impl FnMut(&mut Self, usize) -> Option<()>) -> Option<()> {
+        let mut i = 0;
+        self.sequence(b'{', b'}', |s| {
+            s.ws();
+            each(s, i)?;
+            i += 1;
+            Some(())
+        })
+    }
+
+    /// The key at the cursor if it is the one the last object of kind `slot` had at `index`, spelled the same
+    /// (so it holds no escape), then consumed: what the caller made of it then. Real replies repeat one key
+    /// order, so most keys are known by one comparison, neither scanned nor looked up.
+    #[inline(always)]
+    pub fn recall(&mut self, slot: usize, index: usize) -> Option<Option<u32>> {
+        let key = self.keys.get(slot)?.get(index)?;
+        let text = self.bytes().get(self.pos..)?;
+        key.starts(text).then(|| {
+            self.pos += key.quoted.len();
+            key.made
+        })
+    }
+
+    /// A key (a string without escapes) at the cursor.
+    pub fn key(&mut self) -> Option<&'a str> {
+        match self.string()? {
+            (key, false) => Some(key),
+            (_, true) => None,
+        }
+    }
+
+    /// Notes that the object of kind `slot` had, at `index`, the key read by [`Scan::key`] from `from` (an
+    /// earlier [`Scan::pos`]) to the cursor, and what the caller made of it.
+    pub fn remember(&mut self, slot: usize, index: usize, from: usize, made: Option<u32>) {
+        let text = self.text.as_bytes();
+        let (Some(quoted), Some(keys)) = (text.get(from..self.pos), self.keys.get_mut(slot)) else {
+            return;
+        };
+        // Replaced in place: when one key differs, the ones after it may still be where they were.
+        let key = Remembered::new(quoted, made);
+        let kept = keys.len();
+        match keys.get_mut(index) {
+            Some(slot) => *slot = key,
+            None if index == kept && index < KEYS_KEPT => keys.push(key),
+            None => {}
+        }
+    }
+
+    /// The colon after a key.
+    pub fn colon(&mut self) -> Option<()> {
+        self.eat(b':')
+    }
+
     /// A list: `each` is called for every item and must read it.
     pub fn list(&mut self, each: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
         self.sequence(b'[', b']', each)
@@ -368,6 +480,67 @@ mod tests {
             let bytes = "é ~".repeat(len);
             assert_eq!(plain_run(bytes.as_bytes(), 0), bytes.len());
         }
+    }
+
+    #[test]
+    fn remembered_keys_are_known_only_when_spelled_the_same() {
+        // Objects of one kind read in turn, each key noted with its length (what a caller would make of it):
+        // what each object gave, and how many of its keys had to be scanned.
+        fn read_all(texts: &[&str]) -> Option<Vec<(Vec<Option<u32>>, usize)>> {
+            let list = format!("[{}]", texts.join(","));
+            let mut s = Scan::new(&list);
+            let mut out = Vec::new();
+            s.list(|s| {
+                let (mut got, mut scanned) = (Vec::new(), 0);
+                s.entries(|s, i| {
+                    let made = match s.recall(0, i) {
+                        Some(made) => made,
+                        None => {
+                            scanned += 1;
+                            let from = s.pos();
+                            let made = Some(s.key()?.len() as u32);
+                            s.remember(0, i, from, made);
+                            made
+                        }
+                    };
+                    got.push(made);
+                    s.colon()?;
+                    s.skip()
+                })?;
+                out.push((got, scanned));
+                Some(())
+            })?;
+            Some(out)
+        }
+        let long = "a_key_longer_than_sixteen_bytes";
+        let first = format!(r#"{{"isMod":1,"b":2,"{long}":3}}"#);
+        let got = read_all(&[
+            &first,
+            &first,
+            // A longer key that starts with a remembered one, a shorter one, another order.
+            r#"{"isModerator":1,"b":2}"#,
+            r#"{"isMo":1,"b":2}"#,
+            r#"{"b":1,"isMo":2}"#,
+        ])
+        .expect("valid");
+        let len = Some(long.len() as u32);
+        assert_eq!(got[0], (vec![Some(5), Some(1), len], 3));
+        assert_eq!(got[1], (vec![Some(5), Some(1), len], 0));
+        assert_eq!(got[2], (vec![Some(11), Some(1)], 1));
+        assert_eq!(got[3], (vec![Some(4), Some(1)], 1));
+        assert_eq!(got[4], (vec![Some(1), Some(4)], 2));
+        // An escaped spelling of a remembered key is never taken for it (and a key with an escape is refused).
+        assert_eq!(read_all(&[r#"{"b":1}"#, r#"{"\u0062":1}"#]), None);
+        // At the very end of the text (less than sixteen bytes left) the comparison still holds.
+        let tail = read_all(&[r#"{"k":1}"#, r#"{"k":2}"#, r#"{"kk":3}"#]);
+        assert_eq!(
+            tail,
+            Some(vec![
+                (vec![Some(1)], 1),
+                (vec![Some(1)], 0),
+                (vec![Some(2)], 1)
+            ])
+        );
     }
 
     #[test]
