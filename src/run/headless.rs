@@ -129,6 +129,8 @@ pub async fn run(
                             return stdout_failed(e);
                         }
                         lines.clear();
+                        // One huge line (a reply holds up to its size cap) does not keep its memory.
+                        lines.shrink_to(LINES_BYTES + 4096);
                     }
                     files[r].on_batch(&batch);
                     update(state, Msg::Source(key, SourceMsg::Batch(batch)), Utc::now());
