@@ -465,8 +465,8 @@ mod events;
 
 /// A reply is read in one pass where it can be, with or without a journal; whatever that pass gives must be
 /// what the item by item path gives (the events' text included), and it must leave to that path whatever it
-/// is not sure of. Checked over every reference
-/// payload, realistic replies, and the hostile shapes each path treats on its own.
+/// is not sure of. Checked over every reference payload, realistic replies, and the hostile shapes each path
+/// treats on its own.
 #[test]
 fn one_pass_and_item_by_item_agree() {
     let mut bodies: Vec<Vec<u8>> = Vec::new();

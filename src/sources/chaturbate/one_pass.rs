@@ -8,7 +8,7 @@ use super::loose::{
 use super::parse::{
     event, next_url, typed, ParsedReply, Raw, WireMedia, WireMessage, WireObject, WireTip, WireUser,
 };
-use super::scan::Scan;
+use super::scan::{Scan, KEY_SLOTS};
 use crate::event::{RoomEvent, ShortText, SourceKind};
 use crate::sources::json::{repair_lone_surrogates, MAX_ID_BYTES};
 use chrono::{DateTime, Utc};
@@ -163,6 +163,9 @@ enum Slot {
     Media,
 }
 
+// Every kind has a place in the cursor's memory.
+const _: () = assert!(Slot::Media as usize + 1 == KEY_SLOTS);
+
 /// The keys that say an event, object, user, tip or media is anonymous (one field, four spellings).
 fn is_anon_key(key: &str) -> bool {
     matches!(key, "isAnon" | "is_anon" | "anonymous" | "isAnonymous")
@@ -295,27 +298,28 @@ fn method_name<'a>(s: &mut Scan<'a>) -> Option<Option<Cow<'a, str>>> {
     }
 }
 
-fn loose_str(s: &mut Scan) -> Option<LooseStr> {
+/// A string value: made by `make` from its text when it is a plain string, else read by its serde type.
+fn plain_or_serde<T: DeserializeOwned>(s: &mut Scan, make: impl FnOnce(&str) -> T) -> Option<T> {
     match s.plain_str() {
-        Some(text) => Some(LooseStr(Some(text.to_owned()))),
+        Some(text) => Some(make(text)),
         None => by_serde(s),
     }
+}
+
+fn loose_str(s: &mut Scan) -> Option<LooseStr> {
+    plain_or_serde(s, |text| LooseStr(Some(text.to_owned())))
 }
 
 fn loose_short(s: &mut Scan) -> Option<LooseShort> {
-    match s.plain_str() {
-        Some(text) => Some(LooseShort(Some(text.into()))),
-        None => by_serde(s),
-    }
+    plain_or_serde(s, |text| LooseShort(Some(text.into())))
 }
 
 fn loose_tag(s: &mut Scan) -> Option<LooseTag> {
-    match s.plain_str() {
-        Some(text) => Some(LooseTag(Some(
+    plain_or_serde(s, |text| {
+        LooseTag(Some(
             known_tag(text).map_or_else(|| Cow::Owned(text.to_owned()), Cow::Borrowed),
-        ))),
-        None => by_serde(s),
-    }
+        ))
+    })
 }
 
 fn loose_bool(s: &mut Scan) -> Option<LooseBool> {

@@ -65,7 +65,7 @@ impl<'a> Remembered<'a> {
 }
 
 /// Kinds of object whose keys are remembered (a slot beyond them is simply not remembered).
-const KEY_SLOTS: usize = 5;
+pub const KEY_SLOTS: usize = 5;
 
 /// Keys remembered per kind of object (a user object has 17).
 const KEYS_KEPT: usize = 32;
@@ -293,9 +293,7 @@ impl<'a> Scan<'a> {
     pub fn object(&mut self, mut each: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
         self.sequence(b'{', b'}', |s| {
             s.ws();
-            let (key, false) = s.string()? else {
-                return None;
-            };
+            let key = s.key()?;
             s.eat(b':')?;
             each(s, key)
         })
@@ -327,6 +325,7 @@ impl<'a> Scan<'a> {
     }
 
     /// A key (a string without escapes) at the cursor.
+    #[inline(always)]
     pub fn key(&mut self) -> Option<&'a str> {
         match self.string()? {
             (key, false) => Some(key),
