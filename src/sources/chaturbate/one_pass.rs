@@ -70,20 +70,24 @@ fn read_events(s: &mut Scan, how: How) -> Option<Vec<RoomEvent>> {
     if s.null() {
         return Some(events);
     }
-    s.list(|s| {
-        events.push(read_event(s, how)?);
-        Some(())
-    })?;
+    s.list(|s| read_event(s, how, &mut events))?;
     Some(events)
 }
 
 /// Where the events come from, when they were received, and whether they keep their text.
 type How = (SourceKind, DateTime<Utc>, Raw);
 
-fn read_event(s: &mut Scan, (source, received_at, raw): How) -> Option<RoomEvent> {
+/// One event, pushed onto `events`. Its object is read in place: moving it (320 bytes) cost a copy each time
+/// (issue 14).
+fn read_event(
+    s: &mut Scan,
+    (source, received_at, raw): How,
+    events: &mut Vec<RoomEvent>,
+) -> Option<()> {
     let mut method: Option<Option<Cow<str>>> = None;
     let mut id: Option<Option<ShortText>> = None;
-    let mut object: Option<Option<WireObject>> = None;
+    let mut object = WireObject::default();
+    let mut object_seen = false;
     let mut anonymous: Option<Option<bool>> = None;
     if s.peek()? != b'{' {
         return None;
@@ -92,19 +96,17 @@ fn read_event(s: &mut Scan, (source, received_at, raw): How) -> Option<RoomEvent
     s.object(|s, key| match key {
         "method" => once(&mut method, method_name(s)?),
         "id" => once(&mut id, loose_short(s)?.0),
-        "object" => once(&mut object, loose_obj(s, wire_object)?),
+        "object" if !std::mem::replace(&mut object_seen, true) => wire_object(s, &mut object),
+        "object" => None,
         _ if is_anon_key(key) => once(&mut anonymous, cautious(s)?.0),
         _ => s.skip(),
     })?;
     let id = id
         .flatten()
         .filter(|id| !id.is_empty() && id.len() <= MAX_ID_BYTES)?;
-    let object = (
-        object.flatten().unwrap_or_default(),
-        anonymous.flatten().unwrap_or(false),
-    );
+    let anonymous = anonymous.flatten().unwrap_or(false);
     let method = method.flatten();
-    let user_and_body = typed(method.as_deref().unwrap_or_default(), object).ok()?;
+    let user_and_body = typed(method.as_deref().unwrap_or_default(), object, anonymous).ok()?;
     let text = match raw {
         Raw::Drop => None,
         Raw::Keep => {
@@ -116,7 +118,8 @@ fn read_event(s: &mut Scan, (source, received_at, raw): How) -> Option<RoomEvent
             Some(text.into())
         }
     };
-    Some(event(id, user_and_body, text, source, received_at))
+    events.push(event(id, user_and_body, text, source, received_at));
+    Some(())
 }
 
 /// Fields of one object of kind `slot`, each read at most once: `field` gives a key's bit, `read` reads its
@@ -125,10 +128,22 @@ fn fields<'a, T: Default>(
     s: &mut Scan<'a>,
     slot: Slot,
     field: impl Fn(&str) -> Option<u32>,
-    mut read: impl FnMut(&mut Scan<'a>, &mut T, u32) -> Option<()>,
+    read: impl FnMut(&mut Scan<'a>, &mut T, u32) -> Option<()>,
 ) -> Option<T> {
-    let slot = slot as usize;
     let mut value = T::default();
+    fields_into(s, slot, field, read, &mut value)?;
+    Some(value)
+}
+
+/// [`fields`], filling `value` where it stands.
+fn fields_into<'a, T>(
+    s: &mut Scan<'a>,
+    slot: Slot,
+    field: impl Fn(&str) -> Option<u32>,
+    mut read: impl FnMut(&mut Scan<'a>, &mut T, u32) -> Option<()>,
+    value: &mut T,
+) -> Option<()> {
+    let slot = slot as usize;
     let mut seen = 0u32;
     s.entries(|s, i| {
         let bit = match s.recall(slot, i) {
@@ -148,9 +163,8 @@ fn fields<'a, T: Default>(
             return None;
         }
         seen |= 1 << bit;
-        read(s, &mut value, bit)
-    })?;
-    Some(value)
+        read(s, value, bit)
+    })
 }
 
 /// The kinds of object whose key orders the cursor remembers.
@@ -171,7 +185,13 @@ fn is_anon_key(key: &str) -> bool {
     matches!(key, "isAnon" | "is_anon" | "anonymous" | "isAnonymous")
 }
 
-fn wire_object(s: &mut Scan) -> Option<WireObject> {
+/// The event's object, read into `o` (which is left at its default when the value is not an object, as
+/// [`LooseObj`] does).
+fn wire_object(s: &mut Scan, o: &mut WireObject) -> Option<()> {
+    if s.peek()? != b'{' {
+        *o = by_serde::<LooseObj<WireObject>>(s)?.0.unwrap_or_default();
+        return Some(());
+    }
     let field = |key: &str| match key {
         "user" => Some(0),
         "message" => Some(1),
@@ -180,7 +200,7 @@ fn wire_object(s: &mut Scan) -> Option<WireObject> {
         "subject" => Some(4),
         _ => is_anon_key(key).then_some(5),
     };
-    fields(s, Slot::Object, field, |s, o: &mut WireObject, bit| {
+    let read = |s: &mut Scan, o: &mut WireObject, bit| {
         match bit {
             0 => o.user = LooseObj(loose_obj(s, wire_user)?),
             1 => o.message = LooseObj(loose_obj(s, wire_message)?),
@@ -190,7 +210,8 @@ fn wire_object(s: &mut Scan) -> Option<WireObject> {
             _ => o.is_anon = cautious(s)?,
         }
         Some(())
-    })
+    };
+    fields_into(s, Slot::Object, field, read, o)
 }
 
 fn wire_user(s: &mut Scan) -> Option<WireUser> {
@@ -436,6 +457,16 @@ mod tests {
         assert_eq!(read(&common.replace("hi", r"h\u00ed")), Some(2));
         let twice = common.replace(r#""isAnon":false"#, r#""isAnon":false,"anonymous":false"#);
         assert_eq!(read(&twice), None);
+        // The event's object, read in place: a second one is not taken, one that is not an object is empty.
+        let start = r#"{"events":[{"method":"broadcastStart","id":"1-0","object":OBJ}]}"#;
+        assert_eq!(read(&start.replace("OBJ", "{}")), Some(1));
+        assert_eq!(read(&start.replace("OBJ", "null")), Some(1));
+        assert_eq!(read(&start.replace("OBJ", "[1,{}]")), Some(1));
+        assert_eq!(read(&start.replace("OBJ", r#"{},"object":{}"#)), None);
+        assert_eq!(
+            read(&common.replace(r#""id":"1-0""#, r#""id":"1-0","object":{}"#)),
+            None
+        );
         // With a journal, each event keeps its item's text exactly, spacing included.
         let spaced = format!("{{\"events\": [ {chat} ,\n {tip}\n ]}}");
         let kept = parse(

@@ -408,7 +408,7 @@ fn build(
     source: SourceKind,
     received_at: DateTime<Utc>,
 ) -> RoomEvent {
-    let typed = match typed(&method, (object, event_anonymous)) {
+    let typed = match typed(&method, object, event_anonymous) {
         Ok(typed) => typed,
         Err(None) => unknown(method, item),
         Err(Some(reason)) => {
@@ -422,9 +422,11 @@ fn build(
 
 /// The typed user and body of a known method; `Err(None)` for a method that is not known, `Err(Some(why))`
 /// for one whose contents cannot be typed.
+#[inline]
 pub(super) fn typed(
     method: &str,
-    (object, event_anonymous): (WireObject, bool),
+    object: WireObject,
+    event_anonymous: bool,
 ) -> Result<(Option<UserInfo>, EventBody), Option<&'static str>> {
     let kind = kind_of(method).ok_or(None)?;
     typed_body(kind, object, event_anonymous).map_err(Some)

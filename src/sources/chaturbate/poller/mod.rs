@@ -533,7 +533,7 @@ impl Poller {
             self.send(SourceMsg::Status(self.status.clone())).await?;
         }
         let ParsedReply {
-            events,
+            mut events,
             next_url,
             skipped,
             uncounted_money,
@@ -547,16 +547,11 @@ impl Poller {
                 "money events whose amount cannot be read: passed on as unknown, counted as skipped"
             );
         }
-        let total = events.len();
-        let mut duplicates = 0u32;
-        let mut kept = Vec::with_capacity(total);
-        for ev in events {
-            if self.dedup.first_time(&ev.id) {
-                kept.push(ev);
-            } else {
-                duplicates += 1;
-            }
-        }
+        let received = events.len();
+        // In place: an event is moved only when an earlier one was dropped.
+        events.retain(|ev| self.dedup.first_time(&ev.id));
+        let mut kept = events;
+        let duplicates = u32::try_from(received - kept.len()).unwrap_or(u32::MAX);
         if let Some(last) = kept.last() {
             self.last_id = Some(last.id.to_string());
         }
