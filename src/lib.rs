@@ -10,6 +10,7 @@ pub mod config;
 pub mod effects;
 pub mod event;
 pub mod files;
+pub mod heap;
 pub mod logging;
 pub mod manual;
 pub mod mask;

@@ -95,9 +95,11 @@ impl Feed {
         }
     }
 
+    #[inline]
     pub fn push(&mut self, item: Item) {
         if self.items.len() >= self.cap {
-            self.items.pop_front();
+            // Dropped where it stands: `pop_front` would copy the item out first (issue 14).
+            self.items.drain(..1);
             self.dropped += 1;
         }
         self.items.push_back(item);
