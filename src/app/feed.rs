@@ -95,7 +95,6 @@ impl Feed {
         }
     }
 
-    #[inline]
     pub fn push(&mut self, item: Item) {
         if self.items.len() >= self.cap {
             // Dropped where it stands: `pop_front` would copy the item out first (issue 14).

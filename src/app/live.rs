@@ -208,20 +208,6 @@ pub(super) fn ingest(
     fx: &mut Effects,
 ) {
     ev.raw = None;
-    let (pane, seq) = note(state, r, &ev, now, fx);
-    state.rooms[r].feeds[pane.index()].push(Item { seq, room: r, ev });
-}
-
-/// Everything an event does to the live state but being kept: its pane and sequence number.
-// Apart from `ingest`, which takes the event, so that the event (about 250 bytes) is moved once into its feed
-// instead of being copied for each call on the way (issue 14).
-fn note(
-    state: &mut State,
-    r: usize,
-    ev: &RoomEvent,
-    now: DateTime<Utc>,
-    fx: &mut Effects,
-) -> (Pane, u64) {
     let shown = state.shows_room(r);
     let live = &mut state.live;
     let room = &mut state.rooms[r];
@@ -241,7 +227,7 @@ fn note(
     room.last_event_seen = Some(now);
     // Alerts ring for every room (a big tip in a room not shown is still a big tip); the flash is for what
     // is on screen.
-    if let Some(alert) = live.alerts.check(ev, &state.settings, now) {
+    if let Some(alert) = live.alerts.check(&ev, &state.settings, now) {
         fx.bell |= alert.bell;
         if shown {
             live.pane_mut(alert.pane).flash_until = Some(now + FLASH);
@@ -253,5 +239,5 @@ fn note(
         ps.backlog += 1;
         ps.backlog_tips += u64::from(is_tip);
     }
-    (pane, seq)
+    room.feeds[pane.index()].push(Item { seq, room: r, ev });
 }
