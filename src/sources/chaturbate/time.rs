@@ -1,7 +1,7 @@
 //! Chaturbate's event time (DESIGN.md, headless `at`): the id's millisecond prefix when it is a plausible
 //! timestamp, else the receive time.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 
 /// 2005-01-01T00:00:00Z in milliseconds: ids before this are not timestamps.
 const PLAUSIBLE_FROM_MS: i64 = 1_104_537_600_000;
@@ -11,13 +11,19 @@ const ONE_DAY_MS: i64 = 86_400_000;
 /// `received`, else `received` (DESIGN.md, headless `at`).
 pub fn event_time(id: &str, received: DateTime<Utc>) -> DateTime<Utc> {
     let prefix = crate::sources::json::id_parts(id).map_or(id, |(ms, _)| ms);
-    if prefix.len() == 13 && prefix.bytes().all(|b| b.is_ascii_digit()) {
-        if let Ok(ms) = prefix.parse::<i64>() {
-            let limit = received.timestamp_millis() + ONE_DAY_MS;
-            if (PLAUSIBLE_FROM_MS..=limit).contains(&ms) {
-                if let Some(t) = Utc.timestamp_millis_opt(ms).single() {
-                    return t;
-                }
+    // The digits checked and summed in one pass (thirteen of them cannot overflow).
+    let ms = (prefix.len() == 13)
+        .then_some(prefix.as_bytes())
+        .and_then(|digits| {
+            digits.iter().try_fold(0i64, |n, &b| {
+                b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0'))
+            })
+        });
+    if let Some(ms) = ms {
+        let limit = received.timestamp_millis() + ONE_DAY_MS;
+        if (PLAUSIBLE_FROM_MS..=limit).contains(&ms) {
+            if let Some(t) = DateTime::from_timestamp_millis(ms) {
+                return t;
             }
         }
     }
@@ -28,6 +34,7 @@ pub fn event_time(id: &str, received: DateTime<Utc>) -> DateTime<Utc> {
 mod tests {
     use super::*;
     use crate::event::format_at;
+    use chrono::TimeZone;
 
     fn recv() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap()
