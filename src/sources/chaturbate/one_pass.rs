@@ -33,7 +33,7 @@ pub fn parse(
     raw: Raw,
 ) -> Option<ParsedReply> {
     // UTF-8 checked once for the whole body, not string by string.
-    let text = std::str::from_utf8(body).ok()?;
+    let text = simdutf8::basic::from_utf8(body).ok()?;
     let mut s = Scan::new(text);
     let mut events: Option<Vec<RoomEvent>> = None;
     let mut next: Option<Option<&str>> = None;
