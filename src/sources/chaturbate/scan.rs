@@ -105,14 +105,21 @@ impl<'a> Scan<'a> {
         self.text.as_bytes()
     }
 
+    // Compact JSON has no white space between tokens, and this runs about four times per field: the common
+    // case is decided by one comparison, inlined (issue 14).
+    #[inline(always)]
     fn ws(&mut self) {
         let bytes = self.bytes();
+        if bytes.get(self.pos).is_some_and(|&b| b > b' ') {
+            return;
+        }
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = bytes.get(self.pos) {
             self.pos += 1;
         }
     }
 
     /// The next byte that is not white space, not consumed.
+    #[inline(always)]
     pub fn peek(&mut self) -> Option<u8> {
         self.ws();
         self.bytes().get(self.pos).copied()
