@@ -10,15 +10,23 @@ const ONE_DAY_MS: i64 = 86_400_000;
 /// The event time for an id: its 13-digit millisecond prefix when that lies between 2005 and one day after
 /// `received`, else `received` (DESIGN.md, headless `at`).
 pub fn event_time(id: &str, received: DateTime<Utc>) -> DateTime<Utc> {
-    let prefix = crate::sources::json::id_parts(id).map_or(id, |(ms, _)| ms);
-    // The digits checked and summed in one pass (thirteen of them cannot overflow).
-    let ms = (prefix.len() == 13)
-        .then_some(prefix.as_bytes())
-        .and_then(|digits| {
-            digits.iter().try_fold(0i64, |n, &b| {
-                b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0'))
-            })
-        });
+    use crate::sources::json::{id_numbers, id_parts};
+    const THIRTEEN_DIGITS: std::ops::Range<u64> = 1_000_000_000_000..10_000_000_000_000;
+    let ms = match id_numbers(id) {
+        // The usual id, its numbers read once (and without a leading zero).
+        Some((ms, _)) => THIRTEEN_DIGITS.contains(&ms).then_some(ms as i64),
+        None => {
+            // The digits checked and summed in one pass (thirteen of them cannot overflow).
+            let prefix = id_parts(id).map_or(id, |(ms, _)| ms);
+            (prefix.len() == 13)
+                .then_some(prefix.as_bytes())
+                .and_then(|digits| {
+                    digits.iter().try_fold(0i64, |n, &b| {
+                        b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0'))
+                    })
+                })
+        }
+    };
     if let Some(ms) = ms {
         let limit = received.timestamp_millis() + ONE_DAY_MS;
         if (PLAUSIBLE_FROM_MS..=limit).contains(&ms) {
