@@ -4,7 +4,7 @@
 //! heap passes a threshold that it raises and lowers as it goes, and serves blocks above another moving
 //! threshold straight from `mmap`. A reply's body, its parsed events and the HTTP client's read buffer are each
 //! a few hundred KiB, made on the sources' thread and freed on either thread, so their pages went back and
-//! came again: 20 000 to 70 000 page faults per million events, varying from run to run, and up to a fifth of
+//! came again: 10 000 to 73 000 page faults per million events, varying from run to run, and up to a fifth of
 //! the process's CPU time in the kernel (issue 14, docs/performance.md). Fixed thresholds keep those pages
 //! while the process runs. Memory is still given back above them, so a burst does not stay resident forever.
 
