@@ -52,6 +52,15 @@ mod tests {
     fn millisecond_prefix_is_used_when_plausible() {
         let t = event_time("1625274862454-0", recv());
         assert_eq!(format_at(t), "2021-07-03T01:14:22.454Z");
+        // Ids whose numbers are not both in the usual spelling take the other way to the same prefix.
+        for id in [
+            "1625274862454-01",
+            "1625274862454-x",
+            "1625274862454",
+            "1625274862454-0-0",
+        ] {
+            assert_eq!(event_time(id, recv()), t, "{id}");
+        }
     }
 
     #[test]
@@ -62,6 +71,7 @@ mod tests {
             "0000000000001-0",
             "9999999999999-0",
             "1625274862454x-0",
+            "16252748624540-0",
             "",
         ] {
             assert_eq!(event_time(id, recv()), recv(), "{id}");
