@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
+use std::cell::Cell;
 
 /// The reply, or `None` to leave it to the item by item path ([`super::parse_reply_by_items`]), which
 /// defines the rules.
@@ -66,46 +67,63 @@ fn once<T>(slot: &mut Option<T>, value: T) -> Option<()> {
 
 /// The `events` list (or `null`); every item must be an object that types as an event.
 fn read_events(s: &mut Scan, how: How) -> Option<Vec<RoomEvent>> {
-    let mut events = Vec::new();
-    if s.null() {
-        return Some(events);
+    // Room for as many events as the last reply on this thread held: a steady stream's replies are of one
+    // size, and growing the list copied it again and again, a third of this thread's copying (issue 14). A
+    // hint only, bounded whatever a reply held.
+    thread_local! {
+        static LAST_COUNT: Cell<usize> = const { Cell::new(0) };
     }
+    if s.null() {
+        return Some(Vec::new());
+    }
+    let mut events = Vec::with_capacity(LAST_COUNT.get().min(RESERVED_EVENTS));
     s.list(|s| read_event(s, how, &mut events))?;
+    LAST_COUNT.set(events.len());
     Some(events)
 }
+
+/// The most events room is made for at once: a reply holds up to about a thousand.
+const RESERVED_EVENTS: usize = 2048;
 
 /// Where the events come from, when they were received, and whether they keep their text.
 type How = (SourceKind, DateTime<Utc>, Raw);
 
 /// One event, pushed onto `events`. Its object is read in place: moving it (320 bytes) cost a copy each time
 /// (issue 14).
-fn read_event(
-    s: &mut Scan,
+fn read_event<'a>(
+    s: &mut Scan<'a>,
     (source, received_at, raw): How,
     events: &mut Vec<RoomEvent>,
 ) -> Option<()> {
-    let mut method: Option<Option<Cow<str>>> = None;
-    let mut id: Option<Option<ShortText>> = None;
-    let mut object = WireObject::default();
-    let mut object_seen = false;
-    let mut anonymous: Option<Option<bool>> = None;
     if s.peek()? != b'{' {
         return None;
     }
     let (start, escapes) = (s.pos(), s.unicode_escapes());
-    s.object(|s, key| match key {
-        "method" => once(&mut method, method_name(s)?),
-        "id" => once(&mut id, loose_short(s)?.0),
-        "object" if !std::mem::replace(&mut object_seen, true) => wire_object(s, &mut object),
-        "object" => None,
-        _ if is_anon_key(key) => once(&mut anonymous, cautious(s)?.0),
-        _ => s.skip(),
-    })?;
-    let id = id
-        .flatten()
-        .filter(|id| !id.is_empty() && id.len() <= MAX_ID_BYTES)?;
-    let anonymous = anonymous.flatten().unwrap_or(false);
-    let method = method.flatten();
+    let mut fields = EventFields::default();
+    let field = |key: &str| match key {
+        "method" => Some(0),
+        "id" => Some(1),
+        "object" => Some(2),
+        _ => is_anon_key(key).then_some(3),
+    };
+    let read = |s: &mut Scan<'a>, f: &mut EventFields<'a>, bit| {
+        match bit {
+            0 => f.method = method_name(s)?,
+            1 => f.id = loose_short(s)?.0,
+            2 => wire_object(s, &mut f.object)?,
+            _ => f.anonymous = cautious(s)?.0,
+        }
+        Some(())
+    };
+    fields_into(s, Slot::Event, field, read, &mut fields)?;
+    let EventFields {
+        method,
+        id,
+        object,
+        anonymous,
+    } = fields;
+    let id = id.filter(|id| !id.is_empty() && id.len() <= MAX_ID_BYTES)?;
+    let anonymous = anonymous.unwrap_or(false);
     let user_and_body = typed(method.as_deref().unwrap_or_default(), object, anonymous).ok()?;
     let text = match raw {
         Raw::Drop => None,
@@ -120,6 +138,15 @@ fn read_event(
     };
     events.push(event(id, user_and_body, text, source, received_at));
     Some(())
+}
+
+/// An event's own fields, each read at most once (the anonymity flag in any of its spellings).
+#[derive(Default)]
+struct EventFields<'a> {
+    method: Option<Cow<'a, str>>,
+    id: Option<ShortText>,
+    object: WireObject,
+    anonymous: Option<bool>,
 }
 
 /// Fields of one object of kind `slot`, each read at most once: `field` gives a key's bit, `read` reads its
@@ -146,10 +173,13 @@ fn fields_into<'a, T>(
     let slot = slot as usize;
     let mut seen = 0u32;
     s.entries(|s, i| {
+        if s.recall_skipped(slot, i) {
+            return Some(());
+        }
+        let from = s.pos();
         let bit = match s.recall(slot, i) {
             Some(bit) => bit,
             None => {
-                let from = s.pos();
                 let bit = field(s.key()?);
                 s.remember(slot, i, from, bit);
                 bit
@@ -157,7 +187,10 @@ fn fields_into<'a, T>(
         };
         s.colon()?;
         let Some(bit) = bit else {
-            return s.skip();
+            let escapes = s.unicode_escapes();
+            s.skip()?;
+            s.remember_skipped(slot, i, from, escapes);
+            return Some(());
         };
         if seen & (1 << bit) != 0 {
             return None;
@@ -170,6 +203,7 @@ fn fields_into<'a, T>(
 /// The kinds of object whose key orders the cursor remembers.
 #[derive(Clone, Copy)]
 enum Slot {
+    Event,
     Object,
     User,
     Message,

@@ -17,55 +17,103 @@ pub(super) struct Scan<'a> {
     keys: [Vec<Remembered<'a>>; KEY_SLOTS],
 }
 
-/// A key as it stood in the text, with quotes, and what the caller made of it. Up to 16 bytes it is also kept
-/// as two words and their masks, so that it is compared with the text in a few instructions.
+/// A key as it stood in the text, with quotes, and what the caller made of it; for a key its caller skips, also
+/// the whole entry as it stood (key, colon and value), so that the same entry next time is stepped over at once.
 struct Remembered<'a> {
     quoted: &'a [u8],
-    words: [u64; 2],
-    masks: [u64; 2],
+    key: Window<2>,
     made: Option<u32>,
+    /// Empty when there is none: the value was not a scalar, held an escape, or the entry was too long.
+    entry: &'a [u8],
+    entry_window: Window<4>,
 }
 
 impl<'a> Remembered<'a> {
     fn new(quoted: &'a [u8], made: Option<u32>) -> Self {
-        let mut padded = [0u8; 16];
-        let mut mask = [0u8; 16];
-        if quoted.len() <= 16 {
-            padded[..quoted.len()].copy_from_slice(quoted);
-            mask[..quoted.len()].fill(0xff);
-        }
-        let word = |b: &[u8; 16], half: usize| {
-            u64::from_le_bytes(b[half * 8..half * 8 + 8].try_into().expect("eight bytes"))
-        };
         Remembered {
             quoted,
-            words: [word(&padded, 0), word(&padded, 1)],
-            masks: [word(&mask, 0), word(&mask, 1)],
+            key: Window::new(quoted),
             made,
+            entry: &[],
+            entry_window: Window::new(&[]),
         }
     }
+}
 
-    /// Whether `text` starts with this key, quotes included.
-    #[inline(always)]
-    fn starts(&self, text: &[u8]) -> bool {
-        match text.get(..16) {
-            Some(window) if self.quoted.len() <= 16 => {
-                let word = |half: usize| {
-                    u64::from_le_bytes(
-                        window[half * 8..half * 8 + 8]
-                            .try_into()
-                            .expect("eight bytes"),
-                    )
-                };
-                word(0) & self.masks[0] == self.words[0] && word(1) & self.masks[1] == self.words[1]
+/// Text of up to `8 × N` bytes kept as `N` words and their masks, so that it is compared with the text in a
+/// few instructions.
+struct Window<const N: usize> {
+    words: [u64; N],
+    masks: [u64; N],
+}
+
+impl<const N: usize> Window<N> {
+    /// The window of `text`; one of longer text is never used ([`Window::starts`] compares the text itself).
+    fn new(text: &[u8]) -> Self {
+        let mut window = Window {
+            words: [0; N],
+            masks: [0; N],
+        };
+        if text.len() <= 8 * N {
+            for (i, chunk) in text.chunks(8).enumerate() {
+                let mut word = [0u8; 8];
+                word[..chunk.len()].copy_from_slice(chunk);
+                window.words[i] = u64::from_le_bytes(word);
+                window.masks[i] = u64::MAX >> (64 - 8 * chunk.len());
             }
-            _ => text.starts_with(self.quoted),
+        }
+        window
+    }
+
+    /// The window of the first `len` (at most `8 × N`) bytes of `window` (`8 × N` bytes), read as they stand.
+    #[inline(always)]
+    fn of_window(window: &[u8], len: usize) -> Self {
+        // `len` bytes of 0xff then zeros, cut from one constant.
+        const ONES_THEN_ZEROS: [u8; 64] = {
+            let mut b = [0u8; 64];
+            let mut i = 0;
+            while i < 32 {
+                b[i] = 0xff;
+                i += 1;
+            }
+            b
+        };
+        let mask = &ONES_THEN_ZEROS[32 - len..];
+        let word = |b: &[u8], i: usize| {
+            u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().expect("eight bytes"))
+        };
+        let mut out = Window {
+            words: [0; N],
+            masks: [0; N],
+        };
+        for i in 0..N {
+            out.masks[i] = word(mask, i);
+            out.words[i] = word(window, i) & out.masks[i];
+        }
+        out
+    }
+
+    /// Whether `text` starts with `whole`, the text this window was made of.
+    #[inline(always)]
+    fn starts(&self, whole: &[u8], text: &[u8]) -> bool {
+        match text.get(..8 * N) {
+            Some(window) if whole.len() <= 8 * N => {
+                let mut differ = 0;
+                for i in 0..N {
+                    let word = u64::from_le_bytes(
+                        window[i * 8..i * 8 + 8].try_into().expect("eight bytes"),
+                    );
+                    differ |= (word & self.masks[i]) ^ self.words[i];
+                }
+                differ == 0
+            }
+            _ => text.starts_with(whole),
         }
     }
 }
 
 /// Kinds of object whose keys are remembered (a slot beyond them is simply not remembered).
-pub const KEY_SLOTS: usize = 5;
+pub const KEY_SLOTS: usize = 6;
 
 /// Keys remembered per kind of object (a user object has 17).
 const KEYS_KEPT: usize = 32;
@@ -325,10 +373,67 @@ impl<'a> Scan<'a> {
     pub fn recall(&mut self, slot: usize, index: usize) -> Option<Option<u32>> {
         let key = self.keys.get(slot)?.get(index)?;
         let text = self.bytes().get(self.pos..)?;
-        key.starts(text).then(|| {
+        key.key.starts(key.quoted, text).then(|| {
             self.pos += key.quoted.len();
             key.made
         })
+    }
+
+    /// Steps over the whole entry at the cursor (key, colon and value) when it is the skipped one the last
+    /// object of kind `slot` had at `index` ([`Scan::remember_skipped`]), spelled the same and followed by the
+    /// entry's end: `true` then. A user object's unused flags and tags are mostly the same from one event to the
+    /// next, and are neither scanned nor checked again (issue 14).
+    #[inline(always)]
+    pub fn recall_skipped(&mut self, slot: usize, index: usize) -> bool {
+        let Some(key) = self.keys.get(slot).and_then(|keys| keys.get(index)) else {
+            return false;
+        };
+        let entry = key.entry;
+        if entry.is_empty() {
+            return false;
+        }
+        let text = self.bytes().get(self.pos..).unwrap_or_default();
+        if !key.entry_window.starts(entry, text) {
+            return false;
+        }
+        // The same bytes, ended where they ended then: a number must not go on (`1` against `12`).
+        match text.get(entry.len()) {
+            Some(b',' | b'}' | b' ' | b'\n' | b'\r' | b'\t') => {
+                self.pos += entry.len();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Notes that the entry from `from` (its key's opening quote) to the cursor was skipped by the caller of the
+    /// object of kind `slot`, at `index`, where its key is remembered. Only an entry whose value is a scalar
+    /// without a `\\u` escape (which would be counted) and of at most 32 bytes is kept: the same bytes again
+    /// are the same valid entry, at any depth.
+    pub fn remember_skipped(
+        &mut self,
+        slot: usize,
+        index: usize,
+        from: usize,
+        escapes_before: u32,
+    ) {
+        let text = self.text.as_bytes();
+        let len = self.pos - from;
+        let (Some(window), Some(key)) = (
+            text.get(from..from + 32),
+            self.keys.get_mut(slot).and_then(|keys| keys.get_mut(index)),
+        ) else {
+            return;
+        };
+        let keep = key.made.is_none()
+            && len <= 32
+            && self.unicode_escapes == escapes_before
+            && !matches!(text[self.pos - 1], b'}' | b']');
+        if keep {
+            debug_assert!(window.starts_with(key.quoted));
+            key.entry = &window[..len];
+            key.entry_window = Window::of_window(window, len);
+        }
     }
 
     /// A key (a string without escapes) at the cursor.
@@ -548,6 +653,61 @@ mod tests {
                 (vec![Some(2)], 0)
             ])
         );
+    }
+
+    #[test]
+    fn skipped_entries_are_stepped_over_whole_only_when_spelled_the_same() {
+        // Objects of one kind read in turn, each key skipped: how many of each one's entries were stepped over
+        // whole, and the `\u` escapes counted in all.
+        fn read_all(texts: &[&str]) -> Option<(Vec<usize>, u32)> {
+            // A last string item leaves room after every entry for the 32-byte window.
+            let pad = r#""a last item, so that thirty-two bytes follow any entry""#;
+            let list = format!("[{},{pad}]", texts.join(","));
+            let mut s = Scan::new(&list);
+            let mut whole = Vec::new();
+            s.list(|s| {
+                if s.peek()? == b'"' {
+                    return s.skip();
+                }
+                let mut n = 0;
+                s.entries(|s, i| {
+                    if s.recall_skipped(0, i) {
+                        n += 1;
+                        return Some(());
+                    }
+                    let from = s.pos();
+                    if s.recall(0, i).is_none() {
+                        s.key()?;
+                        s.remember(0, i, from, None);
+                    }
+                    s.colon()?;
+                    let escapes = s.unicode_escapes();
+                    s.skip()?;
+                    s.remember_skipped(0, i, from, escapes);
+                    Some(())
+                })?;
+                whole.push(n);
+                Some(())
+            })?;
+            Some((whole, s.unicode_escapes()))
+        }
+        let first = r#"{"a":false,"b":"m","c":12,"d":null}"#;
+        // The same again; another string; a number that goes on; spacing.
+        let others = [
+            r#"{"a":false,"b":"f","c":123,"d":null}"#,
+            r#"{"a":false,"b":"f","c":12 ,"d":null}"#,
+        ];
+        let got = read_all(&[first, first, others[0], others[1]]);
+        assert_eq!(got, Some((vec![0, 4, 2, 3], 0)));
+        // A `\u` escape is counted every time; another escape is stepped over; a list or object never is.
+        let escaped = r#"{"e":"\u00e9","q":"a\"b","n":[1],"o":{}}"#;
+        assert_eq!(
+            read_all(&[escaped, escaped, escaped]),
+            Some((vec![0, 1, 1], 3))
+        );
+        // What follows a known entry is still checked.
+        assert_eq!(read_all(&[first, r#"{"a":falsey}"#]), None);
+        assert_eq!(read_all(&[first, r#"{"a":false "b":"m"}"#]), None);
     }
 
     #[test]
