@@ -67,7 +67,7 @@ struct Line<'a> {
 }
 
 /// Writes one event of `room` as a JSON line (with the trailing newline).
-pub fn write_json_line<W: Write>(out: &mut W, room: &str, ev: &RoomEvent) -> io::Result<()> {
+pub fn write_json_line(out: &mut Vec<u8>, room: &str, ev: &RoomEvent) -> io::Result<()> {
     line(room, ev).write(out)
 }
 
@@ -216,7 +216,7 @@ impl Line<'_> {
     /// The bytes `write_terminal_safe(out, self)` gives, without serde's per-field and per-byte machinery:
     /// this runs once per event (issue 14). Strings that need no escape are copied as they are; any other is
     /// written by serde_json itself.
-    fn write<W: Write>(&self, w: &mut W) -> io::Result<()> {
+    fn write(&self, w: &mut Vec<u8>) -> io::Result<()> {
         w.write_all(b"{\"source\":")?;
         string(w, self.source)?;
         w.write_all(b",\"room\":")?;
@@ -267,7 +267,7 @@ impl Line<'_> {
 /// A present value with its key (keys are plain ASCII, written as they are); an absent one is left out.
 /// Inlined: most of a line's fields are absent, and a call each cost more than the check.
 #[inline(always)]
-fn field<W: Write, T: Scalar>(w: &mut W, key: &str, value: Option<T>) -> io::Result<()> {
+fn field<T: Scalar>(w: &mut Vec<u8>, key: &str, value: Option<T>) -> io::Result<()> {
     match value {
         None => Ok(()),
         Some(v) => {
@@ -279,23 +279,23 @@ fn field<W: Write, T: Scalar>(w: &mut W, key: &str, value: Option<T>) -> io::Res
 
 /// How a value of the line is written: strings and numbers by hand, anything else by serde_json.
 trait Scalar {
-    fn write<W: Write>(&self, w: &mut W) -> io::Result<()>;
+    fn write(&self, w: &mut Vec<u8>) -> io::Result<()>;
 }
 
 impl Scalar for &str {
-    fn write<W: Write>(&self, w: &mut W) -> io::Result<()> {
+    fn write(&self, w: &mut Vec<u8>) -> io::Result<()> {
         string(w, self)
     }
 }
 
 impl Scalar for u64 {
-    fn write<W: Write>(&self, w: &mut W) -> io::Result<()> {
+    fn write(&self, w: &mut Vec<u8>) -> io::Result<()> {
         w.write_all(itoa::Buffer::new().format(*self).as_bytes())
     }
 }
 
 impl Scalar for bool {
-    fn write<W: Write>(&self, w: &mut W) -> io::Result<()> {
+    fn write(&self, w: &mut Vec<u8>) -> io::Result<()> {
         w.write_all(if *self { b"true" } else { b"false" })
     }
 }
@@ -303,7 +303,7 @@ impl Scalar for bool {
 macro_rules! by_serde {
     ($($t:ty),*) => {$(
         impl Scalar for $t {
-            fn write<W: Write>(&self, w: &mut W) -> io::Result<()> {
+            fn write(&self, w: &mut Vec<u8>) -> io::Result<()> {
                 let mut ser = serde_json::Serializer::with_formatter(&mut *w, TerminalSafe);
                 Ok(self.serialize(&mut ser)?)
             }
@@ -315,15 +315,44 @@ by_serde!(&[String], &Media, &Reward, &serde_json::Value);
 /// A JSON string as serde_json with [`TerminalSafe`] writes it. Most strings need no escape at all and are
 /// copied; a string with any byte that could need one (a control, `"`, `\\`, DEL, or the lead byte of a C1,
 /// bidi or separator character) goes to serde_json.
-fn string<W: Write>(w: &mut W, s: &str) -> io::Result<()> {
-    if s.bytes().all(|b| !MAY_ESCAPE[usize::from(b)]) {
-        w.write_all(b"\"")?;
-        w.write_all(s.as_bytes())?;
-        w.write_all(b"\"")
+#[inline(always)]
+fn string(w: &mut Vec<u8>, s: &str) -> io::Result<()> {
+    if plain(s.as_bytes()) {
+        w.reserve(s.len() + 2);
+        w.push(b'"');
+        w.extend_from_slice(s.as_bytes());
+        w.push(b'"');
+        Ok(())
     } else {
         let mut ser = serde_json::Serializer::with_formatter(&mut *w, TerminalSafe);
         Ok(serde::Serializer::serialize_str(&mut ser, s)?)
     }
+}
+
+/// No byte of `s` is one [`MAY_ESCAPE`] names. Eight bytes at a time: a word with no control, quote,
+/// backslash, DEL or byte above ASCII needs no look at its bytes (issue 14); any other is looked up byte by byte.
+#[inline(never)]
+fn plain(s: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut words = s.chunks_exact(8);
+    let table = |bytes: &[u8]| bytes.iter().all(|&b| !MAY_ESCAPE[usize::from(b)]);
+    for word in &mut words {
+        let v = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        let quote = v ^ (ONES * u64::from(b'"'));
+        let slash = v ^ (ONES * u64::from(b'\\'));
+        // The high bit of a byte is set when it is below 0x20, a quote, a backslash, 0x7f or above; a borrow
+        // can only set more of them where one is set already.
+        let look = v.wrapping_sub(ONES * 0x20)
+            | quote.wrapping_sub(ONES) & !quote
+            | slash.wrapping_sub(ONES) & !slash
+            | (v & !HIGH).wrapping_add(ONES)
+            | v;
+        if look & HIGH != 0 && !table(word) {
+            return false;
+        }
+    }
+    table(words.remainder())
 }
 
 /// The bytes [`string`] leaves to serde_json: controls, `"`, `\\`, DEL, and the lead bytes of the C1 controls
@@ -500,6 +529,29 @@ mod tests {
             String::from_utf8(by_hand).unwrap(),
             String::from_utf8(by_serde).unwrap(),
         )
+    }
+
+    #[test]
+    fn words_are_looked_up_exactly_when_a_byte_may_need_an_escape() {
+        for b in 0..=255u8 {
+            for len in 1..20 {
+                for at in 0..len {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = b;
+                    assert_eq!(
+                        plain(&bytes),
+                        !MAY_ESCAPE[usize::from(b)],
+                        "{b:#x} {len} {at}"
+                    );
+                    // Beside a byte above ASCII that needs nothing (é's lead byte), in either order.
+                    if at + 1 < len {
+                        bytes[at + 1] = 0xc3;
+                        assert_eq!(plain(&bytes), !MAY_ESCAPE[usize::from(b)], "{b:#x} é");
+                    }
+                }
+            }
+        }
+        assert!(plain(b""));
     }
 
     #[test]
