@@ -335,9 +335,8 @@ fn string(w: &mut Vec<u8>, s: &str) -> io::Result<()> {
 fn plain(s: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut words = s.chunks_exact(8);
     let table = |bytes: &[u8]| bytes.iter().all(|&b| !MAY_ESCAPE[usize::from(b)]);
-    for word in &mut words {
+    let word_is_plain = |word: &[u8]| {
         let v = u64::from_le_bytes(word.try_into().expect("eight bytes"));
         let quote = v ^ (ONES * u64::from(b'"'));
         let slash = v ^ (ONES * u64::from(b'\\'));
@@ -348,11 +347,14 @@ fn plain(s: &[u8]) -> bool {
             | slash.wrapping_sub(ONES) & !slash
             | (v & !HIGH).wrapping_add(ONES)
             | v;
-        if look & HIGH != 0 && !table(word) {
-            return false;
-        }
+        look & HIGH == 0 || table(word)
+    };
+    if s.len() < 8 {
+        return table(s);
     }
-    table(words.remainder())
+    // The words, and the last eight bytes (which may overlap the last word).
+    let mut words = s.chunks_exact(8);
+    words.all(word_is_plain) && word_is_plain(&s[s.len() - 8..])
 }
 
 /// The bytes [`string`] leaves to serde_json: controls, `"`, `\\`, DEL, and the lead bytes of the C1 controls

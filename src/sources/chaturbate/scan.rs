@@ -292,6 +292,8 @@ impl<'a> Scan<'a> {
     }
 
     /// A string without escapes, as it stands in the text; `None` (nothing consumed) for any other value.
+    // Inlined: called for every string value read (six an event), where the call cost a fifth of it.
+    #[inline(always)]
     pub fn plain_str(&mut self) -> Option<&'a str> {
         if self.peek()? != b'"' {
             return None;
