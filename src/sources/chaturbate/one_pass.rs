@@ -150,7 +150,8 @@ struct EventFields<'a> {
 }
 
 /// Fields of one object of kind `slot`, each read at most once: `field` gives a key's bit, `read` reads its
-/// value. A key is first tried against the last such object's key at the same place ([`Scan::recall`]).
+/// value. An entry is first tried against the skipped entry the last such object had at the same place
+/// ([`Scan::recall_skipped`]), then its key against the key there ([`Scan::recall`]).
 fn fields<'a, T: Default>(
     s: &mut Scan<'a>,
     slot: Slot,

@@ -410,7 +410,7 @@ impl<'a> Scan<'a> {
 
     /// Notes that the entry from `from` (its key's opening quote) to the cursor was skipped by the caller of the
     /// object of kind `slot`, at `index`, where its key is remembered. Only an entry whose value is a scalar
-    /// without a `\\u` escape (which would be counted) and of at most 32 bytes is kept: the same bytes again
+    /// without a `\u` escape (which would be counted) and of at most 32 bytes is kept: the same bytes again
     /// are the same valid entry, at any depth.
     pub fn remember_skipped(
         &mut self,
