@@ -50,22 +50,15 @@ struct Window<const N: usize> {
 impl<const N: usize> Window<N> {
     /// The window of `text`; one of longer text is never used ([`Window::starts`] compares the text itself).
     fn new(text: &[u8]) -> Self {
-        let mut window = Window {
-            words: [0; N],
-            masks: [0; N],
-        };
-        if text.len() <= 8 * N {
-            for (i, chunk) in text.chunks(8).enumerate() {
-                let mut word = [0u8; 8];
-                word[..chunk.len()].copy_from_slice(chunk);
-                window.words[i] = u64::from_le_bytes(word);
-                window.masks[i] = u64::MAX >> (64 - 8 * chunk.len());
-            }
-        }
-        window
+        const { assert!(N <= 4) };
+        let mut padded = [0u8; 32];
+        let len = if text.len() <= 8 * N { text.len() } else { 0 };
+        padded[..len].copy_from_slice(&text[..len]);
+        Self::of_window(&padded, len)
     }
 
-    /// The window of the first `len` (at most `8 × N`) bytes of `window` (`8 × N` bytes), read as they stand.
+    /// The window of the first `len` (at most `8 × N`) bytes of `window` (at least `8 × N` bytes), read as they
+    /// stand.
     #[inline(always)]
     fn of_window(window: &[u8], len: usize) -> Self {
         // `len` bytes of 0xff then zeros, cut from one constant.
