@@ -10,7 +10,6 @@ pub mod config;
 pub mod effects;
 pub mod event;
 pub mod files;
-pub mod heap;
 pub mod logging;
 pub mod manual;
 pub mod mask;

@@ -1,8 +1,13 @@
 use clap::Parser;
 use std::process::ExitCode;
 
+// Events are allocated on the sources' thread and freed on the main one: glibc's malloc serves that through
+// its arena locks and slow paths, mimalloc through per-thread free lists (decisions.md, "Ingest speed,
+// seventh steps").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
-    roomwatch::heap::keep_working_memory();
     let cli = roomwatch::cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
