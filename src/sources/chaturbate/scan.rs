@@ -26,6 +26,10 @@ struct Remembered<'a> {
     /// Empty when there is none: the value was not a scalar, held an escape, or the entry was too long.
     entry: &'a [u8],
     entry_window: Window<4>,
+    /// Objects to pass (the one where it changed first) before the skipped entry here is remembered again, set
+    /// when it was not the same: an entry whose value changes from one object to the next then costs neither a
+    /// compare nor a note each time.
+    quiet: u8,
 }
 
 impl<'a> Remembered<'a> {
@@ -36,9 +40,13 @@ impl<'a> Remembered<'a> {
             made,
             entry: &[],
             entry_window: Window::new(&[]),
+            quiet: 0,
         }
     }
 }
+
+/// How many objects a place whose skipped entry changed waits before its entry is remembered again.
+const QUIET_OBJECTS: u8 = 16;
 
 /// Text of up to `8 × N` bytes kept as `N` words and their masks, so that it is compared with the text in a
 /// few instructions.
@@ -380,31 +388,34 @@ impl<'a> Scan<'a> {
     /// next, and are neither scanned nor checked again (issue 14).
     #[inline(always)]
     pub fn recall_skipped(&mut self, slot: usize, index: usize) -> bool {
-        let Some(key) = self.keys.get(slot).and_then(|keys| keys.get(index)) else {
+        let text = self.bytes().get(self.pos..).unwrap_or_default();
+        let Some(key) = self.keys.get_mut(slot).and_then(|keys| keys.get_mut(index)) else {
             return false;
         };
         let entry = key.entry;
         if entry.is_empty() {
             return false;
         }
-        let text = self.bytes().get(self.pos..).unwrap_or_default();
-        if !key.entry_window.starts(entry, text) {
-            return false;
-        }
         // The same bytes, ended where they ended then: a number must not go on (`1` against `12`).
-        match text.get(entry.len()) {
-            Some(b',' | b'}' | b' ' | b'\n' | b'\r' | b'\t') => {
-                self.pos += entry.len();
-                true
-            }
-            _ => false,
+        let same = key.entry_window.starts(entry, text)
+            && matches!(
+                text.get(entry.len()),
+                Some(b',' | b'}' | b' ' | b'\n' | b'\r' | b'\t')
+            );
+        if same {
+            self.pos += entry.len();
+        } else {
+            key.entry = &[];
+            key.quiet = QUIET_OBJECTS;
         }
+        same
     }
 
     /// Notes that the entry from `from` (its key's opening quote) to the cursor was skipped by the caller of the
     /// object of kind `slot`, at `index`, where its key is remembered. Only an entry whose value is a scalar
     /// without a `\u` escape (which would be counted) and of at most 32 bytes is kept: the same bytes again
-    /// are the same valid entry, at any depth.
+    /// are the same valid entry, at any depth. A place whose entry was not the same last time waits
+    /// [`QUIET_OBJECTS`] objects first.
     pub fn remember_skipped(
         &mut self,
         slot: usize,
@@ -414,10 +425,14 @@ impl<'a> Scan<'a> {
     ) {
         let text = self.text.as_bytes();
         let len = self.pos - from;
-        let (Some(window), Some(key)) = (
-            text.get(from..from + 32),
-            self.keys.get_mut(slot).and_then(|keys| keys.get_mut(index)),
-        ) else {
+        let Some(key) = self.keys.get_mut(slot).and_then(|keys| keys.get_mut(index)) else {
+            return;
+        };
+        if key.quiet > 0 {
+            key.quiet -= 1;
+            return;
+        }
+        let Some(window) = text.get(from..from + 32) else {
             return;
         };
         let keep = key.made.is_none()
@@ -693,7 +708,15 @@ mod tests {
             r#"{"a":false,"b":"f","c":12 ,"d":null}"#,
         ];
         let got = read_all(&[first, first, others[0], others[1]]);
-        assert_eq!(got, Some((vec![0, 4, 2, 3], 0)));
+        assert_eq!(got, Some((vec![0, 4, 2, 2], 0)));
+        // An entry that was not the same is not remembered in that object and the next QUIET_OBJECTS − 1
+        // (nothing is stepped over at its place, though its value stays the same), then it is again.
+        let quiet = usize::from(QUIET_OBJECTS);
+        let mut texts = vec![first, others[0]];
+        texts.extend(std::iter::repeat_n(others[1], quiet + 1));
+        let (whole, _) = read_all(&texts).expect("read");
+        assert_eq!(whole[1..quiet + 2], vec![2; quiet + 1][..], "{whole:?}");
+        assert_eq!(whole[quiet + 2], 4, "{whole:?}");
         // A `\u` escape is counted every time; another escape is stepped over; a list or object never is.
         let escaped = r#"{"e":"\u00e9","q":"a\"b","n":[1],"o":{}}"#;
         assert_eq!(
