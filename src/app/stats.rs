@@ -1,7 +1,7 @@
 //! Exact session figures, updated per event. Unbounded by design (per-user ledgers), independent of how much
 //! history the panes keep, so the summary is exact after any length of stream.
 
-use crate::event::{EventBody, EventKind, RoomEvent, Unit};
+use crate::event::{EventBody, EventKind, RoomEvent, ShortText, Unit};
 use crate::sources::ConnStatus;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -45,13 +45,15 @@ pub struct SessionStats {
 
     pub enters: u64,
     pub leaves: u64,
-    pub visitors: HashSet<String>,
-    pub in_room: HashSet<String>,
+    // User names as `ShortText`, kept in the table itself up to 24 bytes: a lookup compares the name without
+    // following a pointer to it, which was a cache miss per event on a busy room (issue 14).
+    pub visitors: HashSet<ShortText>,
+    pub in_room: HashSet<ShortText>,
     pub peak_in_room: u64,
 
     pub chat_messages: u64,
     pub private_messages: u64,
-    pub chatters: HashSet<String>,
+    pub chatters: HashSet<ShortText>,
 
     pub follows: u64,
     pub unfollows: u64,
@@ -100,7 +102,7 @@ pub struct Ledger {
     pub value: u64,
     pub anon_count: u64,
     pub anon_value: u64,
-    pub by_user: HashMap<String, Supporter>,
+    pub by_user: HashMap<ShortText, Supporter>,
     /// The first of the biggest gifts.
     pub biggest: Option<Biggest>,
 }
@@ -116,7 +118,7 @@ impl Ledger {
             // A known supporter is looked up by `&str`: the name is copied once, on the first gift.
             let t = match self.by_user.get_mut(u) {
                 Some(t) => t,
-                None => self.by_user.entry(u.to_string()).or_default(),
+                None => self.by_user.entry(ShortText::from(u)).or_default(),
             };
             add(&mut t.value, value, saturated);
             t.count += 1;
@@ -173,10 +175,10 @@ impl SessionStats {
                 self.enters += 1;
                 if let Some(u) = user {
                     if !self.visitors.contains(u) {
-                        self.visitors.insert(u.to_string());
+                        self.visitors.insert(ShortText::from(u));
                     }
                     if !self.in_room.contains(u) {
-                        self.in_room.insert(u.to_string());
+                        self.in_room.insert(ShortText::from(u));
                     }
                     self.peak_in_room = self.peak_in_room.max(self.in_room.len() as u64);
                 }
@@ -246,7 +248,7 @@ impl SessionStats {
     fn note_chatter(&mut self, user: Option<&str>) {
         if let Some(u) = user {
             if !self.chatters.contains(u) {
-                self.chatters.insert(u.to_string());
+                self.chatters.insert(ShortText::from(u));
             }
         }
     }
