@@ -385,7 +385,8 @@ impl<'a> Scan<'a> {
     /// Steps over the whole entry at the cursor (key, colon and value) when it is the skipped one the last
     /// object of kind `slot` had at `index` ([`Scan::remember_skipped`]), spelled the same and followed by the
     /// entry's end: `true` then. A user object's unused flags and tags are mostly the same from one event to the
-    /// next, and are neither scanned nor checked again (issue 14).
+    /// next, and are neither scanned nor checked again (issue 14). An entry that is not the same is forgotten,
+    /// and its place waits [`QUIET_OBJECTS`] objects before one is noted there again.
     #[inline(always)]
     pub fn recall_skipped(&mut self, slot: usize, index: usize) -> bool {
         let text = self.bytes().get(self.pos..).unwrap_or_default();
